@@ -1,0 +1,51 @@
+using Orleans.Concurrency;
+
+namespace ArtGrid.Abstractions;
+
+/// <summary>One job (a post of 1..N images): scores each image and merges the scores into a verdict.</summary>
+public interface IJobGrain : IGrainWithStringKey
+{
+    /// <summary>Scores the job. Calling it again with the same job id returns the first verdict.</summary>
+    Task<JobVerdict> ScoreAsync(ScoreJob job, CancellationToken cancellationToken = default);
+
+    /// <summary>The verdict, or null while the job has not completed.</summary>
+    Task<JobVerdict?> GetVerdictAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>Reads an image's bytes, hashes them, consults the result cache, and drives preprocessing and inference.</summary>
+public interface IIngestionGrain : IGrainWithIntegerKey
+{
+    Task<ImageScore> ScoreImageAsync(int index, ImageRef image, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Decodes and packs an image into the model's input tensor, on the silo that received it.</summary>
+public interface IPreprocessGrain : IGrainWithIntegerKey
+{
+    Task<PreprocessResult> PrepareAsync(Immutable<byte[]> bytes, string modelId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The model's scores for one image from an inference grain.</summary>
+[GenerateSerializer, Immutable, Alias("artgrid.Inference")]
+public sealed record InferenceResult(
+    [property: Id(0)] double AiProbability,
+    [property: Id(1)] double QueueMs,
+    [property: Id(2)] double ComputeMs,
+    [property: Id(3)] int BatchSize);
+
+/// <summary>An image made ready for the model, or why it could not be.</summary>
+[GenerateSerializer, Immutable, Alias("artgrid.PreprocessResult")]
+public sealed record PreprocessResult(
+    [property: Id(0)] float[]? Tensor,
+    [property: Id(1)] ImageError? Error,
+    [property: Id(2)] string? Format,
+    [property: Id(3)] int Width,
+    [property: Id(4)] int Height);
+
+/// <summary>
+/// Inference pinned to one device, keyed "{modelId}@{device}" (e.g. "artgrid-resnet18/1@cpu:0").
+/// Batches the requests that reach it.
+/// </summary>
+public interface IInferenceGrain : IGrainWithStringKey
+{
+    Task<InferenceResult> InferAsync(Immutable<float[]> tensor, CancellationToken cancellationToken = default);
+}
