@@ -1,0 +1,21 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ArtGrid.Grains.Imaging;
+
+/// <summary>Limits that protect the decoder from hostile or absurd inputs.</summary>
+public sealed class PreprocessingOptions
+{
+    public const string SectionName = "ArtGrid:Preprocessing";
+
+    /// <summary>Largest accepted file, in bytes.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Largest accepted width x height, read from the header before any pixel is decoded.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxPixels { get; set; } = 60_000_000;
+
+    /// <summary>Upper bound of the decoder's pooled memory, in megabytes.</summary>
+    [Range(1, 4096)]
+    public int MaxPoolMegabytes { get; set; } = 256;
+}

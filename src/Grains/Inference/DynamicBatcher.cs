@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using ArtGrid.Abstractions;
+
+namespace ArtGrid.Grains.Inference;
+
+public sealed record BatchingOptions(int MaxBatchSize, TimeSpan MaxQueueDelay, int QueueCapacity);
+
+/// <summary>What a batched request got back, and what it cost.</summary>
+public readonly record struct BatchedResult<T>(T Value, TimeSpan QueueDelay, TimeSpan Compute, int BatchSize);
+
+/// <summary>
+/// Triton-style dynamic batching for one device: requests queue (bounded: a full queue rejects at once with a
+/// retry hint), and one loop on the thread pool takes up to <c>MaxBatchSize</c> of them, waiting at most
+/// <c>MaxQueueDelay</c> after the oldest arrived for the batch to fill, then runs them in one call. One batch
+/// is in flight at a time.
+/// </summary>
+public sealed class DynamicBatcher<TIn, TOut> : IAsyncDisposable
+{
+    private readonly string _device;
+    private readonly BatchingOptions _options;
+    private readonly Func<IReadOnlyList<TIn>, TOut[]> _execute;
+    private readonly TimeProvider _time;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _loop;
+    private volatile bool _closed;
+    private int _queued;
+    private long _lastBatchTicks = TimeSpan.FromMilliseconds(10).Ticks;
+
+    public DynamicBatcher(string device, BatchingOptions options, Func<IReadOnlyList<TIn>, TOut[]> execute, TimeProvider? time = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.QueueCapacity, 1);
+        _device = device;
+        _options = options;
+        _execute = execute;
+        _time = time ?? TimeProvider.System;
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Requests waiting, not counting the batch being computed.</summary>
+    public int QueueDepth => Volatile.Read(ref _queued);
+
+    /// <summary>Queues one request; throws <see cref="OverloadedException"/> at once when the queue is full.</summary>
+    public Task<BatchedResult<TOut>> EnqueueAsync(TIn item, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_closed, this);
+        if (Interlocked.Increment(ref _queued) > _options.QueueCapacity)
+        {
+            Interlocked.Decrement(ref _queued);
+            throw new OverloadedException(_device, _options.QueueCapacity, RetryHint());
+        }
+
+        var pending = new Pending(item, _time.GetTimestamp(), cancellationToken);
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            Interlocked.Decrement(ref _queued);
+            throw new ObjectDisposedException(nameof(DynamicBatcher<TIn, TOut>));
+        }
+
+        return pending.Completion.Task;
+    }
+
+    // Time to drain what is queued now, at the last batch's speed.
+    private TimeSpan RetryHint()
+    {
+        long batches = (QueueDepth + _options.MaxBatchSize - 1) / _options.MaxBatchSize;
+        return TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, batches * Interlocked.Read(ref _lastBatchTicks)));
+    }
+
+    private async Task RunAsync()
+    {
+        ChannelReader<Pending> reader = _queue.Reader;
+        var batch = new List<Pending>(_options.MaxBatchSize);
+        while (await reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            TakeAvailable(reader, batch);
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            // Wait for the batch to fill, but never keep the oldest request longer than the queue delay.
+            while (batch.Count < _options.MaxBatchSize)
+            {
+                TimeSpan remaining = _options.MaxQueueDelay - _time.GetElapsedTime(batch[0].EnqueuedAt);
+                if (remaining <= TimeSpan.Zero)
+                {
+                    break;
+                }
+
+                using var wait = new CancellationTokenSource();
+                Task<bool> more = reader.WaitToReadAsync(wait.Token).AsTask();
+                Task delay = Task.Delay(remaining, _time, wait.Token);
+                Task first = await Task.WhenAny(more, delay);
+                await wait.CancelAsync();
+                if (first != more || !await more)
+                {
+                    break;
+                }
+
+                TakeAvailable(reader, batch);
+            }
+
+            Execute(batch);
+        }
+    }
+
+    private void TakeAvailable(ChannelReader<Pending> reader, List<Pending> batch)
+    {
+        while (batch.Count < _options.MaxBatchSize && reader.TryRead(out Pending? pending))
+        {
+            Interlocked.Decrement(ref _queued);
+            if (pending.CancellationToken.IsCancellationRequested)
+            {
+                pending.Completion.TrySetCanceled(pending.CancellationToken);
+                continue;
+            }
+
+            batch.Add(pending);
+        }
+    }
+
+    private void Execute(List<Pending> batch)
+    {
+        long start = _time.GetTimestamp();
+        try
+        {
+            TOut[] results = _execute(batch.ConvertAll(p => p.Item));
+            TimeSpan compute = _time.GetElapsedTime(start);
+            Interlocked.Exchange(ref _lastBatchTicks, Math.Max(compute.Ticks, TimeSpan.TicksPerMillisecond));
+            if (results.Length != batch.Count)
+            {
+                throw new InvalidOperationException($"The batch of {batch.Count} returned {results.Length} results.");
+            }
+
+            for (int i = 0; i < batch.Count; i++)
+            {
+                TimeSpan queued = TimeSpan.FromTicks(Math.Max(0, (start - batch[i].EnqueuedAt) * TimeSpan.TicksPerSecond / _time.TimestampFrequency));
+                batch[i].Completion.TrySetResult(new BatchedResult<TOut>(results[i], queued, compute, batch.Count));
+            }
+        }
+        catch (Exception ex)
+        {
+            foreach (Pending pending in batch)
+            {
+                pending.Completion.TrySetException(ex);
+            }
+        }
+    }
+
+    /// <summary>Refuses new requests and finishes the queued ones.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _closed = true;
+        _queue.Writer.TryComplete();
+        await _loop;
+    }
+
+    private sealed class Pending(TIn item, long enqueuedAt, CancellationToken cancellationToken)
+    {
+        public TIn Item { get; } = item;
+
+        public long EnqueuedAt { get; } = enqueuedAt;
+
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        public TaskCompletionSource<BatchedResult<TOut>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,90 @@
+using ArtGrid.Abstractions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+
+namespace ArtGrid.Grains.Inference;
+
+/// <summary>
+/// Inference pinned to one device, keyed "{model}@{device}". Reentrant, so that concurrent requests meet in its
+/// <see cref="DynamicBatcher{TIn,TOut}"/>; ONNX Runtime runs on the batcher's thread-pool loop, never on the
+/// grain scheduler.
+/// </summary>
+[Reentrant]
+public sealed partial class InferenceGrain(ModelSessions models, IOptions<InferenceOptions> options, TimeProvider time, ILogger<InferenceGrain> logger)
+    : Grain, IInferenceGrain
+{
+    private DynamicBatcher<float[], double>? _batcher;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (string modelId, string device) = DeviceKey.Parse(this.GetPrimaryKeyString());
+        InferenceOptions settings = options.Value;
+        OnnxModelSession session = await Task.Run(() =>
+        {
+            OnnxModelSession created = models.GetSession(modelId, device);
+            // Warm up so that the first real request does not pay for ONNX Runtime's first-run allocations.
+            created.Run([new float[created.Input.ElementCount]]);
+            return created;
+        }, cancellationToken);
+
+        LinearHead head = models.GetModel(modelId).Head;
+        _batcher = new DynamicBatcher<float[], double>(
+            device,
+            new BatchingOptions(settings.MaxBatchSize, TimeSpan.FromMilliseconds(settings.MaxQueueDelayMs), settings.QueueCapacity),
+            inputs => Array.ConvertAll(session.Run(inputs), features => head.Probability(features)),
+            time);
+        LogActivated(modelId, device, settings.MaxBatchSize, settings.QueueCapacity);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_batcher is not null)
+        {
+            await _batcher.DisposeAsync();
+        }
+    }
+
+    public async Task<InferenceResult> InferAsync(Immutable<float[]> tensor, CancellationToken cancellationToken = default)
+    {
+        DynamicBatcher<float[], double> batcher = _batcher ?? throw new InvalidOperationException("The inference grain is not active.");
+        BatchedResult<double> result = await batcher.EnqueueAsync(tensor.Value, cancellationToken);
+        return new InferenceResult(result.Value, result.QueueDelay.TotalMilliseconds, result.Compute.TotalMilliseconds, result.BatchSize);
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Inference for {Model} on {Device} ready (max batch {MaxBatch}, queue {Queue})")]
+    private partial void LogActivated(string model, string device, int maxBatch, int queue);
+}
+
+/// <summary>Inference grain keys: "{model id}@{device}".</summary>
+public static class DeviceKey
+{
+    public static string Format(string modelId, string device) => $"{modelId}@{device}";
+
+    public static (string ModelId, string Device) Parse(string key)
+    {
+        int at = key.LastIndexOf('@');
+        return at > 0 && at < key.Length - 1
+            ? (key[..at], key[(at + 1)..])
+            : throw new ArgumentException($"Inference grain key '{key}' is not '{{model}}@{{device}}'.", nameof(key));
+    }
+}
+
+/// <summary>Chooses the device an image's tensor goes to.</summary>
+public interface IDeviceRouter
+{
+    string Pick(string modelId);
+}
+
+/// <summary>Round robin over this silo's configured devices (the cluster router comes with GPU placement).</summary>
+public sealed class LocalDeviceRouter(IOptions<InferenceOptions> options) : IDeviceRouter
+{
+    private int _next = -1;
+
+    public string Pick(string modelId)
+    {
+        string[] devices = options.Value.Devices;
+        int index = (int)((uint)Interlocked.Increment(ref _next) % (uint)devices.Length);
+        return DeviceKey.Format(modelId, devices[index]);
+    }
+}

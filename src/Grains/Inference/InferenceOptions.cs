@@ -1,0 +1,40 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ArtGrid.Grains.Inference;
+
+public sealed class InferenceOptions
+{
+    public const string SectionName = "ArtGrid:Inference";
+
+    /// <summary>The model repository: one folder per model, one folder per version inside.</summary>
+    [Required]
+    public string ModelsPath { get; set; } = Path.Combine(AppContext.BaseDirectory, "models");
+
+    /// <summary>"name" (newest version) or "name/version".</summary>
+    [Required]
+    public string Model { get; set; } = "artgrid-resnet18";
+
+    /// <summary>The devices this silo serves: "cpu:N" slots (CUDA devices come with the GPU work).</summary>
+    [MinLength(1)]
+    public string[] Devices { get; set; } = ["cpu:0"];
+
+    /// <summary>Largest batch one Run call scores.</summary>
+    [Range(1, 1024)]
+    public int MaxBatchSize { get; set; } = 16;
+
+    /// <summary>How long the oldest queued request may wait for the batch to fill.</summary>
+    [Range(0, 10_000)]
+    public double MaxQueueDelayMs { get; set; } = 4;
+
+    /// <summary>Requests a device queues before it rejects new ones with a retry hint.</summary>
+    [Range(1, 1_000_000)]
+    public int QueueCapacity { get; set; } = 256;
+
+    /// <summary>ONNX Runtime intra-op threads per CPU session; 0 lets ONNX Runtime choose (one per core).</summary>
+    [Range(0, 1024)]
+    public int IntraOpThreads { get; set; }
+
+    /// <summary>How often ingestion retries an image that a saturated device refused, honouring its retry hint.</summary>
+    [Range(0, 1000)]
+    public int MaxOverloadRetries { get; set; } = 50;
+}

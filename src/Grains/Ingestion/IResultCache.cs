@@ -1,0 +1,12 @@
+namespace ArtGrid.Grains.Ingestion;
+
+/// <summary>A finished image score, kept by content hash and model version.</summary>
+public sealed record CachedScore(string Label, double AiProbability);
+
+/// <summary>Results by (content SHA-256, model id). Embedded mode keeps them in memory; the cluster keeps them in Redis.</summary>
+public interface IResultCache
+{
+    ValueTask<CachedScore?> TryGetAsync(string sha256, string modelId, CancellationToken cancellationToken = default);
+
+    ValueTask SetAsync(string sha256, string modelId, CachedScore score, CancellationToken cancellationToken = default);
+}

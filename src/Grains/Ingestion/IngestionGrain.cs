@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using ArtGrid.Abstractions;
+using ArtGrid.Grains.Aggregation;
+using ArtGrid.Grains.Imaging;
+using ArtGrid.Grains.Inference;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+
+namespace ArtGrid.Grains.Ingestion;
+
+/// <summary>
+/// Per image: load the bytes, hash them, answer from the result cache, else preprocess (on this silo) and infer
+/// (on a device), then cache. Every failure becomes a per-image error; none fails the job.
+/// </summary>
+[StatelessWorker, Reentrant]
+public sealed partial class IngestionGrain(
+    ModelSessions models,
+    IResultCache cache,
+    IDeviceRouter router,
+    IOptions<PreprocessingOptions> preprocessing,
+    IOptions<InferenceOptions> inference,
+    ILogger<IngestionGrain> logger) : Grain, IIngestionGrain
+{
+    public async Task<ImageScore> ScoreImageAsync(int index, ImageRef image, CancellationToken cancellationToken = default)
+    {
+        LoadedModel model = models.DefaultModel;
+        long start = Stopwatch.GetTimestamp();
+        (byte[]? bytes, ImageError? readError) = await ReadAsync(image, cancellationToken);
+        if (bytes is null)
+        {
+            return Failed(index, image, null, model.Id, readError!);
+        }
+
+        string sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        double readMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        CachedScore? cached = await cache.TryGetAsync(sha256, model.Id, cancellationToken);
+        if (cached is not null)
+        {
+            return new ImageScore(index, image.Name, sha256, cached.Label, cached.AiProbability, model.Id, null, true, new ImageTimings(readMs, 0, 0));
+        }
+
+        start = Stopwatch.GetTimestamp();
+        PreprocessResult prepared = await GrainFactory.GetGrain<IPreprocessGrain>(0).PrepareAsync(bytes.AsImmutable(), model.Id, cancellationToken);
+        double preprocessMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        if (prepared.Error is not null || prepared.Tensor is null)
+        {
+            return Failed(index, image, sha256, model.Id, prepared.Error ?? new ImageError(ErrorCodes.DecodeFailed, "Preprocessing returned no tensor."));
+        }
+
+        start = Stopwatch.GetTimestamp();
+        InferenceResult result;
+        try
+        {
+            result = await InferWithRetryAsync(model.Id, prepared.Tensor, cancellationToken);
+        }
+        catch (OverloadedException ex)
+        {
+            return Failed(index, image, sha256, model.Id, new ImageError(ErrorCodes.Overloaded, ex.Message));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogInferenceFailed(image.Name, ex);
+            return Failed(index, image, sha256, model.Id, new ImageError(ErrorCodes.InferenceFailed, ex.Message));
+        }
+
+        double inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        string label = VerdictPolicy.Label(result.AiProbability, model.Config);
+        await cache.SetAsync(sha256, model.Id, new CachedScore(label, result.AiProbability), cancellationToken);
+        return new ImageScore(index, image.Name, sha256, label, result.AiProbability, model.Id, null, false, new ImageTimings(readMs, preprocessMs, inferenceMs));
+    }
+
+    // A full device queue is backpressure, not failure: wait as long as the device says, a bounded number of times.
+    private async Task<InferenceResult> InferWithRetryAsync(string modelId, float[] tensor, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            IInferenceGrain device = GrainFactory.GetGrain<IInferenceGrain>(router.Pick(modelId));
+            try
+            {
+                return await device.InferAsync(tensor.AsImmutable(), cancellationToken);
+            }
+            catch (OverloadedException ex) when (attempt < inference.Value.MaxOverloadRetries)
+            {
+                await Task.Delay(ex.RetryAfter, cancellationToken);
+            }
+        }
+    }
+
+    private async Task<(byte[]? Bytes, ImageError? Error)> ReadAsync(ImageRef image, CancellationToken cancellationToken)
+    {
+        int maxBytes = preprocessing.Value.MaxBytes;
+        switch (image.Kind)
+        {
+            case ImageSourceKind.Inline when image.Bytes is not null:
+                return image.Bytes.Length switch
+                {
+                    0 => (null, new ImageError(ErrorCodes.EmptyFile, "The image has no bytes.")),
+                    _ when image.Bytes.Length > maxBytes => (null, TooLarge(image.Bytes.Length, maxBytes)),
+                    _ => (image.Bytes, null),
+                };
+            case ImageSourceKind.File:
+                try
+                {
+                    var info = new FileInfo(image.Name);
+                    if (!info.Exists)
+                    {
+                        return (null, new ImageError(ErrorCodes.Unreadable, $"No such file: {image.Name}"));
+                    }
+
+                    if (info.Length == 0)
+                    {
+                        return (null, new ImageError(ErrorCodes.EmptyFile, "The file is empty."));
+                    }
+
+                    if (info.Length > maxBytes)
+                    {
+                        return (null, TooLarge(info.Length, maxBytes));
+                    }
+
+                    return (await File.ReadAllBytesAsync(image.Name, cancellationToken), null);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    return (null, new ImageError(ErrorCodes.Unreadable, ex.Message));
+                }
+
+            default:
+                return (null, new ImageError(ErrorCodes.Unreadable, $"Image reference '{image.Name}' of kind {image.Kind} carries nothing to read."));
+        }
+    }
+
+    private static ImageError TooLarge(long length, int maxBytes) =>
+        new(ErrorCodes.TooLarge, $"The file has {length} bytes; the limit is {maxBytes}.");
+
+    private static ImageScore Failed(int index, ImageRef image, string? sha256, string modelId, ImageError error) =>
+        new(index, image.Name, sha256, null, null, modelId, error, false, null);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Inference failed for {Image}")]
+    private partial void LogInferenceFailed(string image, Exception exception);
+}
