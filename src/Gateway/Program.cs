@@ -1,0 +1,7 @@
+using ArtGrid.Gateway;
+
+WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+builder.AddArtGridClusterClient();
+WebApplication app = builder.Build();
+app.MapArtGridJobs();
+app.Run();

@@ -1,0 +1,48 @@
+using System.Net;
+using System.Net.Sockets;
+using ArtGrid.Grains;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+
+namespace ArtGrid.Silo.Extensions;
+
+public static class HostingExtensions
+{
+    /// <summary>
+    /// The embedded mode: one localhost silo in this process, the in-memory result cache, CPU inference.
+    /// Ports come from "ArtGrid:Silo" (0, the default, picks free ones, so several runs can share a machine).
+    /// </summary>
+    public static IHostApplicationBuilder AddArtGridEmbedded(this IHostApplicationBuilder builder)
+    {
+        SiloOptions silo = builder.Configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
+        int siloPort = silo.SiloPort == 0 ? FreeTcpPort() : silo.SiloPort;
+        int gatewayPort = silo.GatewayPort == 0 ? FreeTcpPort() : silo.GatewayPort;
+
+        builder.Services.AddArtGridGrainServices();
+        builder.UseOrleans(orleans =>
+        {
+            orleans.UseLocalhostClustering(siloPort, gatewayPort, serviceId: silo.ServiceId, clusterId: silo.ClusterId);
+            orleans.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
+        });
+        return builder;
+    }
+
+    /// <summary>Logs go to stderr, so that stdout carries only results.</summary>
+    public static IHostApplicationBuilder AddArtGridConsoleLogging(this IHostApplicationBuilder builder, LogLevel minimum)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(minimum);
+        return builder;
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
