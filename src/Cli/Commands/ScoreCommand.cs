@@ -1,0 +1,136 @@
+using System.CommandLine;
+using System.Diagnostics;
+using ArtGrid.Abstractions;
+using ArtGrid.Grains.Inference;
+using ArtGrid.Silo.Extensions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+
+namespace ArtGrid.Cli.Commands;
+
+/// <summary><c>artgrid score PATH...</c>: the embedded cluster scores files and folders, one JSON line per image on stdout.</summary>
+public static class ScoreCommand
+{
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("paths") { Description = "Image files and folders (walked recursively).", Arity = ArgumentArity.OneOrMore };
+        var models = new Option<string?>("--models") { Description = "Model repository folder (default: the one shipped beside the program)." };
+        var model = new Option<string?>("--model") { Description = "Model as NAME or NAME/VERSION (default: artgrid-resnet18, newest version)." };
+        var maxBatch = new Option<int?>("--max-batch") { Description = "Largest inference batch." };
+        var inFlight = new Option<int>("--in-flight") { Description = "Images in flight at once.", DefaultValueFactory = _ => 64 };
+        var verbose = new Option<bool>("--verbose") { Description = "Log the cluster's information messages to stderr." };
+
+        var command = new Command("score", "Score images as human-made or AI-generated, with no servers (embedded cluster).")
+        {
+            paths, models, model, maxBatch, inFlight, verbose,
+        };
+        command.SetAction((result, cancellationToken) => RunAsync(
+            result.GetValue(paths)!,
+            new Dictionary<string, string?>
+            {
+                [$"{InferenceOptions.SectionName}:{nameof(InferenceOptions.ModelsPath)}"] = result.GetValue(models),
+                [$"{InferenceOptions.SectionName}:{nameof(InferenceOptions.Model)}"] = result.GetValue(model),
+                [$"{InferenceOptions.SectionName}:{nameof(InferenceOptions.MaxBatchSize)}"] = result.GetValue(maxBatch)?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            },
+            result.GetValue(inFlight),
+            result.GetValue(verbose),
+            Console.Out,
+            cancellationToken));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(
+        string[] paths,
+        IReadOnlyDictionary<string, string?> settings,
+        int inFlight,
+        bool verbose,
+        TextWriter output,
+        CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> files;
+        try
+        {
+            files = InputFiles.Expand(paths);
+        }
+        catch (UsageException ex)
+        {
+            await Console.Error.WriteLineAsync($"artgrid score: {ex.Message}");
+            return ExitCodes.Usage;
+        }
+
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = false, Args = [] });
+        builder.Configuration.AddInMemoryCollection(settings.Where(kv => kv.Value is not null));
+        builder.AddArtGridConsoleLogging(verbose ? LogLevel.Information : LogLevel.Warning);
+        builder.AddArtGridEmbedded();
+        using IHost host = builder.Build();
+
+        try
+        {
+            // Fail before starting anything when the model cannot be loaded.
+            _ = host.Services.GetRequiredService<ModelSessions>().DefaultModel;
+        }
+        catch (Exception ex) when (ex is ModelNotFoundException or InvalidDataException or Microsoft.Extensions.Options.OptionsValidationException)
+        {
+            await Console.Error.WriteLineAsync($"artgrid score: {ex.Message}");
+            return ExitCodes.Setup;
+        }
+
+        await host.StartAsync(cancellationToken);
+        var scorer = new EmbeddedScorer(host.Services.GetRequiredService<IGrainFactory>(), inFlight);
+        var summary = new ScoreSummary();
+        var clock = Stopwatch.StartNew();
+        bool interactive = !Console.IsErrorRedirected;
+
+        async Task Emit(int index, ImageScore score)
+        {
+            await output.WriteLineAsync(ScoreLine.From(files[index], score).ToJson());
+            summary.Add(score);
+        }
+
+        if (interactive && files.Count > 0)
+        {
+            IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            await console.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .StartAsync(async context =>
+                {
+                    ProgressTask task = context.AddTask($"Scoring {files.Count} images", maxValue: files.Count);
+                    await scorer.RunAsync(files, async (i, s) =>
+                    {
+                        await Emit(i, s);
+                        task.Increment(1);
+                    }, cancellationToken);
+                });
+            console.MarkupLine(Markup.Escape(summary.Describe(clock.Elapsed)));
+        }
+        else
+        {
+            await scorer.RunAsync(files, Emit, cancellationToken);
+        }
+
+        await output.FlushAsync(cancellationToken);
+        await host.StopAsync(CancellationToken.None);
+        return ExitCodes.Ok;
+    }
+
+    private sealed class ScoreSummary
+    {
+        private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
+
+        public void Add(ImageScore score)
+        {
+            string key = score.Error is null ? score.Label ?? "?" : "error";
+            _counts[key] = _counts.GetValueOrDefault(key) + 1;
+        }
+
+        public string Describe(TimeSpan elapsed)
+        {
+            int total = _counts.Values.Sum();
+            string parts = string.Join(", ", _counts.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Value} {kv.Key}"));
+            return $"{total} images in {elapsed.TotalSeconds:0.0} s ({total / Math.Max(elapsed.TotalSeconds, 1e-9):0.0}/s): {parts}";
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using ArtGrid.Cli.Commands;
+
+return await ArtGridCommands.Build().Parse(args).InvokeAsync();

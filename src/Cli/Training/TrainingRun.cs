@@ -1,0 +1,175 @@
+using System.Text.Json;
+using ArtGrid.Grains.Imaging;
+using ArtGrid.Grains.Inference;
+using Microsoft.Extensions.Options;
+
+namespace ArtGrid.Cli.Training;
+
+public sealed record TrainingSettings(
+    string LabelsPath,
+    string ImagesDir,
+    string OutDir,
+    double HoldoutFraction = 0.25,
+    int Folds = 5,
+    int Seed = 17,
+    float? L2 = null,
+    bool FinalFitOnAll = true,
+    int IntraOpThreads = 0);
+
+/// <summary>
+/// <c>artgrid train</c>: features through the serving preprocessing, a source-grouped holdout (stratified random
+/// when the CSV has no source column), L2 chosen by grouped k-fold on the training part, the head fitted on the
+/// training part and measured on the holdout, then (by default) refitted on every image with the same L2 for the
+/// head that ships. Also reports grouped k-fold over all images. Writes model.json, head.json and metrics.json.
+/// </summary>
+public sealed class TrainingRun(TrainingSettings settings, TextWriter log)
+{
+    public static readonly float[] L2Grid = [1f, 10f, 100f, 1000f, 10_000f, 100_000f];
+
+    public TrainingMetrics Run(Action<int, int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<LabelledImage> rows = LabelsCsv.Read(settings.LabelsPath);
+        if (rows.Count == 0)
+        {
+            throw new InvalidDataException($"{settings.LabelsPath} lists no images.");
+        }
+
+        string name = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(settings.OutDir).TrimEnd(Path.DirectorySeparatorChar)))!;
+        string version = Path.GetFileName(Path.GetFullPath(settings.OutDir).TrimEnd(Path.DirectorySeparatorChar));
+        ModelConfig config = ModelTemplates.ResNet18(name, version) with
+        {
+            Uncertain = new UncertainBand(0.4, 0.6),
+        };
+        Directory.CreateDirectory(settings.OutDir);
+        ModelInputSpec input = ModelRepository.BuildInputSpec(settings.OutDir, config.Input);
+        string backbone = ModelRepository.ResolveAsset(settings.OutDir, config.Backbone.File);
+
+        log.WriteLine($"Extracting {config.Backbone.Output} features of {rows.Count} images with {Path.GetFileName(backbone)} ...");
+        using var session = new OnnxModelSession(backbone, config.Backbone, input, "cpu:0", settings.IntraOpThreads);
+        var extractor = new FeatureExtractor(new ImagePreprocessor(Options.Create(new PreprocessingOptions())), session);
+        int done = 0;
+        var extracted = extractor.Extract(
+            rows.Select(r => Path.Combine(settings.ImagesDir, r.File)).ToArray(),
+            n => progress?.Invoke(done += n, rows.Count),
+            cancellationToken);
+
+        var usable = Enumerable.Range(0, rows.Count).Where(i => extracted[i].Features is not null).ToArray();
+        foreach (int i in Enumerable.Range(0, rows.Count).Where(i => extracted[i].Features is null))
+        {
+            log.WriteLine($"  skipped {rows[i].File}: {extracted[i].Error?.Code} {extracted[i].Error?.Message}");
+        }
+
+        float[][] x = usable.Select(i => extracted[i].Features!).ToArray();
+        bool[] y = usable.Select(i => rows[i].IsAi).ToArray();
+        bool grouped = usable.All(i => rows[i].Source is not null);
+        string[] groups = usable.Select(i => rows[i].Source ?? rows[i].File).ToArray();
+        bool[] holdout = grouped
+            ? GroupSplits.HoldOutGroups(groups, y, settings.HoldoutFraction, settings.Seed)
+            : GroupSplits.HoldOutStratified(y, settings.HoldoutFraction, settings.Seed);
+
+        int[] trainIdx = Enumerable.Range(0, x.Length).Where(i => !holdout[i]).ToArray();
+        int[] testIdx = Enumerable.Range(0, x.Length).Where(i => holdout[i]).ToArray();
+        var trainer = new HeadTrainer(settings.Seed);
+
+        // Choose L2 by grouped k-fold inside the training part (never looking at the holdout).
+        var cv = new Dictionary<string, double>();
+        float l2 = settings.L2 ?? 0f;
+        if (settings.L2 is null)
+        {
+            int[] folds = Folds(trainIdx.Select(i => groups[i]).ToArray(), grouped);
+            double best = double.NegativeInfinity;
+            foreach (float candidate in L2Grid)
+            {
+                double auc = BinaryMetrics.AreaUnderRoc(trainIdx.Select(i => y[i]).ToArray(), OutOfFold(trainer, trainIdx.Select(i => x[i]).ToArray(), trainIdx.Select(i => y[i]).ToArray(), folds, candidate));
+                cv[candidate.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Math.Round(auc, 4);
+                log.WriteLine($"  l2={candidate}: grouped {settings.Folds}-fold AUC {auc:0.000}");
+                if (auc > best)
+                {
+                    (best, l2) = (auc, candidate);
+                }
+            }
+        }
+
+        LinearHead head = trainer.Fit(trainIdx.Select(i => x[i]).ToArray(), trainIdx.Select(i => y[i]).ToArray(), l2);
+        double[] trainP = trainIdx.Select(i => head.Probability(x[i])).ToArray();
+        double[] testP = testIdx.Select(i => head.Probability(x[i])).ToArray();
+        BinaryMetrics trainMetrics = BinaryMetrics.Compute(trainIdx.Select(i => y[i]).ToArray(), trainP, config.Threshold);
+        BinaryMetrics holdoutMetrics = BinaryMetrics.Compute(testIdx.Select(i => y[i]).ToArray(), testP, config.Threshold);
+        int uncertain = testP.Count(p => p >= config.Uncertain.Low && p < config.Uncertain.High);
+        double[] oof = OutOfFold(trainer, x, y, Folds(groups, grouped), l2);
+        BinaryMetrics crossValidated = BinaryMetrics.Compute(y, oof, config.Threshold);
+        log.WriteLine($"Grouped {settings.Folds}-fold over all {x.Length} images (l2={l2}): AUC {crossValidated.RocAuc:0.000}, accuracy {crossValidated.Accuracy:0.000}");
+        LinearHead shipped = settings.FinalFitOnAll ? trainer.Fit(x, y, l2) : head;
+
+        var metrics = new TrainingMetrics(
+            Model: $"{config.Name}/{config.Version}",
+            Labels: Path.GetFileName(settings.LabelsPath),
+            Images: rows.Count,
+            Skipped: rows.Count - usable.Length,
+            Split: grouped ? "holdout by source (whole sources held out, both classes)" : "stratified random holdout (no source column)",
+            HoldoutSources: grouped ? testIdx.Select(i => groups[i]).Distinct().Order(StringComparer.Ordinal).ToArray() : [],
+            L2: l2,
+            L2GroupedCvAuc: cv,
+            Train: trainMetrics,
+            Holdout: holdoutMetrics,
+            GroupedCrossValidation: crossValidated,
+            ShippedHeadFittedOn: settings.FinalFitOnAll ? $"all {x.Length} images" : $"the {trainIdx.Length} training images (holdout excluded)",
+            HoldoutUncertainFraction: testIdx.Length == 0 ? 0 : (double)uncertain / testIdx.Length,
+            HoldoutBySource: grouped
+                ? testIdx.GroupBy(i => groups[i]).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(
+                    g => g.Key,
+                    g => new SourceMetrics(g.Count(), g.Count(i => y[i]), g.Count(i => (head.Probability(x[i]) >= config.Threshold) == y[i]) / (double)g.Count()))
+                : new Dictionary<string, SourceMetrics>(),
+            Seed: settings.Seed);
+
+        File.WriteAllText(Path.Combine(settings.OutDir, ModelRepository.ConfigFile), JsonSerializer.Serialize(config, ModelConfig.JsonOptions));
+        shipped.Save(Path.Combine(settings.OutDir, config.Head));
+        File.WriteAllText(Path.Combine(settings.OutDir, "metrics.json"), JsonSerializer.Serialize(metrics, ModelConfig.JsonOptions));
+        return metrics;
+    }
+
+    private int[] Folds(IReadOnlyList<string> groups, bool grouped) =>
+        grouped ? GroupSplits.GroupKFold(groups, settings.Folds) : groups.Select((_, k) => k % settings.Folds).ToArray();
+
+    /// <summary>Each image's probability from a head that never saw its fold.</summary>
+    private static double[] OutOfFold(HeadTrainer trainer, float[][] x, bool[] y, int[] folds, float l2)
+    {
+        var p = new double[x.Length];
+        foreach (int fold in folds.Distinct())
+        {
+            int[] fit = Enumerable.Range(0, x.Length).Where(i => folds[i] != fold).ToArray();
+            int[] score = Enumerable.Range(0, x.Length).Where(i => folds[i] == fold).ToArray();
+            if (fit.Select(i => y[i]).Distinct().Count() < 2)
+            {
+                continue;
+            }
+
+            LinearHead head = trainer.Fit(fit.Select(i => x[i]).ToArray(), fit.Select(i => y[i]).ToArray(), l2);
+            foreach (int i in score)
+            {
+                p[i] = head.Probability(x[i]);
+            }
+        }
+
+        return p;
+    }
+}
+
+public sealed record SourceMetrics(int Images, int Ai, double Accuracy);
+
+public sealed record TrainingMetrics(
+    string Model,
+    string Labels,
+    int Images,
+    int Skipped,
+    string Split,
+    IReadOnlyList<string> HoldoutSources,
+    float L2,
+    IReadOnlyDictionary<string, double> L2GroupedCvAuc,
+    BinaryMetrics Train,
+    BinaryMetrics Holdout,
+    BinaryMetrics GroupedCrossValidation,
+    string ShippedHeadFittedOn,
+    double HoldoutUncertainFraction,
+    IReadOnlyDictionary<string, SourceMetrics> HoldoutBySource,
+    int Seed);
