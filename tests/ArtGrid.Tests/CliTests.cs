@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace ArtGrid.Tests;
+
+/// <summary>The real <c>artgrid</c> program, run as a process on real files.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("artgrid-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task ScoreWritesOneLineePerImageInInputOrderAndGoesOnPastBadFiles()
+    {
+        string folder = Path.Combine(_dir, "mixed");
+        Directory.CreateDirectory(Path.Combine(folder, "sub"));
+        var expected = new List<(string Path, string? ErrorCode)>();
+        foreach ((string name, byte[] bytes, string code) in TestAssets.BadFiles())
+        {
+            File.WriteAllBytes(Path.Combine(folder, name), bytes);
+        }
+
+        string[] samples = [.. TestAssets.SampleImages.Take(3)];
+        File.Copy(samples[0], Path.Combine(folder, "a-good.jpg"));
+        File.Copy(samples[1], Path.Combine(folder, "sub", "b-good.jpg"));
+        File.Copy(samples[2], Path.Combine(folder, "z-good.jpg"));
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "not an image extension: skipped by the folder walk");
+
+        (int exit, string stdout, string stderr) = await RunAsync("score", folder, samples[2]);
+
+        Assert.True(exit == 0, stderr);
+        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string[] expectedOrder =
+        [
+            "a-good.jpg", "huge-header.png", "real.tiff", "truncated.jpg", "wrong-extension.png", "z-good.jpg", "zero-bytes.jpg",
+            Path.Combine("sub", "b-good.jpg"), Path.GetFileName(samples[2]),
+        ];
+        Assert.Equal(expectedOrder.Length, lines.Length);
+        var codes = TestAssets.BadFiles().ToDictionary(f => f.Name, f => f.ExpectedCode);
+        for (int i = 0; i < lines.Length; i++)
+        {
+            using JsonDocument doc = JsonDocument.Parse(lines[i]);
+            JsonElement line = doc.RootElement;
+            string path = line.GetProperty("path").GetString()!;
+            Assert.EndsWith(expectedOrder[i], path);
+            Assert.Equal("artgrid-resnet18/1", line.GetProperty("model").GetString());
+            if (codes.TryGetValue(Path.GetFileName(path), out string? code))
+            {
+                Assert.Equal(JsonValueKind.Null, line.GetProperty("label").ValueKind);
+                Assert.Equal(code, line.GetProperty("error").GetProperty("code").GetString());
+                Assert.False(string.IsNullOrEmpty(line.GetProperty("error").GetProperty("message").GetString()));
+            }
+            else
+            {
+                Assert.Equal(JsonValueKind.Null, line.GetProperty("error").ValueKind);
+                Assert.InRange(line.GetProperty("aiProbability").GetDouble(), 0.0, 1.0);
+                Assert.Contains(line.GetProperty("label").GetString(), new[] { "ai", "human", "uncertain" });
+                Assert.Equal(64, line.GetProperty("sha256").GetString()!.Length);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task AMissingPathIsAUsageErrorAndAMissingModelASetUpError()
+    {
+        (int exit, string stdout, string stderr) = await RunAsync("score", Path.Combine(_dir, "nowhere"));
+        Assert.Equal(2, exit);
+        Assert.Empty(stdout);
+        Assert.Contains("No such file or folder", stderr);
+
+        (exit, stdout, stderr) = await RunAsync("score", "--model", "no-such-model", TestAssets.Photo);
+        Assert.Equal(3, exit);
+        Assert.Empty(stdout);
+        Assert.Contains("no-such-model", stderr);
+    }
+
+    internal static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "artgrid.dll"));
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}

@@ -1,0 +1,82 @@
+using ArtGrid.Abstractions;
+
+namespace ArtGrid.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class PipelineTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task AJobOfSeveralImagesIsScoredAndMergedAndBadImagesFailAlone()
+    {
+        string[] samples = [.. TestAssets.SampleImages.Take(3)];
+        (string name, byte[] bytes, string code) = TestAssets.BadFiles().Single(f => f.Name == "truncated.jpg");
+        var job = new ScoreJob(
+            $"pipeline-{Guid.NewGuid():N}",
+            [.. samples.Select(ImageRef.FromFile), ImageRef.FromBytes(name, bytes)],
+            new JobMetadata(Author: "test", Source: "unit"));
+
+        JobVerdict verdict = await fixture.Grains.GetGrain<IJobGrain>(job.JobId).ScoreAsync(job);
+
+        Assert.Equal(job.JobId, verdict.JobId);
+        Assert.Equal("artgrid-resnet18/1", verdict.Model);
+        Assert.Equal(4, verdict.Images.Count);
+        Assert.Equal([0, 1, 2, 3], verdict.Images.Select(i => i.Index));
+        foreach (ImageScore image in verdict.Images.Take(3))
+        {
+            Assert.Null(image.Error);
+            Assert.InRange(image.AiProbability!.Value, 0.0, 1.0);
+            Assert.Contains(image.Label, new[] { Labels.Ai, Labels.Human, Labels.Uncertain });
+            Assert.Equal(64, image.Sha256!.Length);
+        }
+
+        ImageScore bad = verdict.Images[3];
+        Assert.Equal(code, bad.Error!.Code);
+        Assert.Null(bad.AiProbability);
+        Assert.Null(bad.Label);
+        Assert.Equal(verdict.Images.Take(3).Max(i => i.AiProbability), verdict.AiProbability);
+
+        // The same job id again returns the first verdict rather than scoring twice.
+        JobVerdict again = await fixture.Grains.GetGrain<IJobGrain>(job.JobId).ScoreAsync(job);
+        Assert.Equal(verdict.CompletedAt, again.CompletedAt);
+        JobVerdict? stored = await fixture.Grains.GetGrain<IJobGrain>(job.JobId).GetVerdictAsync();
+        Assert.Equal((verdict.CompletedAt, verdict.AiProbability), (stored!.CompletedAt, stored.AiProbability));
+        Assert.Equal(verdict.Images.Select(i => i.Sha256), stored.Images.Select(i => i.Sha256));
+    }
+
+    [Fact]
+    public async Task TheSameContentUnderAnotherJobIsAnsweredFromTheCache()
+    {
+        byte[] bytes = File.ReadAllBytes(TestAssets.SampleImages[^1]);
+        var first = new ScoreJob($"cache-a-{Guid.NewGuid():N}", [ImageRef.FromBytes("a.jpg", bytes)], JobMetadata.None);
+        var second = new ScoreJob($"cache-b-{Guid.NewGuid():N}", [ImageRef.FromBytes("b.jpg", bytes)], JobMetadata.None);
+
+        ImageScore scored = (await fixture.Grains.GetGrain<IJobGrain>(first.JobId).ScoreAsync(first)).Images[0];
+        ImageScore cached = (await fixture.Grains.GetGrain<IJobGrain>(second.JobId).ScoreAsync(second)).Images[0];
+
+        Assert.False(scored.Cached);
+        Assert.True(cached.Cached);
+        Assert.Equal(scored.Sha256, cached.Sha256);
+        Assert.Equal(scored.AiProbability, cached.AiProbability);
+        Assert.Equal("b.jpg", cached.Name);
+    }
+
+    [Fact]
+    public async Task ManyConcurrentImagesAreBatchedWithoutLoss()
+    {
+        // 24 distinct images at once against a device queue of 8: the ingestion retries on the device's hint.
+        byte[] photo = File.ReadAllBytes(TestAssets.Photo);
+        var jobs = Enumerable.Range(0, 24).Select(i =>
+        {
+            byte[] distinct = [.. photo, .. BitConverter.GetBytes(i)]; // trailing bytes after EOI: same picture, new hash
+            return new ScoreJob($"burst-{Guid.NewGuid():N}", [ImageRef.FromBytes($"p{i}.jpg", distinct)], JobMetadata.None);
+        }).ToArray();
+
+        JobVerdict[] verdicts = await Task.WhenAll(jobs.Select(j => fixture.Grains.GetGrain<IJobGrain>(j.JobId).ScoreAsync(j)));
+
+        Assert.All(verdicts, v => Assert.Null(v.Images[0].Error));
+        Assert.All(verdicts, v => Assert.False(v.Images[0].Cached));
+        Assert.Equal(24, verdicts.Select(v => v.Images[0].Sha256).Distinct().Count());
+        double p0 = verdicts[0].AiProbability!.Value;
+        Assert.All(verdicts, v => Assert.Equal(p0, v.AiProbability!.Value, 5));
+    }
+}

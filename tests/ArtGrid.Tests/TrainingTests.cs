@@ -1,0 +1,92 @@
+using System.Text.Json;
+using ArtGrid.Cli.Training;
+using ArtGrid.Grains.Inference;
+
+namespace ArtGrid.Tests;
+
+public sealed class TrainingTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("artgrid-train-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task TrainWritesALoadableModelWithMetricsAndScoreUsesIt()
+    {
+        // The samples, labelled by their folder, each its own "source" so that the holdout is by source.
+        string csv = Path.Combine(_dir, "labels.csv");
+        var lines = new List<string> { "file,label,source,kind" };
+        foreach (string file in TestAssets.SampleImages)
+        {
+            string label = Path.GetFileName(Path.GetDirectoryName(file))!;
+            lines.Add($"{Path.GetRelativePath(TestAssets.SamplesDir, file)},{label},\"src:{Path.GetFileNameWithoutExtension(file)}, sample\",x");
+        }
+
+        File.WriteAllLines(csv, lines);
+        string output = Path.Combine(_dir, "models", "tiny", "3");
+
+        (int exit, _, string stderr) = await CliTests.RunAsync(
+            "train", "--labels", csv, "--images", TestAssets.SamplesDir, "--out", output, "--holdout", "0.3", "--folds", "2");
+
+        Assert.True(exit == 0, stderr);
+        LoadedModel model = ModelRepository.LoadDirectory(output);
+        Assert.Equal("tiny/3", model.Id);
+        Assert.Equal(512, model.Head.FeatureCount);
+        using JsonDocument metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        JsonElement holdout = metrics.RootElement.GetProperty("holdout");
+        Assert.True(holdout.GetProperty("count").GetInt32() >= 2);
+        Assert.InRange(holdout.GetProperty("accuracy").GetDouble(), 0.0, 1.0);
+        Assert.Equal(8, metrics.RootElement.GetProperty("images").GetInt32());
+        Assert.NotEmpty(metrics.RootElement.GetProperty("holdoutSources").EnumerateArray());
+
+        (exit, string stdout, stderr) = await CliTests.RunAsync("score", "--models", Path.Combine(_dir, "models"), "--model", "tiny", TestAssets.Photo);
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("\"model\":\"tiny/3\"", stdout);
+    }
+
+    [Fact]
+    public void LabelsCsvReadsQuotedFieldsAndRefusesUnknownLabels()
+    {
+        string csv = Path.Combine(_dir, "l.csv");
+        File.WriteAllText(csv, "file,label,source\na.jpg,ai,\"x, \"\"y\"\"\"\nb.jpg,Human,z\n");
+        IReadOnlyList<LabelledImage> rows = LabelsCsv.Read(csv);
+        Assert.Equal(2, rows.Count);
+        Assert.True(rows[0].IsAi);
+        Assert.Equal("x, \"y\"", rows[0].Source);
+        Assert.False(rows[1].IsAi);
+
+        File.WriteAllText(csv, "file,label\na.jpg,robot\n");
+        Assert.Contains("robot", Assert.Throws<InvalidDataException>(() => LabelsCsv.Read(csv)).Message);
+    }
+
+    [Fact]
+    public void RocAucMatchesAHandComputedExample()
+    {
+        // Positives 0.9, 0.4; negatives 0.5, 0.1: of the 4 pairs, 3 are ordered correctly.
+        Assert.Equal(0.75, BinaryMetrics.AreaUnderRoc([true, true, false, false], [0.9, 0.4, 0.5, 0.1]), 10);
+        Assert.Equal(0.5, BinaryMetrics.AreaUnderRoc([true, false], [0.3, 0.3]), 10);
+        BinaryMetrics m = BinaryMetrics.Compute([true, true, false, false], [0.9, 0.4, 0.5, 0.1], 0.5);
+        Assert.Equal((1, 1, 1, 1), (m.TruePositives, m.FalsePositives, m.TrueNegatives, m.FalseNegatives));
+        Assert.Equal(0.5, m.Accuracy);
+    }
+
+    [Fact]
+    public void SplitsNeverCutASourceInTwo()
+    {
+        string[] groups = [.. Enumerable.Range(0, 60).Select(i => $"g{i % 12}")];
+        bool[] isAi = [.. Enumerable.Range(0, 60).Select(i => i % 12 < 5)];
+        bool[] holdout = GroupSplits.HoldOutGroups(groups, isAi, 0.25, seed: 3);
+        foreach (IGrouping<string, int> g in Enumerable.Range(0, 60).GroupBy(i => groups[i]))
+        {
+            Assert.Single(g.Select(i => holdout[i]).Distinct());
+        }
+
+        Assert.Contains(Enumerable.Range(0, 60), i => holdout[i] && isAi[i]);
+        Assert.Contains(Enumerable.Range(0, 60), i => holdout[i] && !isAi[i]);
+        Assert.Contains(Enumerable.Range(0, 60), i => !holdout[i]);
+
+        int[] folds = GroupSplits.GroupKFold(groups, 5);
+        Assert.All(Enumerable.Range(0, 60).GroupBy(i => groups[i]), g => Assert.Single(g.Select(i => folds[i]).Distinct()));
+        Assert.Equal(5, folds.Distinct().Count());
+    }
+}
