@@ -36,6 +36,12 @@ public static class HostingExtensions
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(minimum);
+        if (minimum > LogLevel.Information)
+        {
+            // Orleans' start-up advice (server GC, watchdog) is noise for a one-shot command.
+            builder.Logging.AddFilter("Orleans", LogLevel.Error);
+        }
+
         return builder;
     }
 
