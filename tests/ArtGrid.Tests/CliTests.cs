@@ -11,12 +11,11 @@ public sealed class CliTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
-    public async Task ScoreWritesOneLineePerImageInInputOrderAndGoesOnPastBadFiles()
+    public async Task ScoreWritesOneLinePerImageInInputOrderAndGoesOnPastBadFiles()
     {
         string folder = Path.Combine(_dir, "mixed");
         Directory.CreateDirectory(Path.Combine(folder, "sub"));
-        var expected = new List<(string Path, string? ErrorCode)>();
-        foreach ((string name, byte[] bytes, string code) in TestAssets.BadFiles())
+        foreach ((string name, byte[] bytes, _) in TestAssets.BadFiles())
         {
             File.WriteAllBytes(Path.Combine(folder, name), bytes);
         }
