@@ -1,3 +1,4 @@
+using ArtGrid.Grains.Diagnostics;
 using ArtGrid.Grains.Imaging;
 using ArtGrid.Grains.Inference;
 using ArtGrid.Grains.Ingestion;
@@ -15,6 +16,8 @@ public static class GrainsServiceCollectionExtensions
         services.AddOptions<PreprocessingOptions>().BindConfiguration(PreprocessingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<ArtGridInstruments>();
         services.TryAddSingleton<ImagePreprocessor>();
         services.TryAddSingleton(sp => new ModelRepository(sp.GetRequiredService<IOptions<InferenceOptions>>().Value.ModelsPath));
         services.TryAddSingleton<ModelSessions>();

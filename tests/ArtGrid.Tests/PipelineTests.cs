@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using ArtGrid.Abstractions;
+using ArtGrid.Grains.Diagnostics;
 
 namespace ArtGrid.Tests;
 
@@ -78,5 +81,37 @@ public sealed class PipelineTests(ClusterFixture fixture)
         Assert.Equal(24, verdicts.Select(v => v.Images[0].Sha256).Distinct().Count());
         double p0 = verdicts[0].AiProbability!.Value;
         Assert.All(verdicts, v => Assert.Equal(p0, v.AiProbability!.Value, 5));
+    }
+
+    [Fact]
+    public async Task ScoringRecordsBatchAndOutcomeMetrics()
+    {
+        var measurements = new ConcurrentBag<(string Instrument, long Value, string? Outcome)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == ArtGridInstruments.MeterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<int>((i, value, tags, _) => measurements.Add((i.Name, value, null)));
+        listener.SetMeasurementEventCallback<long>((i, value, tags, _) =>
+            measurements.Add((i.Name, value, tags.ToArray().FirstOrDefault(t => t.Key == "outcome").Value as string)));
+        listener.Start();
+
+        byte[] photo = File.ReadAllBytes(TestAssets.Photo);
+        var job = new ScoreJob(
+            $"metrics-{Guid.NewGuid():N}",
+            [ImageRef.FromBytes("a.jpg", [.. photo, 1]), ImageRef.FromBytes("b.jpg", [.. photo, 2]), ImageRef.FromBytes("empty.jpg", [])],
+            JobMetadata.None);
+        await fixture.Grains.GetGrain<IJobGrain>(job.JobId).ScoreAsync(job);
+
+        Assert.True(measurements.Where(m => m.Instrument == "artgrid.inference.batch.size").Sum(m => m.Value) >= 2);
+        string?[] outcomes = [.. measurements.Where(m => m.Instrument == "artgrid.images.scored").Select(m => m.Outcome)];
+        Assert.Contains(ErrorCodes.EmptyFile, outcomes);
+        Assert.True(outcomes.Count(o => o is Labels.Ai or Labels.Human or Labels.Uncertain) >= 2);
     }
 }

@@ -21,13 +21,20 @@ public sealed class DynamicBatcher<TIn, TOut> : IAsyncDisposable
     private readonly BatchingOptions _options;
     private readonly Func<IReadOnlyList<TIn>, TOut[]> _execute;
     private readonly TimeProvider _time;
+    private readonly Action<int, TimeSpan>? _onBatch;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
     private volatile bool _closed;
     private int _queued;
     private long _lastBatchTicks = TimeSpan.FromMilliseconds(10).Ticks;
 
-    public DynamicBatcher(string device, BatchingOptions options, Func<IReadOnlyList<TIn>, TOut[]> execute, TimeProvider? time = null)
+    /// <param name="onBatch">Told the size and compute time of every batch that ran (for metrics).</param>
+    public DynamicBatcher(
+        string device,
+        BatchingOptions options,
+        Func<IReadOnlyList<TIn>, TOut[]> execute,
+        TimeProvider? time = null,
+        Action<int, TimeSpan>? onBatch = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBatchSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.QueueCapacity, 1);
@@ -35,6 +42,7 @@ public sealed class DynamicBatcher<TIn, TOut> : IAsyncDisposable
         _options = options;
         _execute = execute;
         _time = time ?? TimeProvider.System;
+        _onBatch = onBatch;
         _loop = Task.Run(RunAsync);
     }
 
@@ -130,6 +138,7 @@ public sealed class DynamicBatcher<TIn, TOut> : IAsyncDisposable
             TOut[] results = _execute(batch.ConvertAll(p => p.Item));
             TimeSpan compute = _time.GetElapsedTime(start);
             Interlocked.Exchange(ref _lastBatchTicks, Math.Max(compute.Ticks, TimeSpan.TicksPerMillisecond));
+            _onBatch?.Invoke(batch.Count, compute);
             if (results.Length != batch.Count)
             {
                 throw new InvalidOperationException($"The batch of {batch.Count} returned {results.Length} results.");

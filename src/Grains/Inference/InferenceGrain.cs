@@ -1,4 +1,5 @@
 using ArtGrid.Abstractions;
+using ArtGrid.Grains.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -11,14 +12,21 @@ namespace ArtGrid.Grains.Inference;
 /// grain scheduler.
 /// </summary>
 [Reentrant]
-public sealed partial class InferenceGrain(ModelSessions models, IOptions<InferenceOptions> options, TimeProvider time, ILogger<InferenceGrain> logger)
+public sealed partial class InferenceGrain(
+    ModelSessions models,
+    IOptions<InferenceOptions> options,
+    ArtGridInstruments instruments,
+    TimeProvider time,
+    ILogger<InferenceGrain> logger)
     : Grain, IInferenceGrain
 {
     private DynamicBatcher<float[], double>? _batcher;
+    private string _device = "";
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (string modelId, string device) = DeviceKey.Parse(this.GetPrimaryKeyString());
+        _device = device;
         InferenceOptions settings = options.Value;
         OnnxModelSession session = await Task.Run(() =>
         {
@@ -33,7 +41,8 @@ public sealed partial class InferenceGrain(ModelSessions models, IOptions<Infere
             device,
             new BatchingOptions(settings.MaxBatchSize, TimeSpan.FromMilliseconds(settings.MaxQueueDelayMs), settings.QueueCapacity),
             inputs => Array.ConvertAll(session.Run(inputs), features => head.Probability(features)),
-            time);
+            time,
+            (size, compute) => instruments.BatchRan(device, size, compute));
         LogActivated(modelId, device, settings.MaxBatchSize, settings.QueueCapacity);
     }
 
@@ -48,7 +57,19 @@ public sealed partial class InferenceGrain(ModelSessions models, IOptions<Infere
     public async Task<InferenceResult> InferAsync(Immutable<float[]> tensor, CancellationToken cancellationToken = default)
     {
         DynamicBatcher<float[], double> batcher = _batcher ?? throw new InvalidOperationException("The inference grain is not active.");
-        BatchedResult<double> result = await batcher.EnqueueAsync(tensor.Value, cancellationToken);
+        Task<BatchedResult<double>> queued;
+        try
+        {
+            queued = batcher.EnqueueAsync(tensor.Value, cancellationToken);
+        }
+        catch (OverloadedException)
+        {
+            instruments.Rejected(_device);
+            throw;
+        }
+
+        BatchedResult<double> result = await queued;
+        instruments.Dequeued(_device, result.QueueDelay);
         return new InferenceResult(result.Value, result.QueueDelay.TotalMilliseconds, result.Compute.TotalMilliseconds, result.BatchSize);
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using ArtGrid.Abstractions;
 using ArtGrid.Grains.Aggregation;
+using ArtGrid.Grains.Diagnostics;
 using ArtGrid.Grains.Imaging;
 using ArtGrid.Grains.Inference;
 using Microsoft.Extensions.Logging;
@@ -21,9 +22,17 @@ public sealed partial class IngestionGrain(
     IDeviceRouter router,
     IOptions<PreprocessingOptions> preprocessing,
     IOptions<InferenceOptions> inference,
+    ArtGridInstruments instruments,
     ILogger<IngestionGrain> logger) : Grain, IIngestionGrain
 {
     public async Task<ImageScore> ScoreImageAsync(int index, ImageRef image, CancellationToken cancellationToken = default)
+    {
+        ImageScore score = await ScoreAsync(index, image, cancellationToken);
+        instruments.ImageScored(score.Error?.Code ?? score.Label ?? "none", score.Cached);
+        return score;
+    }
+
+    private async Task<ImageScore> ScoreAsync(int index, ImageRef image, CancellationToken cancellationToken)
     {
         LoadedModel model = models.DefaultModel;
         long start = Stopwatch.GetTimestamp();

@@ -1,0 +1,40 @@
+using System.Diagnostics.Metrics;
+
+namespace ArtGrid.Grains.Diagnostics;
+
+/// <summary>Owns the "ArtGrid" meter. Tags stay low-cardinality: device, outcome.</summary>
+public sealed class ArtGridInstruments
+{
+    public const string MeterName = "ArtGrid";
+
+    private readonly Histogram<int> _batchSize;
+    private readonly Histogram<double> _queueDelay;
+    private readonly Histogram<double> _compute;
+    private readonly Counter<long> _rejected;
+    private readonly Counter<long> _images;
+
+    public ArtGridInstruments(IMeterFactory meters)
+    {
+        Meter meter = meters.Create(MeterName);
+        _batchSize = meter.CreateHistogram<int>("artgrid.inference.batch.size", "{image}", "Images per inference run.");
+        _queueDelay = meter.CreateHistogram<double>("artgrid.inference.queue.delay", "ms", "Time a request waited in a device queue.");
+        _compute = meter.CreateHistogram<double>("artgrid.inference.compute.duration", "ms", "Time of one inference run.");
+        _rejected = meter.CreateCounter<long>("artgrid.inference.rejected", "{request}", "Requests refused by a full device queue.");
+        _images = meter.CreateCounter<long>("artgrid.images.scored", "{image}", "Images finished, by outcome (label or error code).");
+    }
+
+    public void BatchRan(string device, int size, TimeSpan compute)
+    {
+        var tag = new KeyValuePair<string, object?>("device", device);
+        _batchSize.Record(size, tag);
+        _compute.Record(compute.TotalMilliseconds, tag);
+    }
+
+    public void Dequeued(string device, TimeSpan queueDelay) =>
+        _queueDelay.Record(queueDelay.TotalMilliseconds, new KeyValuePair<string, object?>("device", device));
+
+    public void Rejected(string device) => _rejected.Add(1, new KeyValuePair<string, object?>("device", device));
+
+    public void ImageScored(string outcome, bool cached) =>
+        _images.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("cached", cached));
+}
