@@ -116,9 +116,9 @@ public sealed class TrainingRun(TrainingSettings settings, TextWriter log)
             ShippedHeadFittedOn: settings.FinalFitOnAll ? $"all {x.Length} images" : $"the {trainIdx.Length} training images (holdout excluded)",
             HoldoutUncertainFraction: testIdx.Length == 0 ? 0 : (double)uncertain / testIdx.Length,
             HoldoutBySource: grouped
-                ? testIdx.GroupBy(i => groups[i]).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(
+                ? Enumerable.Range(0, testIdx.Length).GroupBy(k => groups[testIdx[k]]).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(
                     g => g.Key,
-                    g => new SourceMetrics(g.Count(), g.Count(i => y[i]), g.Count(i => (head.Probability(x[i]) >= config.Threshold) == y[i]) / (double)g.Count()))
+                    g => new SourceMetrics(g.Count(), g.Count(k => y[testIdx[k]]), g.Count(k => (testP[k] >= config.Threshold) == y[testIdx[k]]) / (double)g.Count()))
                 : new Dictionary<string, SourceMetrics>(),
             Seed: settings.Seed);
 

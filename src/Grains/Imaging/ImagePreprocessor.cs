@@ -134,8 +134,6 @@ public sealed class ImagePreprocessor
         }
         catch (Exception ex) when (IsDecoderFailure(ex))
         {
-            image?.Dispose();
-            image = null;
             return PreparedImage.Fail(ErrorCodes.DecodeFailed, $"The {formatName} image could not be decoded: {ex.Message}", formatName, info.Width, info.Height);
         }
     }
