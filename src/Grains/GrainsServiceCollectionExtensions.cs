@@ -1,3 +1,4 @@
+using ArtGrid.Grains.Aggregation;
 using ArtGrid.Grains.Diagnostics;
 using ArtGrid.Grains.Imaging;
 using ArtGrid.Grains.Inference;
@@ -23,6 +24,7 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddSingleton<ModelSessions>();
         services.TryAddSingleton<IDeviceRouter, LocalDeviceRouter>();
         services.TryAddSingleton<IResultCache>(_ => new InMemoryResultCache());
+        services.TryAddSingleton<IJobCompletion, NoJobCompletion>();
         return services;
     }
 }

@@ -1,22 +1,32 @@
 using ArtGrid.Abstractions;
 using ArtGrid.Grains.Inference;
+using Orleans.Runtime;
 
 namespace ArtGrid.Grains.Aggregation;
 
 /// <summary>
-/// One job: fans its images out to ingestion (on this silo) and merges their scores into a verdict. A repeated
-/// call with the same job id returns the first verdict instead of scoring again.
+/// One job: fans its images out to ingestion (on this silo) and merges their scores into a verdict, which it keeps
+/// in grain storage and publishes once. A repeated call with the same job id, on any silo, returns the stored verdict
+/// instead of scoring again; the publication is repeated only if the first attempt did not finish (the window between
+/// the bus accepting the event and the grain recording that it did: consumers of <see cref="ImagesScored"/>
+/// deduplicate by job id).
 /// </summary>
+[Orleans.Placement.PreferLocalPlacement]
 [CollectionAgeLimit(Minutes = 5)]
-public sealed class JobGrain(ModelSessions models, TimeProvider time) : Grain, IJobGrain
+public sealed class JobGrain(
+    [PersistentState("job", JobGrain.StorageName)] IPersistentState<JobState> state,
+    ModelSessions models,
+    IJobCompletion completion,
+    TimeProvider time) : Grain, IJobGrain
 {
-    private JobVerdict? _verdict;
+    public const string StorageName = "jobs";
 
     public async Task<JobVerdict> ScoreAsync(ScoreJob job, CancellationToken cancellationToken = default)
     {
-        if (_verdict is not null)
+        if (state.State.Verdict is { } stored)
         {
-            return _verdict;
+            await EnsurePublishedAsync(stored, cancellationToken);
+            return stored;
         }
 
         if (job.JobId != this.GetPrimaryKeyString())
@@ -32,9 +42,34 @@ public sealed class JobGrain(ModelSessions models, TimeProvider time) : Grain, I
         IIngestionGrain ingestion = GrainFactory.GetGrain<IIngestionGrain>(0);
         ImageScore[] scores = await Task.WhenAll(job.Images.Select((image, index) => ingestion.ScoreImageAsync(index, image, cancellationToken)));
         LoadedModel model = models.DefaultModel;
-        _verdict = VerdictPolicy.Merge(job.JobId, scores, model.Config, model.Id, time.GetUtcNow());
-        return _verdict;
+        JobVerdict verdict = VerdictPolicy.Merge(job.JobId, scores, model.Config, model.Id, time.GetUtcNow());
+        state.State.Verdict = verdict;
+        await state.WriteStateAsync(cancellationToken);
+        await EnsurePublishedAsync(verdict, cancellationToken);
+        return verdict;
     }
 
-    public Task<JobVerdict?> GetVerdictAsync(CancellationToken cancellationToken = default) => Task.FromResult(_verdict);
+    public async Task<JobVerdict?> ResumeAsync(CancellationToken cancellationToken = default)
+    {
+        if (state.State.Verdict is { } stored)
+        {
+            await EnsurePublishedAsync(stored, cancellationToken);
+        }
+
+        return state.State.Verdict;
+    }
+
+    public Task<JobVerdict?> GetVerdictAsync(CancellationToken cancellationToken = default) => Task.FromResult(state.State.Verdict);
+
+    private async Task EnsurePublishedAsync(JobVerdict verdict, CancellationToken cancellationToken)
+    {
+        if (state.State.PublishedAt is not null)
+        {
+            return;
+        }
+
+        await completion.PublishAsync(verdict, cancellationToken);
+        state.State.PublishedAt = time.GetUtcNow();
+        await state.WriteStateAsync(cancellationToken);
+    }
 }

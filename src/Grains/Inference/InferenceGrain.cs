@@ -12,6 +12,7 @@ namespace ArtGrid.Grains.Inference;
 /// grain scheduler.
 /// </summary>
 [Reentrant]
+[Orleans.Placement.PreferLocalPlacement]
 public sealed partial class InferenceGrain(
     ModelSessions models,
     IOptions<InferenceOptions> options,
@@ -77,35 +78,48 @@ public sealed partial class InferenceGrain(
     private partial void LogActivated(string model, string device, int maxBatch, int queue);
 }
 
-/// <summary>Inference grain keys: "{model id}@{device}".</summary>
+/// <summary>
+/// Inference grain keys: "{model id}@{device}", or "{model id}@{silo}/{device}" for a device of one silo (the grain
+/// is placed on the silo that first calls it, and only that silo's ingestion calls it).
+/// </summary>
 public static class DeviceKey
 {
-    public static string Format(string modelId, string device) => $"{modelId}@{device}";
+    public static string Format(string modelId, string device, string? silo = null) =>
+        silo is null ? $"{modelId}@{device}" : $"{modelId}@{silo}/{device}";
 
     public static (string ModelId, string Device) Parse(string key)
     {
         int at = key.LastIndexOf('@');
-        return at > 0 && at < key.Length - 1
-            ? (key[..at], key[(at + 1)..])
-            : throw new ArgumentException($"Inference grain key '{key}' is not '{{model}}@{{device}}'.", nameof(key));
+        if (at <= 0 || at >= key.Length - 1)
+        {
+            throw new ArgumentException($"Inference grain key '{key}' is not '{{model}}@{{device}}'.", nameof(key));
+        }
+
+        string device = key[(at + 1)..];
+        int slash = device.LastIndexOf('/');
+        return (key[..at], slash >= 0 ? device[(slash + 1)..] : device);
     }
 }
 
 /// <summary>Chooses the device an image's tensor goes to.</summary>
 public interface IDeviceRouter
 {
-    string Pick(string modelId);
+    /// <summary>The inference grain key for one tensor prepared on the silo named <paramref name="silo"/>.</summary>
+    string Pick(string modelId, string silo);
 }
 
-/// <summary>Round robin over this silo's configured devices (the cluster router comes with GPU placement).</summary>
+/// <summary>
+/// Round robin over this silo's configured devices, each served by an inference grain of this silo, so that tensors
+/// never leave the silo that prepared them (routing across silos comes with GPU placement).
+/// </summary>
 public sealed class LocalDeviceRouter(IOptions<InferenceOptions> options) : IDeviceRouter
 {
     private int _next = -1;
 
-    public string Pick(string modelId)
+    public string Pick(string modelId, string silo)
     {
         string[] devices = options.Value.Devices;
         int index = (int)((uint)Interlocked.Increment(ref _next) % (uint)devices.Length);
-        return DeviceKey.Format(modelId, devices[index]);
+        return DeviceKey.Format(modelId, devices[index], silo);
     }
 }

@@ -85,7 +85,7 @@ public sealed partial class IngestionGrain(
     {
         for (int attempt = 0; ; attempt++)
         {
-            IInferenceGrain device = GrainFactory.GetGrain<IInferenceGrain>(router.Pick(modelId));
+            IInferenceGrain device = GrainFactory.GetGrain<IInferenceGrain>(router.Pick(modelId, RuntimeIdentity));
             try
             {
                 return await device.InferAsync(tensor.AsImmutable(), cancellationToken);
