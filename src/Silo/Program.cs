@@ -1,8 +1,17 @@
 using ArtGrid.Silo.Extensions;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
 builder.AddArtGridConsoleLogging(LogLevel.Information);
-builder.AddArtGridEmbedded();
+if (builder.Configuration.GetConnectionString("Redis") is { Length: > 0 })
+{
+    builder.AddArtGridCluster();
+}
+else
+{
+    builder.AddArtGridEmbedded();
+}
+
 await builder.Build().RunAsync();

@@ -1,4 +1,5 @@
 using ArtGrid.Grains;
+using ArtGrid.Grains.Aggregation;
 using ArtGrid.Grains.Inference;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +26,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         public void Configure(ISiloBuilder siloBuilder)
         {
+            siloBuilder.AddMemoryGrainStorage(JobGrain.StorageName);
             siloBuilder.ConfigureServices(services =>
             {
                 services.AddArtGridGrainServices();

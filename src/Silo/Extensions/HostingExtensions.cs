@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using ArtGrid.Grains;
+using ArtGrid.Grains.Aggregation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,7 @@ public static class HostingExtensions
         builder.UseOrleans(orleans =>
         {
             orleans.UseLocalhostClustering(siloPort, gatewayPort, serviceId: silo.ServiceId, clusterId: silo.ClusterId);
+            orleans.AddMemoryGrainStorage(JobGrain.StorageName);
             orleans.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
         });
         return builder;
@@ -45,7 +47,7 @@ public static class HostingExtensions
         return builder;
     }
 
-    private static int FreeTcpPort()
+    internal static int FreeTcpPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

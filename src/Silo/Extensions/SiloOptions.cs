@@ -14,6 +14,13 @@ public sealed class SiloOptions
     [Range(0, 65535)]
     public int GatewayPort { get; set; }
 
+    /// <summary>The silo's name in logs and membership (cluster mode); the machine's name when unset.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>The address other silos and clients reach this one at (cluster mode).</summary>
+    [Required]
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
     public string ClusterId { get; set; } = "artgrid";
 
     public string ServiceId { get; set; } = "artgrid";

@@ -45,4 +45,7 @@ public sealed class ImageUnavailableException : Exception
 
     /// <summary>True when retrying the same reference will not help.</summary>
     public bool Permanent { get; }
+
+    /// <summary>Which image of a job the reference belongs to, when known.</summary>
+    public int? ImageIndex { get; init; }
 }

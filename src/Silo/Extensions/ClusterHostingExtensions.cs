@@ -1,0 +1,79 @@
+using System.Net;
+using ArtGrid.Grains;
+using ArtGrid.Grains.Aggregation;
+using ArtGrid.Grains.Ingestion;
+using ArtGrid.Messaging;
+using ArtGrid.Silo.Caching;
+using ArtGrid.Silo.Images;
+using ArtGrid.Silo.Messaging;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+
+namespace ArtGrid.Silo.Extensions;
+
+public static class ClusterHostingExtensions
+{
+    /// <summary>
+    /// The cluster mode: a silo that joins the others through Redis clustering, keeps job grains in Redis grain
+    /// storage, caches scores in Redis and consumes <c>ScoreImages</c> from RabbitMQ. Needs "ConnectionStrings:Redis"
+    /// and "ConnectionStrings:RabbitMq"; silo settings come from "ArtGrid:Silo", membership timing from
+    /// "Orleans:Membership" (Orleans' <see cref="ClusterMembershipOptions"/>).
+    /// </summary>
+    public static IHostApplicationBuilder AddArtGridCluster(this IHostApplicationBuilder builder)
+    {
+        IConfiguration configuration = builder.Configuration;
+        SiloOptions silo = configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
+        Uri rabbitMq = configuration.RabbitMqAddress();
+        builder.Services.AddArtGridRedis(configuration);
+        RedisConnection redis = builder.Services.Select(d => d.ImplementationInstance).OfType<RedisConnection>().Single();
+
+        builder.Services.AddOptions<ResultCacheOptions>().BindConfiguration(ResultCacheOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IResultCache, RedisResultCache>();
+        builder.Services.AddSingleton<IJobCompletion, BusJobCompletion>();
+        builder.Services.AddArtGridImageSources();
+        builder.Services.AddSingleton<ImageResolver>();
+        builder.Services.AddArtGridGrainServices();
+
+        builder.UseOrleans(orleans =>
+        {
+            orleans.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = silo.ClusterId;
+                o.ServiceId = silo.ServiceId;
+            });
+            orleans.Configure<Orleans.Configuration.SiloOptions>(o => o.SiloName = silo.Name ?? Environment.MachineName);
+            orleans.ConfigureEndpoints(
+                IPAddress.Parse(silo.AdvertisedAddress),
+                silo.SiloPort == 0 ? HostingExtensions.FreeTcpPort() : silo.SiloPort,
+                silo.GatewayPort == 0 ? HostingExtensions.FreeTcpPort() : silo.GatewayPort);
+            orleans.UseRedisClustering(o =>
+            {
+                o.ConfigurationOptions = redis.Options;
+                o.CreateMultiplexer = async _ => (await redis.GetAsync(), true);
+            });
+            orleans.AddRedisGrainStorage(JobGrain.StorageName, o =>
+            {
+                o.ConfigurationOptions = redis.Options;
+                o.CreateMultiplexer = async _ => (await redis.GetAsync(), true);
+            });
+            orleans.Services.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
+            orleans.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
+        });
+
+        // After Orleans, so that the bus starts consuming once the silo runs, and stops (draining) before it stops.
+        builder.Services.AddMassTransit(bus =>
+        {
+            bus.AddConsumer<ScoreImagesConsumer, ScoreImagesConsumerDefinition>();
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                rabbit.UseArtGrid(rabbitMq, context.GetRequiredService<IMessageDataRepository>());
+                rabbit.ConfigureEndpoints(context);
+            });
+        });
+        builder.Services.AddHostedService<ReadyAnnouncer>();
+        return builder;
+    }
+}
