@@ -1,7 +1,7 @@
 using ArtGrid.Gateway;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
-builder.AddArtGridClusterClient();
+builder.AddArtGridGateway();
 WebApplication app = builder.Build();
 app.MapArtGridJobs();
 app.Run();
