@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# A local ArtGrid cluster on this machine: Redis and RabbitMQ (deploy/servers.sh), N silos and one gateway.
+#
+#   deploy/local-cluster.sh up [N]     build (unless ARTGRID_NO_BUILD=1), start the servers, N silos (default 2)
+#                                      and the gateway, and wait until all of them are ready
+#   deploy/local-cluster.sh down       stop the gateway and silos it started, then `servers.sh down` (which
+#                                      stops only the servers that servers.sh itself started)
+#   deploy/local-cluster.sh status     each process (pid, alive or not) and the servers; exit 0 when all run
+#
+# Environment (defaults in brackets):
+#   ARTGRID_CLUSTER_DIR    [<repo>/.artgrid/cluster]  pid and log files of the silos and the gateway
+#   ARTGRID_CLUSTER_ID     [artgrid]
+#   ARTGRID_GATEWAY_PORT   [8080]     the gateway's HTTP port, on 127.0.0.1
+#   ARTGRID_NO_BUILD       [unset]    1: use the binaries already built in Release
+#   ARTGRID_REDIS_PORT, ARTGRID_AMQP_PORT, ARTGRID_STATE_DIR  passed on to deploy/servers.sh [6379, 5672]
+#
+# Silo i (1-based) listens on 127.0.0.1 ports 11110+i (silo) and 29999+i (Orleans gateway).
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
+SERVERS="$SCRIPT_DIR/servers.sh"
+
+die() { echo "local-cluster.sh: $*" >&2; exit 1; }
+
+usage() {
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+[ $# -ge 1 ] || usage
+cmd=$1
+shift
+case $cmd in
+  up) [ $# -le 1 ] || usage ;;
+  down | status) [ $# -eq 0 ] || usage ;;
+  *) usage ;;
+esac
+
+REDIS_PORT=${ARTGRID_REDIS_PORT:-6379}
+AMQP_PORT=${ARTGRID_AMQP_PORT:-5672}
+export ARTGRID_REDIS_PORT=$REDIS_PORT ARTGRID_AMQP_PORT=$AMQP_PORT   # servers.sh listens where we connect
+CLUSTER_ID=${ARTGRID_CLUSTER_ID:-artgrid}
+SERVICE_ID=artgrid
+GATEWAY_PORT=${ARTGRID_GATEWAY_PORT:-8080}
+READY_TIMEOUT=90
+STOP_TIMEOUT=30
+
+SILO_DIR="$REPO_ROOT/src/Silo/bin/Release/net10.0"
+SILO_DLL="$SILO_DIR/artgrid-silo.dll"
+GATEWAY_DIR="$REPO_ROOT/src/Gateway/bin/Release/net10.0"
+GATEWAY_DLL="$GATEWAY_DIR/artgrid-gateway.dll"
+
+CLUSTER=${ARTGRID_CLUSTER_DIR:-$REPO_ROOT/.artgrid/cluster}
+mkdir -p "$CLUSTER"
+CLUSTER=$(cd "$CLUSTER" && pwd)
+
+now_ms() { date +%s%3N; }
+elapsed() { local ms=$(( $(now_ms) - $1 )); printf '%d.%02d s' $((ms / 1000)) $(((ms % 1000) / 10)); }
+
+# Alive unless gone or a zombie (an exited child that a late-reaping init has not collected yet).
+pid_alive() {
+  local pid=$1 state
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  if [ -r "/proc/$pid/stat" ]; then
+    state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+    [ -n "$state" ] && [ "$state" != Z ]
+  else
+    kill -0 "$pid" 2>/dev/null
+  fi
+}
+
+# The pid recorded for a process of ours, if it is alive and still runs our program (pids get reused).
+live_pid() {
+  local name=$1 pid args
+  [ -s "$CLUSTER/$name.pid" ] || return 1
+  pid=$(tr -dc '0-9' <"$CLUSTER/$name.pid")
+  pid_alive "$pid" || return 1
+  args=$(ps -o args= -p "$pid" 2>/dev/null) || return 1
+  [[ $args == *"$(program_of "$name")"* ]] || return 1
+  echo "$pid"
+}
+
+program_of() { case $1 in gateway) echo artgrid-gateway.dll ;; *) echo artgrid-silo.dll ;; esac; }
+
+# Names of the processes recorded in the cluster directory: silo-1..silo-N, then gateway.
+recorded() {
+  local f
+  for f in "$CLUSTER"/silo-*.pid; do
+    [ -e "$f" ] || continue
+    basename "$f" .pid
+  done | sort -t- -k2 -n
+  if [ -e "$CLUSTER/gateway.pid" ]; then echo gateway; fi
+}
+
+# shellcheck disable=SC2016  # $1 is expanded by the inner bash
+tcp_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null; }
+
+show_tail() {
+  [ -s "$1" ] || { echo "---- $1 is empty" >&2; return 0; }
+  echo "---- last lines of $1" >&2
+  tail -n 40 "$1" >&2
+}
+
+# SIGTERM to every named process, wait up to STOP_TIMEOUT for all of them, then SIGKILL what is left.
+stop_processes() {
+  local name pid deadline left=()
+  local -A pids=()
+  for name in "$@"; do
+    if pid=$(live_pid "$name"); then
+      pids[$name]=$pid
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done
+  deadline=$(( $(now_ms) + STOP_TIMEOUT * 1000 ))
+  while :; do
+    left=()
+    for name in "${!pids[@]}"; do pid_alive "${pids[$name]}" && left+=("$name"); done
+    [ "${#left[@]}" -gt 0 ] || break
+    if [ "$(now_ms)" -ge "$deadline" ]; then
+      for name in "${left[@]}"; do
+        echo "$name: still running $STOP_TIMEOUT s after SIGTERM; sending SIGKILL to ${pids[$name]}" >&2
+        kill -KILL "${pids[$name]}" 2>/dev/null || true
+      done
+      sleep 0.5
+      break
+    fi
+    sleep 0.2
+  done
+  for name in "$@"; do
+    [ -n "${pids[$name]:-}" ] && echo "$name: stopped (pid ${pids[$name]})"
+    rm -f "$CLUSTER/$name.pid"
+  done
+  return 0
+}
+
+# start_process NAME DIR DLL [ARG...], with the environment in proc_env (VAR=value words).
+start_process() {
+  local name=$1 dir=$2
+  shift 2
+  : >"$CLUSTER/$name.log"   # a fresh log: readiness is read from it
+  # Working directory: the program's own folder, where its appsettings.json is (the host's content root
+  # is the current directory). setsid: its own session, out of reach of the caller's Ctrl-C and hang-up.
+  ( cd "$dir" && exec setsid env "${proc_env[@]}" dotnet "$@" ) </dev/null >>"$CLUSTER/$name.log" 2>&1 &
+  echo $! >"$CLUSTER/$name.pid"
+}
+
+cluster_up() {
+  local n=${1:-2} i t0 deadline pid name servers_before ready
+  [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number of silos: $n"
+  [ $((11110 + n)) -lt 29999 ] || die "too many silos: $n"
+
+  local running=()
+  for name in $(recorded); do live_pid "$name" >/dev/null && running+=("$name"); done
+  if [ "${#running[@]}" -gt 0 ]; then
+    die "already running here (${running[*]}); run deploy/local-cluster.sh down first"
+  fi
+  rm -f "$CLUSTER"/*.pid
+
+  for i in $(seq 1 "$n"); do
+    for port in $((11110 + i)) $((29999 + i)); do
+      tcp_open "$port" && die "127.0.0.1:$port (silo-$i) is already in use"
+    done
+  done
+  tcp_open "$GATEWAY_PORT" && die "127.0.0.1:$GATEWAY_PORT (gateway) is already in use; set ARTGRID_GATEWAY_PORT"
+
+  if [ "${ARTGRID_NO_BUILD:-}" != 1 ]; then
+    (cd "$REPO_ROOT" && dotnet build ArtGrid.sln -c Release) || die "build failed"
+  fi
+  [ -f "$SILO_DLL" ] || die "$SILO_DLL not found (build with: dotnet build ArtGrid.sln -c Release)"
+  [ -f "$GATEWAY_DLL" ] || die "$GATEWAY_DLL not found (build with: dotnet build ArtGrid.sln -c Release)"
+
+  # Which servers were already running, so that a failed start stops only the ones it brought up.
+  servers_before=$("$SERVERS" status 2>/dev/null || true)
+
+  fail() {
+    echo "local-cluster.sh: $1" >&2
+    [ -n "${2:-}" ] && show_tail "$2"
+    trap - INT TERM
+    # shellcheck disable=SC2046
+    stop_processes gateway $(for i in $(seq "$n" -1 1); do echo "silo-$i"; done) >&2
+    local s
+    for s in redis rabbitmq; do
+      if ! awk -v s="$s" '$1 == s && $2 == "running" { found = 1 } END { exit !found }' <<<"$servers_before"; then
+        "$SERVERS" down "$s" >&2 || true
+      fi
+    done
+    exit 1
+  }
+  trap 'fail "interrupted"' INT TERM
+
+  "$SERVERS" up || fail "deploy/servers.sh up failed"
+
+  local common=(
+    "ConnectionStrings__Redis=127.0.0.1:$REDIS_PORT"
+    "ConnectionStrings__RabbitMq=amqp://guest:guest@127.0.0.1:$AMQP_PORT/"
+    "ArtGrid__Silo__ClusterId=$CLUSTER_ID"
+    "ArtGrid__Silo__ServiceId=$SERVICE_ID"
+  )
+
+  t0=$(now_ms)
+  deadline=$(( t0 + READY_TIMEOUT * 1000 ))
+  for i in $(seq 1 "$n"); do
+    proc_env=("${common[@]}"
+      "ArtGrid__Silo__Name=silo-$i"
+      "ArtGrid__Silo__SiloPort=$((11110 + i))"
+      "ArtGrid__Silo__GatewayPort=$((29999 + i))")
+    start_process "silo-$i" "$SILO_DIR" "$SILO_DLL"
+  done
+
+  # The gateway's cluster client needs a silo to connect to: start it once the silos are ready.
+  ready=()
+  while [ "${#ready[@]}" -lt "$n" ]; do
+    ready=()
+    for i in $(seq 1 "$n"); do
+      name="silo-$i"
+      if grep -qF 'ArtGrid silo ready' "$CLUSTER/$name.log" 2>/dev/null; then
+        ready+=("$name")
+      elif ! live_pid "$name" >/dev/null; then
+        fail "$name exited while starting" "$CLUSTER/$name.log"
+      fi
+    done
+    [ "${#ready[@]}" -lt "$n" ] || break
+    if [ "$(now_ms)" -ge "$deadline" ]; then
+      for i in $(seq 1 "$n"); do
+        grep -qF 'ArtGrid silo ready' "$CLUSTER/silo-$i.log" 2>/dev/null || show_tail "$CLUSTER/silo-$i.log"
+      done
+      fail "silos not ready after $READY_TIMEOUT s"
+    fi
+    sleep 0.25
+  done
+  echo "silos: $n ready in $(elapsed "$t0")"
+
+  proc_env=("${common[@]}")
+  start_process gateway "$GATEWAY_DIR" "$GATEWAY_DLL" --urls "http://127.0.0.1:$GATEWAY_PORT"
+  pid=$(tr -dc '0-9' <"$CLUSTER/gateway.pid")
+  until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$GATEWAY_PORT/healthz" 2>/dev/null; do
+    live_pid gateway >/dev/null || fail "gateway exited while starting" "$CLUSTER/gateway.log"
+    [ "$(now_ms)" -lt "$deadline" ] || fail "gateway not healthy after $READY_TIMEOUT s" "$CLUSTER/gateway.log"
+    sleep 0.25
+  done
+  trap - INT TERM
+  echo "gateway: ready (pid $pid) on http://127.0.0.1:$GATEWAY_PORT in $(elapsed "$t0") from the first silo's start"
+  echo "logs and pids: $CLUSTER"
+}
+
+cluster_down() {
+  local names=() name
+  for name in $(recorded); do names+=("$name"); done
+  if [ "${#names[@]}" -gt 0 ]; then
+    # The gateway first, so that no request arrives at a cluster going away; then every silo at once.
+    [ -e "$CLUSTER/gateway.pid" ] && stop_processes gateway
+    local silos=()
+    for name in "${names[@]}"; do [ "$name" = gateway ] || silos+=("$name"); done
+    [ "${#silos[@]}" -eq 0 ] || stop_processes "${silos[@]}"
+  else
+    echo "cluster: no silo or gateway recorded in $CLUSTER"
+  fi
+  "$SERVERS" down
+}
+
+cluster_status() {
+  local name pid rc=0 any=0
+  for name in $(recorded); do
+    any=1
+    pid=$(tr -dc '0-9' <"$CLUSTER/$name.pid" 2>/dev/null || true)
+    if live_pid "$name" >/dev/null; then
+      printf '%-9s alive    pid %-8s log %s\n' "$name" "$pid" "$CLUSTER/$name.log"
+    else
+      printf '%-9s dead     pid %-8s log %s\n' "$name" "${pid:--}" "$CLUSTER/$name.log"
+      rc=3
+    fi
+  done
+  if [ "$any" = 0 ]; then
+    echo "cluster: no silo or gateway recorded in $CLUSTER"
+    rc=3
+  fi
+  "$SERVERS" status || rc=3
+  return "$rc"
+}
+
+case $cmd in
+  up) cluster_up "$@" ;;
+  down) cluster_down ;;
+  status) cluster_status ;;
+esac
