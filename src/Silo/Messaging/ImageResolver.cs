@@ -32,7 +32,8 @@ public sealed class ImageResolver(UrlImageFetcher urls, FileImageStore store)
     /// <summary>Null when the reference names exactly one source, else why not.</summary>
     public static string? Check(ImageReference reference)
     {
-        int sources = (reference.Data is not null ? 1 : 0) + (reference.Url is not null ? 1 : 0) + (reference.Key is not null ? 1 : 0);
+        // MassTransit hands a missing MessageData property over as an empty value (HasValue false), not as null.
+        int sources = (reference.Data is { HasValue: true } ? 1 : 0) + (reference.Url is not null ? 1 : 0) + (reference.Key is not null ? 1 : 0);
         return sources == 1 ? null : $"image '{reference.Name}' names {sources} sources; exactly one of data, url or key is needed";
     }
 
@@ -48,12 +49,7 @@ public sealed class ImageResolver(UrlImageFetcher urls, FileImageStore store)
             return await store.ReadAsync(key, cancellationToken);
         }
 
-        MessageData<byte[]> data = reference.Data!;
-        if (!data.HasValue)
-        {
-            throw new ImageUnavailableException(ImageSourceErrors.NotFound, permanent: true, $"the message data at {data.Address} is missing (expired or never stored)");
-        }
-
+        MessageData<byte[]> data = reference.Data!; // Check() made sure it has a value
         try
         {
             return await data.Value;
