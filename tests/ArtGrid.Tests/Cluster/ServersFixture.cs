@@ -1,0 +1,257 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using ArtGrid.Abstractions;
+using ArtGrid.Messaging;
+using MassTransit;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+
+namespace ArtGrid.Tests.Cluster;
+
+/// <summary>
+/// Two real silo processes in cluster mode on the real Redis and RabbitMQ that the test command started, plus a bus
+/// in the test process that sends commands and records every event. Each fixture has its own cluster id, service id
+/// (Redis key space) and queue, so runs never see each other's state.
+/// </summary>
+public sealed class ServersFixture : IAsyncLifetime
+{
+    private readonly List<SiloProcess> _silos = [];
+    private IBusControl? _bus;
+
+    public string RunId { get; } = "t" + Guid.NewGuid().ToString("N")[..10];
+
+    public string QueueName => $"score-images-{RunId}";
+
+    public Uri Queue => new($"queue:{QueueName}");
+
+    public EventLog Events { get; } = new();
+
+    public RedisConnection Redis { get; } = new(TestServers.Redis);
+
+    public RedisJobRecords Records => new(Redis, TimeSpan.FromHours(1));
+
+    public IMessageDataRepository MessageData => new RedisMessageDataRepository(Redis, TimeSpan.FromHours(1));
+
+    public IBus Bus => _bus ?? throw new InvalidOperationException("The fixture has not started.");
+
+    public IReadOnlyList<SiloProcess> Silos => _silos;
+
+    /// <summary>The end of every silo's log, for failure messages.</summary>
+    public string LogTails(int lines = 40) => string.Join("\n", _silos.Select(s =>
+        $"--- {s.Name}{(s.HasExited ? " (exited)" : "")} ---\n" + string.Join('\n', s.Log.Split('\n').TakeLast(lines))));
+
+    public IReadOnlyDictionary<string, string> SiloSettings => new Dictionary<string, string>
+    {
+        ["ArtGrid__Silo__ClusterId"] = RunId,
+        ["ArtGrid__Silo__ServiceId"] = RunId,
+        ["ArtGrid__Bus__QueueName"] = QueueName,
+        // Short retries, so that a poison message reaches the error queue within the test; enough of them to ride
+        // out a dead silo being noticed and a server restart.
+        ["ArtGrid__Bus__RetryLimit"] = "10",
+        ["ArtGrid__Bus__RetryMinSeconds"] = "0.5",
+        ["ArtGrid__Bus__RetryMaxSeconds"] = "8",
+        // Notice a killed silo in seconds rather than Orleans' production defaults.
+        ["Orleans__Membership__ProbeTimeout"] = "00:00:02",
+        ["Orleans__Membership__NumMissedProbesLimit"] = "2",
+        // Two silos share this machine's cores: one ONNX Runtime thread each instead of both claiming every core.
+        ["ArtGrid__Inference__IntraOpThreads"] = "1",
+        ["Logging__LogLevel__Default"] = "Information",
+        ["Logging__LogLevel__Orleans"] = "Warning",
+        ["Logging__LogLevel__MassTransit"] = "Warning",
+    };
+
+    public async Task InitializeAsync()
+    {
+        await TestServers.EnsureRunningAsync();
+        await EnsureSilosAsync(2);
+        _bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
+        {
+            rabbit.UseArtGrid(TestServers.RabbitMq, MessageData);
+            // Durable, so that events published while the broker restarts or the test bus reconnects are kept.
+            rabbit.ReceiveEndpoint($"artgrid-test-events-{RunId}", endpoint =>
+            {
+                endpoint.Handler<ImagesScored>(context => Events.Add(context.Message));
+                endpoint.Handler<ScoreImagesRejected>(context => Events.Add(context.Message));
+                endpoint.Handler<Fault<ScoreImages>>(context => Events.Add(context.Message));
+            });
+        });
+        await _bus.StartAsync();
+    }
+
+    /// <summary>Starts silos until <paramref name="count"/> are running (after a test killed one).</summary>
+    public async Task EnsureSilosAsync(int count)
+    {
+        _silos.RemoveAll(s => s.HasExited);
+        for (int i = 1; _silos.Count < count; i++)
+        {
+            string name = $"silo-{i}";
+            if (_silos.All(s => s.Name != name))
+            {
+                _silos.Add(await SiloProcess.StartAsync(name, SiloSettings));
+            }
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_bus is not null)
+        {
+            await _bus.StopAsync();
+        }
+
+        foreach (SiloProcess silo in _silos)
+        {
+            await silo.DisposeAsync();
+        }
+
+        await Redis.DisposeAsync();
+    }
+
+    /// <summary>A command for one image, its bytes claim-checked in Redis as a producer would.</summary>
+    public async Task<ScoreImages> CommandAsync(string jobId, string name, byte[] bytes) => new()
+    {
+        JobId = jobId,
+        Images = [new ImageReference { Name = name, Data = await MessageData.PutBytes(bytes) }],
+        Metadata = new JobMetadata(Source: "integration-test"),
+        SubmittedAt = DateTimeOffset.UtcNow,
+    };
+
+    public async Task SendAllAsync(IEnumerable<ScoreImages> commands)
+    {
+        ISendEndpoint endpoint = await Bus.GetSendEndpoint(Queue);
+        foreach (ScoreImages command in commands)
+        {
+            await endpoint.Send(command);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> different real images: the samples, resized and each marked with a row of pixels of
+    /// its own (from this run's id, the seed and the index), re-encoded as JPEG: distinct bytes, so distinct content
+    /// hashes, never seen by the Redis cache of an earlier run.
+    /// </summary>
+    public IReadOnlyList<(string Name, byte[] Bytes)> DistinctImages(int count, int seed)
+    {
+        Image<Rgb24>[] bases = [.. TestAssets.SampleImages.Select(path =>
+        {
+            Image<Rgb24> image = Image.Load<Rgb24>(path);
+            image.Mutate(x => x.Resize(160, 0));
+            return image;
+        })];
+        try
+        {
+            var images = new (string, byte[])[count];
+            for (int i = 0; i < count; i++)
+            {
+                using Image<Rgb24> copy = bases[i % bases.Length].Clone();
+                ulong mark = BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"{RunId}/{seed}/{i}")));
+                for (int b = 0; b < 64; b++)
+                {
+                    copy[b, 0] = ((mark >> b) & 1) == 1 ? new Rgb24(255, 255, 255) : new Rgb24(0, 0, 0);
+                }
+
+                using var stream = new MemoryStream();
+                copy.Save(stream, new JpegEncoder { Quality = 90 });
+                images[i] = ($"img-{seed}-{i}.jpg", stream.ToArray());
+            }
+
+            return images;
+        }
+        finally
+        {
+            foreach (Image<Rgb24> image in bases)
+            {
+                image.Dispose();
+            }
+        }
+    }
+}
+
+/// <summary>Every event the test bus received, by job id, with arrival times.</summary>
+public sealed class EventLog
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    public ConcurrentDictionary<string, ConcurrentQueue<ImagesScored>> Scored { get; } = new(StringComparer.Ordinal);
+
+    public ConcurrentDictionary<string, ConcurrentQueue<ScoreImagesRejected>> Rejected { get; } = new(StringComparer.Ordinal);
+
+    public ConcurrentQueue<Fault<ScoreImages>> Faults { get; } = new();
+
+    public ConcurrentQueue<TimeSpan> ScoredArrivals { get; } = new();
+
+    public TimeSpan Now => _clock.Elapsed;
+
+    public Task Add(ImagesScored message)
+    {
+        Scored.GetOrAdd(message.JobId, _ => new ConcurrentQueue<ImagesScored>()).Enqueue(message);
+        ScoredArrivals.Enqueue(_clock.Elapsed);
+        return Task.CompletedTask;
+    }
+
+    public Task Add(ScoreImagesRejected message)
+    {
+        Rejected.GetOrAdd(message.JobId, _ => new ConcurrentQueue<ScoreImagesRejected>()).Enqueue(message);
+        return Task.CompletedTask;
+    }
+
+    public Task Add(Fault<ScoreImages> message)
+    {
+        Faults.Enqueue(message);
+        return Task.CompletedTask;
+    }
+
+    public int CountScored(IEnumerable<string> jobIds) => jobIds.Count(Scored.ContainsKey);
+
+    /// <summary>Waits until every job has a verdict event; false on timeout. Polls: this is waiting, not timing.</summary>
+    public async Task<bool> WaitForScoredAsync(IReadOnlyCollection<string> jobIds, TimeSpan timeout, Func<int, Task>? onProgress = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        int last = -1;
+        while (deadline.Elapsed < timeout)
+        {
+            int done = CountScored(jobIds);
+            if (done != last && onProgress is not null)
+            {
+                await onProgress(done);
+            }
+
+            last = done;
+            if (done == jobIds.Count)
+            {
+                return true;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return false;
+    }
+
+    public async Task<T?> WaitForAsync<T>(Func<T?> probe, TimeSpan timeout)
+        where T : class
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (probe() is { } found)
+            {
+                return found;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return null;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ServersCollection : ICollectionFixture<ServersFixture>
+{
+    public const string Name = "servers";
+}
