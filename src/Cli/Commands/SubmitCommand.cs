@@ -107,17 +107,26 @@ public static class SubmitCommand
                 ISendEndpoint endpoint = await busControl.GetSendEndpoint(queueAddress);
                 foreach (string[] job in jobs)
                 {
-                    ScoreImages command = await BuildAsync(job, repository, cancellationToken);
-                    await endpoint.Send(command, cancellationToken);
-                    await output.WriteLineAsync(JsonSerializer.Serialize(new { jobId = command.JobId, paths = job }, ScoreLine.Json));
+                    try
+                    {
+                        ScoreImages command = await BuildAsync(job, repository, cancellationToken);
+                        await endpoint.Send(command, cancellationToken);
+                        await output.WriteLineAsync(JsonSerializer.Serialize(new { jobId = command.JobId, paths = job, error = (ScoreLineError?)null }, ScoreLine.Json));
+                    }
+                    catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        ImageError error = Describe(ex);
+                        await output.WriteLineAsync(JsonSerializer.Serialize(new { jobId = (string?)null, paths = job, error = new ScoreLineError(error.Code, error.Message) }, ScoreLine.Json));
+                    }
                 }
 
                 return ExitCodes.Ok;
             }
 
             IRequestClient<ScoreImages> client = busControl.CreateRequestClient<ScoreImages>(queueAddress, RequestTimeout.After(s: (int)Math.Ceiling(settings.Timeout.TotalSeconds)));
-            using var gate = new SemaphoreSlim(settings.InFlight);
-            Task<ImageScore[]>[] pending = jobs.Select(job => AwaitJobAsync(job, client, repository, gate, cancellationToken)).ToArray();
+            using var inFlight = new SemaphoreSlim(settings.InFlight);
+            using var uploads = new SemaphoreSlim(MaxConcurrentUploads);
+            Task<ImageScore[]>[] pending = jobs.Select(job => AwaitJobAsync(job, client, repository, inFlight, uploads, cancellationToken)).ToArray();
             for (int j = 0; j < jobs.Count; j++)
             {
                 ImageScore[] scores = await pending[j];
@@ -136,17 +145,32 @@ public static class SubmitCommand
         }
     }
 
+    // Claim-check uploads are bounded apart from the jobs awaited: hundreds of concurrent SETs of image bytes only
+    // queue up in the one Redis connection and time out.
+    private const int MaxConcurrentUploads = 8;
+
     private static async Task<ImageScore[]> AwaitJobAsync(
         string[] paths,
         IRequestClient<ScoreImages> client,
         IMessageDataRepository repository,
-        SemaphoreSlim gate,
+        SemaphoreSlim inFlight,
+        SemaphoreSlim uploads,
         CancellationToken cancellationToken)
     {
-        await gate.WaitAsync(cancellationToken);
+        await inFlight.WaitAsync(cancellationToken);
         try
         {
-            ScoreImages command = await BuildAsync(paths, repository, cancellationToken);
+            ScoreImages command;
+            await uploads.WaitAsync(cancellationToken);
+            try
+            {
+                command = await BuildAsync(paths, repository, cancellationToken);
+            }
+            finally
+            {
+                uploads.Release();
+            }
+
             Response<ImagesScored, ScoreImagesRejected> response = await client.GetResponse<ImagesScored, ScoreImagesRejected>(command, cancellationToken);
             if (response.Is(out Response<ImagesScored>? scored))
             {
@@ -164,11 +188,23 @@ public static class SubmitCommand
         {
             return Failed(paths, "faulted", ex.Fault?.Exceptions.FirstOrDefault()?.Message ?? ex.Message);
         }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // One job's failure (an unreadable file, Redis too slow for one upload) is that job's error line, never the run's end.
+            ImageError error = Describe(ex);
+            return Failed(paths, error.Code, error.Message);
+        }
         finally
         {
-            gate.Release();
+            inFlight.Release();
         }
     }
+
+    private static ImageError Describe(Exception ex) => ex switch
+    {
+        IOException or UnauthorizedAccessException => new ImageError(ErrorCodes.Unreadable, ex.Message),
+        _ => new ImageError("submit_failed", $"{ex.GetType().Name}: {ex.Message}"),
+    };
 
     private static async Task<ScoreImages> BuildAsync(string[] paths, IMessageDataRepository repository, CancellationToken cancellationToken)
     {
@@ -189,6 +225,7 @@ public static class SubmitCommand
     }
 
     private static ImageScore[] Failed(string[] paths, string code, string message) =>
+        // Scores without a model: the job never reached one.
         [.. paths.Select((p, i) => new ImageScore(i, Path.GetFileName(p), null, null, null, "", new ImageError(code, message), false, null))];
 
     private static string Redact(Uri address) =>
