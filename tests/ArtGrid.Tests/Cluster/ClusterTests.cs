@@ -48,6 +48,9 @@ public sealed class ClusterTests(ServersFixture cluster, ITestOutputHelper outpu
             Assert.True(await (await cluster.Redis.GetDatabaseAsync()).KeyExistsAsync(cacheKey), $"no cache entry {cacheKey}");
         }
 
+        // Both silos took jobs off the queue and scored them on their own device.
+        Assert.All(cluster.Silos, s => Assert.Contains("Inference for artgrid-resnet18/1 on cpu:0 ready", s.Log, StringComparison.Ordinal));
+
         // The same images again, as new jobs: every score comes from the Redis cache.
         clock.Restart();
         string[] again = await SubmitAsync("again", images);
