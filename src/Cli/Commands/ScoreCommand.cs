@@ -61,7 +61,10 @@ public static class ScoreCommand
             return ExitCodes.Usage;
         }
 
-        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = false, Args = [] });
+        // No appsettings.json: a silo's settings file beside the program (fixed ports) must not leak into a one-shot run.
+        // Environment variables (ArtGrid__...) still apply; command-line options win over them.
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        builder.Configuration.AddEnvironmentVariables();
         builder.Configuration.AddInMemoryCollection(settings.Where(kv => kv.Value is not null));
         builder.AddArtGridConsoleLogging(verbose ? LogLevel.Information : LogLevel.Warning);
         builder.AddArtGridEmbedded();

@@ -69,8 +69,7 @@ public sealed class GatewayTests(ServersFixture cluster)
     private Process StartGateway(int port)
     {
         // The gateway is an ASP.NET Core program: run it from its own output folder, built with the same configuration.
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        string folder = Path.Combine(TestAssets.RepositoryRoot, "src", "Gateway", "bin", configuration, "net10.0");
+        string folder = SiloProcess.ProjectOutput("Gateway");
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,

@@ -6,7 +6,10 @@ using System.Net.Sockets;
 
 namespace ArtGrid.Tests.Cluster;
 
-/// <summary>A real silo process (artgrid-silo.dll from the test's output) in cluster mode, with its log kept.</summary>
+/// <summary>
+/// A real silo process in cluster mode, run as it is deployed: artgrid-silo.dll from the silo's own output folder (its
+/// appsettings.json and model repository), built with the tests' configuration. Its whole log is kept.
+/// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -27,20 +30,20 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public static async Task<SiloProcess> StartAsync(string name, IReadOnlyDictionary<string, string> settings)
     {
+        string folder = ProjectOutput("Silo");
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = folder,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "artgrid-silo.dll"));
+        start.ArgumentList.Add(Path.Combine(folder, "artgrid-silo.dll"));
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ConnectionStrings__Redis"] = TestServers.Redis;
         start.Environment["ConnectionStrings__RabbitMq"] = TestServers.RabbitMq.ToString();
         start.Environment["ArtGrid__Silo__Name"] = name;
         start.Environment["ArtGrid__Silo__SiloPort"] = FreePort();
         start.Environment["ArtGrid__Silo__GatewayPort"] = FreePort();
-        start.Environment["ArtGrid__Inference__ModelsPath"] = TestAssets.ModelsDir;
         foreach ((string key, string value) in settings)
         {
             start.Environment[key] = value;
@@ -86,14 +89,17 @@ public sealed class SiloProcess : IAsyncDisposable
         }
 
         _log.Enqueue(line);
-        while (_log.Count > 2000 && _log.TryDequeue(out _))
-        {
-        }
-
         if (line.Contains("ArtGrid silo ready", StringComparison.Ordinal))
         {
             _ready.TrySetResult();
         }
+    }
+
+    /// <summary>The output folder of src/{project}, built with the same configuration as these tests.</summary>
+    public static string ProjectOutput(string project)
+    {
+        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        return Path.Combine(TestAssets.RepositoryRoot, "src", project, "bin", configuration, "net10.0");
     }
 
     private static string FreePort()
