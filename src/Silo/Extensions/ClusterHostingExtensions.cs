@@ -27,6 +27,7 @@ public static class ClusterHostingExtensions
         IConfiguration configuration = builder.Configuration;
         SiloOptions silo = configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
         Uri rabbitMq = configuration.RabbitMqAddress();
+        BusOptions bus = configuration.GetSection(BusOptions.SectionName).Get<BusOptions>() ?? new BusOptions();
         builder.Services.AddArtGridRedis(configuration);
         RedisConnection redis = builder.Services.Select(d => d.ImplementationInstance).OfType<RedisConnection>().Single();
 
@@ -58,16 +59,19 @@ public static class ClusterHostingExtensions
             {
                 o.ConfigurationOptions = redis.Options;
                 o.CreateMultiplexer = async _ => (await redis.GetAsync(), true);
+                // A job's state lives as long as its record: that is the window in which a replay is recognised. A job
+                // grain writes only while it scores and deactivates minutes later, so expiry never meets a live one.
+                o.EntryExpiry = TimeSpan.FromHours(bus.JobRecordHours);
             });
             orleans.Services.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
             orleans.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
         });
 
         // After Orleans, so that the bus starts consuming once the silo runs, and stops (draining) before it stops.
-        builder.Services.AddMassTransit(bus =>
+        builder.Services.AddMassTransit(transit =>
         {
-            bus.AddConsumer<ScoreImagesConsumer, ScoreImagesConsumerDefinition>();
-            bus.UsingRabbitMq((context, rabbit) =>
+            transit.AddConsumer<ScoreImagesConsumer, ScoreImagesConsumerDefinition>();
+            transit.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.UseArtGrid(rabbitMq, context.GetRequiredService<IMessageDataRepository>());
                 rabbit.ConfigureEndpoints(context);

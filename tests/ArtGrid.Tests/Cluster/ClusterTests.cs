@@ -48,6 +48,16 @@ public sealed class ClusterTests(ServersFixture cluster, ITestOutputHelper outpu
             Assert.True(await (await cluster.Redis.GetDatabaseAsync()).KeyExistsAsync(cacheKey), $"no cache entry {cacheKey}");
         }
 
+        // Job grain state is in Redis, under this cluster's service id, and expires with the job records (7 days).
+        IServer redis = (await cluster.Redis.GetAsync()).GetServers()[0];
+        RedisKey[] states = [.. redis.Keys(pattern: $"{cluster.RunId}/state/*").Take(20)];
+        Assert.NotEmpty(states);
+        foreach (RedisKey key in states)
+        {
+            TimeSpan? ttl = await (await cluster.Redis.GetDatabaseAsync()).KeyTimeToLiveAsync(key);
+            Assert.InRange(ttl!.Value, TimeSpan.FromHours(167), TimeSpan.FromHours(168));
+        }
+
         // Both silos took jobs off the queue and scored them on their own device.
         Assert.All(cluster.Silos, s => Assert.Contains("Inference for artgrid-resnet18/1 on cpu:0 ready", s.Log, StringComparison.Ordinal));
 
