@@ -47,7 +47,11 @@ public sealed record ImageError(
     [property: Id(0)] string Code,
     [property: Id(1)] string Message);
 
-/// <summary>The score of one image.</summary>
+/// <summary>
+/// The score of one image. <see cref="Label"/> is the verdict merged from the classifier, the file's provenance
+/// <see cref="Evidence"/> and the job's metadata (explained by <see cref="Reasons"/>); <see cref="AiProbability"/> stays
+/// the classifier's.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("artgrid.ImageScore")]
 public sealed record ImageScore(
     [property: Id(0)] int Index,
@@ -58,7 +62,9 @@ public sealed record ImageScore(
     [property: Id(5)] string Model,
     [property: Id(6)] ImageError? Error,
     [property: Id(7)] bool Cached,
-    [property: Id(8)] ImageTimings? Timings)
+    [property: Id(8)] ImageTimings? Timings,
+    [property: Id(9)] IReadOnlyList<Evidence>? Evidence = null,
+    [property: Id(10)] IReadOnlyList<string>? Reasons = null)
 {
     public bool Succeeded => Error is null;
 }
@@ -70,7 +76,10 @@ public sealed record ImageTimings(
     [property: Id(1)] double PreprocessMs,
     [property: Id(2)] double InferenceMs);
 
-/// <summary>The verdict of a whole job.</summary>
+/// <summary>
+/// The verdict of a whole job: its most AI image's label, the highest classifier probability, the reasons, and whether
+/// the uploader's declaration conflicts with the verdict.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("artgrid.JobVerdict")]
 public sealed record JobVerdict(
     [property: Id(0)] string JobId,
@@ -78,4 +87,6 @@ public sealed record JobVerdict(
     [property: Id(2)] double? AiProbability,
     [property: Id(3)] string Model,
     [property: Id(4)] IReadOnlyList<ImageScore> Images,
-    [property: Id(5)] DateTimeOffset CompletedAt);
+    [property: Id(5)] DateTimeOffset CompletedAt,
+    [property: Id(6)] IReadOnlyList<string>? Reasons = null,
+    [property: Id(7)] bool Conflict = false);

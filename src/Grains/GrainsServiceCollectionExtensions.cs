@@ -15,6 +15,7 @@ public static class GrainsServiceCollectionExtensions
     public static IServiceCollection AddArtGridGrainServices(this IServiceCollection services)
     {
         services.AddOptions<PreprocessingOptions>().BindConfiguration(PreprocessingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<VerdictOptions>().BindConfiguration(VerdictOptions.SectionName);
         services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();

@@ -18,6 +18,7 @@ public static class ArtGridCommands
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(SubmitCommand.Create());
+        root.Subcommands.Add(EvidenceCommand.Create());
         return root;
     }
 }

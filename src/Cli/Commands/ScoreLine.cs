@@ -4,14 +4,19 @@ using ArtGrid.Abstractions;
 
 namespace ArtGrid.Cli.Commands;
 
-/// <summary>One line of <c>artgrid score</c>'s output.</summary>
+/// <summary>
+/// One line of <c>artgrid score</c>'s output: <c>label</c> is the merged verdict, <c>aiProbability</c> the classifier's,
+/// <c>evidence</c> what the file says about its origin and <c>reasons</c> why the label is what it is.
+/// </summary>
 public sealed record ScoreLine(
     string Path,
     string? Sha256,
     string? Label,
     double? AiProbability,
     string Model,
-    ScoreLineError? Error)
+    ScoreLineError? Error,
+    IReadOnlyList<Evidence> Evidence,
+    IReadOnlyList<string> Reasons)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -25,7 +30,9 @@ public sealed record ScoreLine(
         score.Label,
         score.AiProbability is double p ? Math.Round(p, 6) : null,
         score.Model,
-        score.Error is null ? null : new ScoreLineError(score.Error.Code, score.Error.Message));
+        score.Error is null ? null : new ScoreLineError(score.Error.Code, score.Error.Message),
+        score.Evidence ?? [],
+        score.Reasons ?? []);
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 }

@@ -1,5 +1,6 @@
 using ArtGrid.Abstractions;
 using ArtGrid.Grains.Inference;
+using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 
 namespace ArtGrid.Grains.Aggregation;
@@ -16,6 +17,7 @@ namespace ArtGrid.Grains.Aggregation;
 public sealed class JobGrain(
     [PersistentState("job", JobGrain.StorageName)] IPersistentState<JobState> state,
     ModelSessions models,
+    IOptions<VerdictOptions> verdictOptions,
     IJobCompletion completion,
     TimeProvider time) : Grain, IJobGrain
 {
@@ -42,7 +44,7 @@ public sealed class JobGrain(
         IIngestionGrain ingestion = GrainFactory.GetGrain<IIngestionGrain>(0);
         ImageScore[] scores = await Task.WhenAll(job.Images.Select((image, index) => ingestion.ScoreImageAsync(index, image, cancellationToken)));
         LoadedModel model = models.DefaultModel;
-        JobVerdict verdict = VerdictPolicy.Merge(job.JobId, scores, model.Config, model.Id, time.GetUtcNow());
+        JobVerdict verdict = VerdictPolicy.Merge(job.JobId, scores, job.Metadata, verdictOptions.Value, model.Id, time.GetUtcNow());
         state.State.Verdict = verdict;
         await state.WriteStateAsync(cancellationToken);
         await EnsurePublishedAsync(verdict, cancellationToken);

@@ -5,6 +5,7 @@ using ArtGrid.Grains.Aggregation;
 using ArtGrid.Grains.Diagnostics;
 using ArtGrid.Grains.Imaging;
 using ArtGrid.Grains.Inference;
+using ArtGrid.Grains.Provenance;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -42,12 +43,14 @@ public sealed partial class IngestionGrain(
             return Failed(index, image, null, model.Id, readError!);
         }
 
-        string sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        // Hash and provenance in one pass off the grain scheduler; evidence is read for cached images too (it costs
+        // microseconds and is not cached: the verdict policy may change).
+        (string sha256, IReadOnlyList<Evidence> evidence) = await Task.Run(() => (Convert.ToHexStringLower(SHA256.HashData(bytes)), ProvenanceReader.Read(bytes)), cancellationToken);
         double readMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         CachedScore? cached = await cache.TryGetAsync(sha256, model.Id, cancellationToken);
         if (cached is not null)
         {
-            return new ImageScore(index, image.Name, sha256, cached.Label, cached.AiProbability, model.Id, null, true, new ImageTimings(readMs, 0, 0));
+            return new ImageScore(index, image.Name, sha256, cached.Label, cached.AiProbability, model.Id, null, true, new ImageTimings(readMs, 0, 0), evidence);
         }
 
         start = Stopwatch.GetTimestamp();
@@ -55,7 +58,7 @@ public sealed partial class IngestionGrain(
         double preprocessMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         if (prepared.Error is not null || prepared.Tensor is null)
         {
-            return Failed(index, image, sha256, model.Id, prepared.Error ?? new ImageError(ErrorCodes.DecodeFailed, "Preprocessing returned no tensor."));
+            return Failed(index, image, sha256, model.Id, prepared.Error ?? new ImageError(ErrorCodes.DecodeFailed, "Preprocessing returned no tensor.")) with { Evidence = evidence };
         }
 
         start = Stopwatch.GetTimestamp();
@@ -77,7 +80,7 @@ public sealed partial class IngestionGrain(
         double inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         string label = VerdictPolicy.Label(result.AiProbability, model.Config);
         await cache.SetAsync(sha256, model.Id, new CachedScore(label, result.AiProbability), cancellationToken);
-        return new ImageScore(index, image.Name, sha256, label, result.AiProbability, model.Id, null, false, new ImageTimings(readMs, preprocessMs, inferenceMs));
+        return new ImageScore(index, image.Name, sha256, label, result.AiProbability, model.Id, null, false, new ImageTimings(readMs, preprocessMs, inferenceMs), evidence);
     }
 
     // A full device queue is backpressure, not failure: wait as long as the device says, a bounded number of times.
