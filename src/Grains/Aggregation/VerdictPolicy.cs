@@ -65,14 +65,18 @@ public static class VerdictPolicy
         }
 
         IReadOnlyList<Evidence> evidence = image.Evidence ?? [];
-        Evidence[] decisive = [.. evidence.Where(e => e.Indicates == EvidenceDirection.Ai && e.Strength == EvidenceStrength.Strong)];
+        // Strong AI evidence decides when the policy lets it; otherwise it is only listed, as context, below.
+        Evidence[] decisive = options.StrongEvidenceDecides
+            ? [.. evidence.Where(e => e.Indicates == EvidenceDirection.Ai && e.Strength == EvidenceStrength.Strong)]
+            : [];
         var reasons = new List<string>();
         string? label = image.Label;
-        if (decisive.Length > 0 && options.StrongEvidenceDecides)
+        if (decisive.Length > 0)
         {
             label = Labels.Ai;
             reasons.AddRange(decisive.Select(e => e.Detail));
         }
+
         else if (metadata.DeclaredAi == true && options.DeclaredAiDecides)
         {
             label = Labels.Ai;

@@ -106,12 +106,11 @@ public sealed class MetadataBlocks
             position += 2 + length;
         }
 
+        Jumbf = jumbf.Result;
         if (jumbf.Problem is { } problem)
         {
             Problems.Add(problem);
         }
-
-        Jumbf = jumbf.Result;
     }
 
     private void ScanPng(ReadOnlySpan<byte> file, ProvenanceLimits limits)

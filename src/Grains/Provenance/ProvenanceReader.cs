@@ -95,6 +95,11 @@ public static partial class ProvenanceReader
 
         foreach (MetadataExtractor.Directory directory in directories)
         {
+            if (directory.HasError)
+            {
+                evidence.Add(Unreadable($"EXIF {directory.Name}: {string.Join("; ", directory.Errors)}"));
+            }
+
             foreach (Tag tag in directory.Tags)
             {
                 string? value;

@@ -1,0 +1,93 @@
+using ArtGrid.Abstractions;
+using ArtGrid.Grains.Aggregation;
+
+namespace ArtGrid.Tests.Provenance;
+
+/// <summary>The verdict policy: how evidence, declarations and the classifier combine, and the job through the grains.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class VerdictMergeTests(ClusterFixture fixture)
+{
+    private static readonly string SamplesDir = Path.Combine(TestAssets.RepositoryRoot, "tests", "ArtGrid.Tests", "Provenance", "Samples");
+
+    private static readonly Evidence StrongAi = new(EvidenceSignals.C2pa, EvidenceStrength.Strong, "C2PA: digitalSourceType trainedAlgorithmicMedia by G", EvidenceDirection.Ai);
+    private static readonly Evidence CameraC2pa = new(EvidenceSignals.C2pa, EvidenceStrength.Moderate, "C2PA: digitalSourceType digitalCapture by Cam", EvidenceDirection.Human);
+
+    [Theory]
+    // evidence, declared AI, classifier label -> merged label, conflict reason expected
+    [InlineData("strong-ai", null, Labels.Human, Labels.Ai, false)]
+    [InlineData("none", true, Labels.Human, Labels.Ai, false)]
+    [InlineData("none", false, Labels.Ai, Labels.Ai, true)]
+    [InlineData("strong-ai", false, Labels.Human, Labels.Ai, true)]
+    [InlineData("camera", null, Labels.Ai, Labels.Ai, false)]
+    [InlineData("none", null, Labels.Uncertain, Labels.Uncertain, false)]
+    [InlineData("none", false, Labels.Human, Labels.Human, false)]
+    public void ImageVerdicts(string evidence, bool? declaredAi, string classifierLabel, string expected, bool conflict)
+    {
+        Evidence[] found = evidence switch { "strong-ai" => [StrongAi], "camera" => [CameraC2pa], _ => [] };
+        var image = new ImageScore(0, "x.png", "00", classifierLabel, 0.3, "m/1", null, false, null, found);
+
+        ImageScore merged = VerdictPolicy.MergeImage(image, new JobMetadata(DeclaredAi: declaredAi), new VerdictOptions());
+
+        Assert.Equal(expected, merged.Label);
+        Assert.Equal(0.3, merged.AiProbability); // the classifier's probability is never rewritten
+        Assert.Contains("classifier 0.30 (" + classifierLabel + ")", merged.Reasons!);
+        Assert.Equal(conflict, merged.Reasons!.Contains("declared human by the uploader: conflict"));
+        if (evidence == "strong-ai")
+        {
+            Assert.Equal(StrongAi.Detail, merged.Reasons![0]);
+        }
+    }
+
+    [Fact]
+    public void ThePolicyCanLeaveTheLabelToTheClassifier()
+    {
+        var image = new ImageScore(0, "x.png", "00", Labels.Human, 0.1, "m/1", null, false, null, [StrongAi]);
+        var options = new VerdictOptions { StrongEvidenceDecides = false, DeclaredAiDecides = false };
+
+        ImageScore merged = VerdictPolicy.MergeImage(image, new JobMetadata(DeclaredAi: true), options);
+
+        Assert.Equal(Labels.Human, merged.Label);
+        Assert.Contains(merged.Reasons!, r => r.StartsWith(StrongAi.Detail, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AJobIsAsAiAsItsMostAiImageAndCarriesItsReasons()
+    {
+        ImageScore[] images =
+        [
+            new(0, "a.jpg", "00", Labels.Human, 0.1, "m/1", null, false, null),
+            new(1, "b.png", "01", Labels.Human, 0.2, "m/1", null, false, null, [StrongAi]),
+        ];
+
+        JobVerdict verdict = VerdictPolicy.Merge("j", images, new JobMetadata(DeclaredAi: false), new VerdictOptions(), "m/1", DateTimeOffset.UnixEpoch);
+
+        Assert.Equal(Labels.Ai, verdict.Label);
+        Assert.Equal(0.2, verdict.AiProbability);
+        Assert.True(verdict.Conflict);
+        Assert.Contains("b.png: " + StrongAi.Detail, verdict.Reasons!);
+        Assert.Equal([Labels.Human, Labels.Ai], verdict.Images.Select(i => i.Label));
+    }
+
+    [Fact]
+    public async Task AGeneratorFileThroughTheGrainsIsAiByItsManifestWhateverTheClassifierSays()
+    {
+        string path = Path.Combine(SamplesDir, "prov_0035.png");
+        var job = new ScoreJob($"provenance-{Guid.NewGuid():N}", [ImageRef.FromFile(path)], new JobMetadata(Author: "someone", DeclaredAi: false));
+
+        JobVerdict verdict = await fixture.Grains.GetGrain<IJobGrain>(job.JobId).ScoreAsync(job);
+
+        ImageScore image = Assert.Single(verdict.Images);
+        Assert.Equal(Labels.Ai, image.Label);
+        Assert.NotNull(image.AiProbability);
+        Assert.Equal(EvidenceSignals.C2pa, Assert.Single(image.Evidence!).Signal);
+        Assert.StartsWith("C2PA: digitalSourceType trainedAlgorithmicMedia by OpenAI", verdict.Reasons![0], StringComparison.Ordinal);
+        Assert.True(verdict.Conflict);
+
+        // Answered from the cache the second time, with the evidence read again.
+        var again = new ScoreJob($"provenance-{Guid.NewGuid():N}", [ImageRef.FromFile(path)], JobMetadata.None);
+        ImageScore cached = Assert.Single((await fixture.Grains.GetGrain<IJobGrain>(again.JobId).ScoreAsync(again)).Images);
+        Assert.True(cached.Cached);
+        Assert.Equal(Labels.Ai, cached.Label);
+        Assert.Equal(image.Evidence, cached.Evidence);
+    }
+}
