@@ -21,6 +21,7 @@ public static class EvidenceSignals
     public const string NovelAi = "novelai";
     public const string ExifUserComment = "exif-usercomment";
     public const string ExifSoftware = "exif-software";
+    public const string SdWatermark = "sd-watermark";
 
     /// <summary>A metadata block that is there but cannot be read (truncated, malformed, over a limit).</summary>
     public const string Unreadable = "unreadable";

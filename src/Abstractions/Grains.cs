@@ -45,7 +45,8 @@ public sealed record PreprocessResult(
     [property: Id(1)] ImageError? Error,
     [property: Id(2)] string? Format,
     [property: Id(3)] int Width,
-    [property: Id(4)] int Height);
+    [property: Id(4)] int Height,
+    [property: Id(5)] Evidence? Watermark = null);
 
 /// <summary>
 /// Inference pinned to one device, keyed "{modelId}@{device}" (e.g. "artgrid-resnet18/1@cpu:0").

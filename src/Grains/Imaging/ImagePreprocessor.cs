@@ -1,4 +1,5 @@
 using ArtGrid.Abstractions;
+using ArtGrid.Grains.Provenance;
 using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
@@ -120,6 +121,8 @@ public sealed class ImagePreprocessor
                 decoded.Frames.RemoveFrame(decoded.Frames.Count - 1);
             }
 
+            // The watermark lives in the pixels as the generator wrote them: before orientation and resizing.
+            Evidence? watermark = _options.DetectWatermark ? DwtDctWatermark.Detect(decoded) : null;
             decoded.Mutate(x => x
                 .AutoOrient()
                 .Resize(new ResizeOptions
@@ -130,7 +133,7 @@ public sealed class ImagePreprocessor
                 })
                 .BackgroundColor(Color.White));
             image = decoded.CloneAs<Rgb24>();
-            return new PreparedImage(null, null, formatName, info.Width, info.Height);
+            return new PreparedImage(null, null, formatName, info.Width, info.Height, watermark);
         }
         catch (Exception ex) when (IsDecoderFailure(ex))
         {

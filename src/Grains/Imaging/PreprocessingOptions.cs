@@ -18,4 +18,10 @@ public sealed class PreprocessingOptions
     /// <summary>Upper bound of the decoder's pooled memory, in megabytes.</summary>
     [Range(1, 4096)]
     public int MaxPoolMegabytes { get; set; } = 256;
+
+    /// <summary>
+    /// Look for the Stable Diffusion invisible watermark in the decoded pixels (before resizing). Costs one pass over
+    /// the chroma planes of the full-size image.
+    /// </summary>
+    public bool DetectWatermark { get; set; } = true;
 }

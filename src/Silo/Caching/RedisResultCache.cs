@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Text.Json;
 using ArtGrid.Grains.Ingestion;
 using ArtGrid.Messaging;
 using Microsoft.Extensions.Logging;
@@ -18,7 +18,7 @@ public sealed class ResultCacheOptions
 }
 
 /// <summary>
-/// Scores in Redis by model version and content: "artgrid:score:{model}:{sha256}" holds "label|probability". The
+/// Scores in Redis by model version and content: "artgrid:score:{model}:{sha256}" holds the score as JSON. The
 /// cache is a shortcut, never a dependency: when Redis does not answer, the image is scored and the error logged.
 /// </summary>
 public sealed partial class RedisResultCache(RedisConnection redis, IOptions<ResultCacheOptions> options, ILogger<RedisResultCache> logger) : IResultCache
@@ -41,7 +41,7 @@ public sealed partial class RedisResultCache(RedisConnection redis, IOptions<Res
     {
         try
         {
-            string value = score.Label + "|" + score.AiProbability.ToString("R", CultureInfo.InvariantCulture);
+            string value = JsonSerializer.Serialize(score, Json);
             await (await redis.GetDatabaseAsync()).StringSetAsync(Key(sha256, modelId), value, TimeSpan.FromHours(options.Value.TimeToLiveHours));
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -52,13 +52,20 @@ public sealed partial class RedisResultCache(RedisConnection redis, IOptions<Res
 
     public static string Key(string sha256, string modelId) => $"artgrid:score:{modelId}:{sha256}";
 
+    // JSON; anything else (an entry of an older format) is a miss, and the image is scored again.
     private static CachedScore? Parse(string value)
     {
-        int bar = value.IndexOf('|', StringComparison.Ordinal);
-        return bar > 0 && double.TryParse(value.AsSpan(bar + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double probability)
-            ? new CachedScore(value[..bar], probability)
-            : null;
+        try
+        {
+            return JsonSerializer.Deserialize<CachedScore>(value, Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "The Redis result cache did not answer; scoring without it")]
     private partial void LogCacheUnavailable(Exception exception);
