@@ -89,4 +89,5 @@ public sealed record JobVerdict(
     [property: Id(4)] IReadOnlyList<ImageScore> Images,
     [property: Id(5)] DateTimeOffset CompletedAt,
     [property: Id(6)] IReadOnlyList<string>? Reasons = null,
-    [property: Id(7)] bool Conflict = false);
+    [property: Id(7)] bool Conflict = false,
+    [property: Id(8)] AuthorContext? Author = null);

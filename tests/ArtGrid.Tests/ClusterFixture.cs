@@ -27,6 +27,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         public void Configure(ISiloBuilder siloBuilder)
         {
             siloBuilder.AddMemoryGrainStorage(JobGrain.StorageName);
+            siloBuilder.AddMemoryGrainStorage(AuthorGrain.StorageName);
             siloBuilder.ConfigureServices(services =>
             {
                 services.AddArtGridGrainServices();

@@ -45,6 +45,12 @@ public sealed class JobGrain(
         ImageScore[] scores = await Task.WhenAll(job.Images.Select((image, index) => ingestion.ScoreImageAsync(index, image, cancellationToken)));
         LoadedModel model = models.DefaultModel;
         JobVerdict verdict = VerdictPolicy.Merge(job.JobId, scores, job.Metadata, verdictOptions.Value, model.Id, time.GetUtcNow());
+        if (!string.IsNullOrWhiteSpace(job.Metadata.Author))
+        {
+            IAuthorGrain author = GrainFactory.GetGrain<IAuthorGrain>(AuthorGrain.KeyOf(job.Metadata.Author));
+            verdict = verdict with { Author = await author.RecordAsync(job.JobId, verdict.Label, job.Metadata.DeclaredAi, verdict.Conflict, cancellationToken) };
+        }
+
         state.State.Verdict = verdict;
         await state.WriteStateAsync(cancellationToken);
         await EnsurePublishedAsync(verdict, cancellationToken);

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Persistence;
 
 namespace ArtGrid.Silo.Extensions;
 
@@ -38,6 +39,12 @@ public static class ClusterHostingExtensions
         builder.Services.AddSingleton<ImageResolver>();
         builder.Services.AddArtGridGrainServices();
 
+        void UseSharedConnection(RedisStorageOptions o)
+        {
+            o.ConfigurationOptions = redis.Options;
+            o.CreateMultiplexer = async _ => (await redis.GetAsync(), true);
+        }
+
         builder.UseOrleans(orleans =>
         {
             orleans.Configure<ClusterOptions>(o =>
@@ -57,12 +64,12 @@ public static class ClusterHostingExtensions
             });
             orleans.AddRedisGrainStorage(JobGrain.StorageName, o =>
             {
-                o.ConfigurationOptions = redis.Options;
-                o.CreateMultiplexer = async _ => (await redis.GetAsync(), true);
+                UseSharedConnection(o);
                 // A job's state lives as long as its record: that is the window in which a replay is recognised. A job
                 // grain writes only while it scores and deactivates minutes later, so expiry never meets a live one.
                 o.EntryExpiry = TimeSpan.FromHours(bus.JobRecordHours);
             });
+            orleans.AddRedisGrainStorage(AuthorGrain.StorageName, UseSharedConnection);
             orleans.Services.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
             orleans.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
         });

@@ -26,6 +26,7 @@ public static class HostingExtensions
         {
             orleans.UseLocalhostClustering(siloPort, gatewayPort, serviceId: silo.ServiceId, clusterId: silo.ClusterId);
             orleans.AddMemoryGrainStorage(JobGrain.StorageName);
+            orleans.AddMemoryGrainStorage(AuthorGrain.StorageName);
             orleans.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
         });
         return builder;

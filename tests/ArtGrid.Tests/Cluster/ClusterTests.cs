@@ -50,13 +50,17 @@ public sealed class ClusterTests(ServersFixture cluster, ITestOutputHelper outpu
 
         // Job grain state is in Redis, under this cluster's service id, and expires with the job records (7 days).
         IServer redis = (await cluster.Redis.GetAsync()).GetServers()[0];
-        RedisKey[] states = [.. redis.Keys(pattern: $"{cluster.RunId}/state/*").Take(20)];
+        RedisKey[] states = [.. redis.Keys(pattern: $"{cluster.RunId}/state/job/*").Take(20)];
         Assert.NotEmpty(states);
         foreach (RedisKey key in states)
         {
             TimeSpan? ttl = await (await cluster.Redis.GetDatabaseAsync()).KeyTimeToLiveAsync(key);
             Assert.InRange(ttl!.Value, TimeSpan.FromHours(167), TimeSpan.FromHours(168));
         }
+
+        // Author aggregates live there too (no expiry: they are the author's history).
+        Assert.NotEmpty(redis.Keys(pattern: $"{cluster.RunId}/state/author/*").Take(1));
+        Assert.All(first, id => Assert.Equal($"author-{id[^1]}", cluster.Events.Scored[id].Single().Verdict.Author?.Author));
 
         // Both silos took jobs off the queue and scored them on their own device.
         Assert.All(cluster.Silos, s => Assert.Contains("Inference for artgrid-resnet18/1 on cpu:0 ready", s.Log, StringComparison.Ordinal));

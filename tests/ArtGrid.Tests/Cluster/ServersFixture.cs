@@ -116,7 +116,8 @@ public sealed class ServersFixture : IAsyncLifetime
     {
         JobId = jobId,
         Images = [new ImageReference { Name = name, Data = await MessageData.PutBytes(bytes) }],
-        Metadata = new JobMetadata(Source: "integration-test"),
+        // A handful of authors, so that author grains (Redis storage) are part of every run.
+        Metadata = new JobMetadata(Author: $"author-{jobId[^1]}", Source: "integration-test"),
         SubmittedAt = DateTimeOffset.UtcNow,
     };
 

@@ -1,0 +1,22 @@
+namespace ArtGrid.Abstractions;
+
+/// <summary>What the cluster has seen of one author, as of a job's verdict (that job included).</summary>
+[GenerateSerializer, Immutable, Alias("artgrid.AuthorContext")]
+public sealed record AuthorContext(
+    [property: Id(0)] string Author,
+    [property: Id(1)] long Jobs,
+    [property: Id(2)] long AiVerdicts,
+    [property: Id(3)] long UndeclaredAi,
+    [property: Id(4)] long Conflicts);
+
+/// <summary>
+/// One author's running counts (keyed by the author as given, trimmed and lower-cased): jobs, AI verdicts, AI verdicts
+/// the author did not declare, and declarations of human work that the verdict contradicted. Bounded state: counts
+/// and the last few job ids (so that a replayed job is not counted twice).
+/// </summary>
+public interface IAuthorGrain : IGrainWithStringKey
+{
+    Task<AuthorContext> RecordAsync(string jobId, string? label, bool? declaredAi, bool conflict, CancellationToken cancellationToken = default);
+
+    Task<AuthorContext> GetAsync(CancellationToken cancellationToken = default);
+}
