@@ -46,7 +46,7 @@ public sealed record PreprocessResult(
     [property: Id(2)] string? Format,
     [property: Id(3)] int Width,
     [property: Id(4)] int Height,
-    [property: Id(5)] Evidence? Watermark = null);
+    [property: Id(5)] IReadOnlyList<Evidence>? PixelEvidence = null);
 
 /// <summary>
 /// Inference pinned to one device, keyed "{modelId}@{device}" (e.g. "artgrid-resnet18/1@cpu:0").

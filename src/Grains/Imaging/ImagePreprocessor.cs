@@ -121,8 +121,19 @@ public sealed class ImagePreprocessor
                 decoded.Frames.RemoveFrame(decoded.Frames.Count - 1);
             }
 
-            // The watermark lives in the pixels as the generator wrote them: before orientation and resizing.
-            Evidence? watermark = _options.DetectWatermark ? DwtDctWatermark.Detect(decoded) : null;
+            // The watermark and NovelAI's alpha-channel metadata live in the pixels as the generator wrote them: read them
+            // before orientation, compositing and resizing.
+            List<Evidence> pixelEvidence = [];
+            if (_options.DetectWatermark && DwtDctWatermark.Detect(decoded) is { } watermark)
+            {
+                pixelEvidence.Add(watermark);
+            }
+
+            if (StealthMetadata.Read(decoded) is { } stealth)
+            {
+                pixelEvidence.Add(stealth);
+            }
+
             decoded.Mutate(x => x
                 .AutoOrient()
                 .Resize(new ResizeOptions
@@ -133,7 +144,7 @@ public sealed class ImagePreprocessor
                 })
                 .BackgroundColor(Color.White));
             image = decoded.CloneAs<Rgb24>();
-            return new PreparedImage(null, null, formatName, info.Width, info.Height, watermark);
+            return new PreparedImage(null, null, formatName, info.Width, info.Height, pixelEvidence);
         }
         catch (Exception ex) when (IsDecoderFailure(ex))
         {

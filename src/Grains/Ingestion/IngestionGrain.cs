@@ -50,7 +50,7 @@ public sealed partial class IngestionGrain(
         CachedScore? cached = await cache.TryGetAsync(sha256, model.Id, cancellationToken);
         if (cached is not null)
         {
-            return new ImageScore(index, image.Name, sha256, cached.Label, cached.AiProbability, model.Id, null, true, new ImageTimings(readMs, 0, 0), WithWatermark(evidence, cached.Watermark));
+            return new ImageScore(index, image.Name, sha256, cached.Label, cached.AiProbability, model.Id, null, true, new ImageTimings(readMs, 0, 0), WithPixelEvidence(evidence, cached.PixelEvidence));
         }
 
         start = Stopwatch.GetTimestamp();
@@ -79,8 +79,8 @@ public sealed partial class IngestionGrain(
 
         double inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         string label = VerdictPolicy.Label(result.AiProbability, model.Config);
-        await cache.SetAsync(sha256, model.Id, new CachedScore(label, result.AiProbability, prepared.Watermark), cancellationToken);
-        return new ImageScore(index, image.Name, sha256, label, result.AiProbability, model.Id, null, false, new ImageTimings(readMs, preprocessMs, inferenceMs), WithWatermark(evidence, prepared.Watermark));
+        await cache.SetAsync(sha256, model.Id, new CachedScore(label, result.AiProbability, prepared.PixelEvidence), cancellationToken);
+        return new ImageScore(index, image.Name, sha256, label, result.AiProbability, model.Id, null, false, new ImageTimings(readMs, preprocessMs, inferenceMs), WithPixelEvidence(evidence, prepared.PixelEvidence));
     }
 
     // A full device queue is backpressure, not failure: wait as long as the device says, a bounded number of times.
@@ -143,8 +143,8 @@ public sealed partial class IngestionGrain(
         }
     }
 
-    private static IReadOnlyList<Evidence> WithWatermark(IReadOnlyList<Evidence> evidence, Evidence? watermark) =>
-        watermark is null ? evidence : [.. evidence, watermark];
+    private static IReadOnlyList<Evidence> WithPixelEvidence(IReadOnlyList<Evidence> evidence, IReadOnlyList<Evidence>? pixels) =>
+        pixels is not { Count: > 0 } ? evidence : [.. evidence, .. pixels.Where(p => !evidence.Any(e => e.Signal == p.Signal))];
 
     private static ImageError TooLarge(long length, int maxBytes) =>
         new(ErrorCodes.TooLarge, $"The file has {length} bytes; the limit is {maxBytes}.");
