@@ -108,6 +108,18 @@ public sealed class ServersFixture : IAsyncLifetime
             await silo.DisposeAsync();
         }
 
+        // The event queue is durable (it must survive a broker restart mid-test), so it would go on collecting every
+        // event published on a developer's broker after the run: remove it, and this run's command queues.
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = TestServers.RabbitMq };
+        await using (RabbitMQ.Client.IConnection connection = await factory.CreateConnectionAsync())
+        {
+            foreach (string queue in new[] { $"artgrid-test-events-{RunId}", QueueName, QueueName + "_error" })
+            {
+                await using RabbitMQ.Client.IChannel channel = await connection.CreateChannelAsync();
+                await channel.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false);
+            }
+        }
+
         await Redis.DisposeAsync();
     }
 
