@@ -55,20 +55,8 @@ CLUSTER=${ARTGRID_CLUSTER_DIR:-$REPO_ROOT/.artgrid/cluster}
 mkdir -p "$CLUSTER"
 CLUSTER=$(cd "$CLUSTER" && pwd)
 
-now_ms() { date +%s%3N; }
-elapsed() { local ms=$(( $(now_ms) - $1 )); printf '%d.%02d s' $((ms / 1000)) $(((ms % 1000) / 10)); }
-
-# Alive unless gone or a zombie (an exited child that a late-reaping init has not collected yet).
-pid_alive() {
-  local pid=$1 state
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  if [ -r "/proc/$pid/stat" ]; then
-    state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-    [ -n "$state" ] && [ "$state" != Z ]
-  else
-    kill -0 "$pid" 2>/dev/null
-  fi
-}
+# shellcheck source=deploy/lib.sh
+. "$SCRIPT_DIR/lib.sh"
 
 # The pid recorded for a process of ours, if it is alive and still runs our program (pids get reused).
 live_pid() {

@@ -76,22 +76,8 @@ RMQ_STOP_TIMEOUT=60
 
 # ---------------------------------------------------------------------------------------------- helpers
 
-now_ms() { date +%s%3N; }
-elapsed() { local ms=$(( $(now_ms) - $1 )); printf '%d.%02d s' $((ms / 1000)) $(((ms % 1000) / 10)); }
-
-# A process counts as alive unless it is gone or a zombie (exited, not yet reaped): our servers are
-# reparented to whatever init the machine has, and some inits reap late, so `kill -0` alone would wait
-# for a process that has in fact exited.
-pid_alive() {
-  local pid=$1 state
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  if [ -r "/proc/$pid/stat" ]; then
-    state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-    [ -n "$state" ] && [ "$state" != Z ]
-  else
-    kill -0 "$pid" 2>/dev/null
-  fi
-}
+# shellcheck source=deploy/lib.sh
+. "$SCRIPT_DIR/lib.sh"
 
 read_pid() { if [ -s "$1" ]; then tr -dc '0-9' <"$1"; fi; }
 
@@ -312,20 +298,23 @@ redis_down() {
   say "redis: stopped (pid $pid) in $(elapsed "$t0")"
 }
 
+# One line of `status`: server, state, port, pid, whose.
+status_line() { printf '%-9s %-8s 127.0.0.1:%-6s pid %-8s %s\n' "$@"; }
+
 redis_status() {
   local pid
   if redis_ping; then
     if is_marked redis && pid=$(redis_our_pid); then
-      printf '%-9s %-8s 127.0.0.1:%-6s pid %-8s %s\n' redis running "$REDIS_PORT" "$pid" ours
+      status_line redis running "$REDIS_PORT" "$pid" ours
     else
-      printf '%-9s %-8s 127.0.0.1:%-6s pid %-8s %s\n' redis running "$REDIS_PORT" - external
+      status_line redis running "$REDIS_PORT" - external
     fi
     return 0
   fi
   if is_marked redis && pid=$(redis_our_pid); then
-    printf '%-9s %-8s 127.0.0.1:%-6s pid %-8s %s\n' redis starting "$REDIS_PORT" "$pid" "ours (not answering PING)"
+    status_line redis starting "$REDIS_PORT" "$pid" "ours (not answering PING)"
   else
-    printf '%-9s %-8s 127.0.0.1:%-6s pid %-8s %s\n' redis stopped "$REDIS_PORT" - -
+    status_line redis stopped "$REDIS_PORT" - -
   fi
   return 3
 }
@@ -542,17 +531,17 @@ rabbitmq_status() {
   local pid
   if tcp_open "$AMQP_PORT"; then
     if is_marked rabbitmq && pid=$(rmq_our_pid); then
-      printf '%-9s %-8s 127.0.0.1:%-6s pid %-8s %s\n' rabbitmq running "$AMQP_PORT" "$pid" "ours (node $NODE)"
+      status_line rabbitmq running "$AMQP_PORT" "$pid" "ours (node $NODE)"
     else
-      printf '%-9s %-8s 127.0.0.1:%-6s pid %-8s %s\n' rabbitmq running "$AMQP_PORT" - external
+      status_line rabbitmq running "$AMQP_PORT" - external
     fi
     return 0
   fi
   # No CLI call here: with no epmd running, the CLI would start one.
   if is_marked rabbitmq && pid=$(rmq_our_pid); then
-    printf '%-9s %-8s 127.0.0.1:%-6s pid %-8s %s\n' rabbitmq starting "$AMQP_PORT" "$pid" "ours (node $NODE, port not open)"
+    status_line rabbitmq starting "$AMQP_PORT" "$pid" "ours (node $NODE, port not open)"
   else
-    printf '%-9s %-8s 127.0.0.1:%-6s pid %-8s %s\n' rabbitmq stopped "$AMQP_PORT" - -
+    status_line rabbitmq stopped "$AMQP_PORT" - -
   fi
   return 3
 }
