@@ -47,7 +47,7 @@ public static class DwtDctWatermark
 
         double[][] votes = [.. lengths.Select(l => new double[l])];
         int[][] counts = [.. lengths.Select(l => new int[l])];
-        float[][] yuv = Yuv(image, rows, cols);
+        float[][] yuv = Yuv(image, rows, cols, withLuma: false);
         foreach (float[] plane in new[] { yuv[1], yuv[2] })
         {
             double[,] approximation = HaarApproximation(plane, rows, cols);
@@ -57,13 +57,7 @@ public static class DwtDctWatermark
             {
                 for (int bc = 0; bc < blockCols; bc++, number++)
                 {
-                    for (int y = 0; y < Block; y++)
-                    {
-                        for (int x = 0; x < Block; x++)
-                        {
-                            block[y, x] = approximation[(br * Block) + y, (bc * Block) + x];
-                        }
-                    }
+                    ReadBlock(approximation, br, bc, block);
 
                     int bit = InferBit(Dct4(block));
                     for (int m = 0; m < lengths.Length; m++)
@@ -121,7 +115,7 @@ public static class DwtDctWatermark
     public static void Embed(Image<Rgb24> image, bool[] message)
     {
         int rows = image.Height / 4 * 4, cols = image.Width / 4 * 4;
-        float[][] yuv = Yuv(image, rows, cols);
+        float[][] yuv = Yuv(image, rows, cols, withLuma: true);
         foreach (int channel in new[] { 1, 2 })
         {
             double[,] approximation = HaarApproximation(yuv[channel], rows, cols);
@@ -132,24 +126,11 @@ public static class DwtDctWatermark
             {
                 for (int bc = 0; bc < blockCols; bc++, number++)
                 {
-                    for (int y = 0; y < Block; y++)
-                    {
-                        for (int x = 0; x < Block; x++)
-                        {
-                            block[y, x] = approximation[(br * Block) + y, (bc * Block) + x];
-                        }
-                    }
+                    ReadBlock(approximation, br, bc, block);
 
                     double[,] coefficients = Dct4(block);
                     Diffuse(coefficients, message[number % message.Length]);
-                    double[,] restored = InverseDct4(coefficients);
-                    for (int y = 0; y < Block; y++)
-                    {
-                        for (int x = 0; x < Block; x++)
-                        {
-                            approximation[(br * Block) + y, (bc * Block) + x] = restored[y, x];
-                        }
-                    }
+                    WriteBlock(approximation, br, bc, InverseDct4(coefficients));
                 }
             }
 
@@ -157,6 +138,28 @@ public static class DwtDctWatermark
         }
 
         WriteBack(image, yuv, rows, cols);
+    }
+
+    private static void ReadBlock(double[,] band, int blockRow, int blockCol, double[,] block)
+    {
+        for (int y = 0; y < Block; y++)
+        {
+            for (int x = 0; x < Block; x++)
+            {
+                block[y, x] = band[(blockRow * Block) + y, (blockCol * Block) + x];
+            }
+        }
+    }
+
+    private static void WriteBlock(double[,] band, int blockRow, int blockCol, double[,] block)
+    {
+        for (int y = 0; y < Block; y++)
+        {
+            for (int x = 0; x < Block; x++)
+            {
+                band[(blockRow * Block) + y, (blockCol * Block) + x] = block[y, x];
+            }
+        }
     }
 
     private static int InferBit(double[,] block)
@@ -192,10 +195,11 @@ public static class DwtDctWatermark
     }
 
     // OpenCV's BGR2YUV for 8-bit images: Y = .299R + .587G + .114B, U = .492(B - Y) + 128, V = .877(R - Y) + 128.
-    private static float[][] Yuv<TPixel>(Image<TPixel> image, int rows, int cols)
+    // Decoding reads only U and V; the luma plane is filled only when the image is to be written back.
+    private static float[][] Yuv<TPixel>(Image<TPixel> image, int rows, int cols, bool withLuma)
         where TPixel : unmanaged, IPixel<TPixel>
     {
-        var y = new float[rows * cols];
+        float[] y = withLuma ? new float[rows * cols] : [];
         var u = new float[rows * cols];
         var v = new float[rows * cols];
         image.ProcessPixelRows(access =>
@@ -208,7 +212,11 @@ public static class DwtDctWatermark
                 {
                     row[c].ToRgba32(ref p);
                     float luma = (0.299f * p.R) + (0.587f * p.G) + (0.114f * p.B);
-                    y[(r * cols) + c] = luma;
+                    if (withLuma)
+                    {
+                        y[(r * cols) + c] = luma;
+                    }
+
                     u[(r * cols) + c] = (0.492f * (p.B - luma)) + 128;
                     v[(r * cols) + c] = (0.877f * (p.R - luma)) + 128;
                 }
