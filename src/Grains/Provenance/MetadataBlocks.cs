@@ -255,14 +255,22 @@ public sealed class MetadataBlocks
     /// <summary>Inflates at most <paramref name="max"/> bytes (a zlib bomb stops there); null when the data is not zlib.</summary>
     internal static byte[]? Inflate(ReadOnlySpan<byte> zlib, int max)
     {
+        using var inflater = new ZLibStream(new MemoryStream(zlib.ToArray(), writable: false), CompressionMode.Decompress);
+        return ReadCapped(inflater, max);
+    }
+
+    /// <summary>
+    /// The first <paramref name="max"/> bytes a decompressing stream yields (whatever it would yield beyond is never
+    /// produced), or null when its data is not what it decompresses.
+    /// </summary>
+    internal static byte[]? ReadCapped(Stream decompressing, int max)
+    {
         try
         {
-            using var input = new MemoryStream(zlib.ToArray(), writable: false);
-            using var inflater = new ZLibStream(input, CompressionMode.Decompress);
             var output = new MemoryStream();
             byte[] buffer = new byte[16 * 1024];
             int read;
-            while (output.Length < max && (read = inflater.Read(buffer, 0, (int)Math.Min(buffer.Length, max - output.Length))) > 0)
+            while (output.Length < max && (read = decompressing.Read(buffer, 0, (int)Math.Min(buffer.Length, max - output.Length))) > 0)
             {
                 output.Write(buffer, 0, read);
             }

@@ -57,23 +57,8 @@ public static class StealthMetadata
 
     private static byte[]? Gunzip(byte[] data)
     {
-        try
-        {
-            using var gzip = new GZipStream(new MemoryStream(data), CompressionMode.Decompress);
-            var output = new MemoryStream();
-            byte[] buffer = new byte[16 * 1024];
-            int read;
-            while (output.Length < MaxTextBytes && (read = gzip.Read(buffer, 0, buffer.Length)) > 0)
-            {
-                output.Write(buffer, 0, read);
-            }
-
-            return output.ToArray();
-        }
-        catch (InvalidDataException)
-        {
-            return null;
-        }
+        using var gzip = new GZipStream(new MemoryStream(data), CompressionMode.Decompress);
+        return MetadataBlocks.ReadCapped(gzip, MaxTextBytes);
     }
 
     /// <summary>Alpha least significant bits in column-major order (x outer, y inner), most significant bit first.</summary>

@@ -17,7 +17,6 @@ public sealed class FileImageStore
 {
     private const int MaxKeyLength = 1024;
     private const int MaxLinkHops = 40;
-    private const int BufferSize = 81920;
 
     private static readonly StringComparison PathComparison =
         OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
@@ -97,29 +96,9 @@ public sealed class FileImageStore
                     throw TooLarge(key);
                 }
 
-                // The length can change while the file is read; the count below is what the limit applies to.
-                using var output = new MemoryStream((int)length);
-                var buffer = new byte[Math.Min(BufferSize, _maxBytes + 1)];
-                long total = 0;
-                while (true)
-                {
-                    int wanted = (int)Math.Min(buffer.Length, _maxBytes + 1L - total);
-                    int read = await stream.ReadAsync(buffer.AsMemory(0, wanted), cancellationToken).ConfigureAwait(false);
-                    if (read == 0)
-                    {
-                        break;
-                    }
-
-                    total += read;
-                    if (total > _maxBytes)
-                    {
-                        throw TooLarge(key);
-                    }
-
-                    output.Write(buffer, 0, read);
-                }
-
-                return output.ToArray();
+                // The length can change while the file is read; the count is what the limit applies to.
+                return await BoundedRead.ReadAtMostAsync(stream, _maxBytes, length, cancellationToken).ConfigureAwait(false)
+                    ?? throw TooLarge(key);
             }
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -22,8 +21,6 @@ namespace ArtGrid.Silo.Images;
 /// </remarks>
 public sealed partial class UrlImageFetcher : IDisposable
 {
-    private const int BufferSize = 81920;
-
     private readonly UrlFetchOptions _options;
     private readonly string[] _allowedHosts;
     private readonly HttpClient _client;
@@ -254,36 +251,8 @@ public sealed partial class UrlImageFetcher : IDisposable
         Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (body.ConfigureAwait(false))
         {
-            using var output = new MemoryStream((int)Math.Min(declared ?? 0, limit));
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-            try
-            {
-                long total = 0;
-                while (true)
-                {
-                    // Never ask for more than one byte past the limit: that byte is enough to know the body is too large.
-                    int wanted = (int)Math.Min(buffer.Length, limit + 1L - total);
-                    int read = await body.ReadAsync(buffer.AsMemory(0, wanted), cancellationToken).ConfigureAwait(false);
-                    if (read == 0)
-                    {
-                        break;
-                    }
-
-                    total += read;
-                    if (total > limit)
-                    {
-                        throw TooLarge($"{host} sends more than the {limit} bytes allowed.");
-                    }
-
-                    output.Write(buffer, 0, read);
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
-            return output.ToArray();
+            return await BoundedRead.ReadAtMostAsync(body, limit, declared ?? 0, cancellationToken).ConfigureAwait(false)
+                ?? throw TooLarge($"{host} sends more than the {limit} bytes allowed.");
         }
     }
 
