@@ -29,8 +29,7 @@ public static class JobEndpoints
             return builder;
         }
 
-        builder.Services.AddArtGridRedis(configuration);
-        RedisConnection redis = builder.Services.Select(d => d.ImplementationInstance).OfType<RedisConnection>().Single();
+        RedisConnection redis = builder.Services.AddArtGridRedis(configuration);
         builder.UseOrleansClient(client =>
         {
             client.Configure<Orleans.Configuration.ClusterOptions>(o =>

@@ -24,27 +24,27 @@ public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive)
         await db.StringSetAsync(JobRecord.RedisKey(jobId), JsonSerializer.Serialize(record, Json), timeToLive, When.NotExists);
     }
 
-    public async Task CompletedAsync(JobVerdict verdict) => await SetAsync(new JobRecord
+    public Task CompletedAsync(JobVerdict verdict) => FinishAsync(new JobRecord
     {
         JobId = verdict.JobId,
         Status = JobStatus.Completed,
-        ReceivedAt = (await GetAsync(verdict.JobId))?.ReceivedAt,
         CompletedAt = verdict.CompletedAt,
         Verdict = verdict,
     });
 
-    public async Task RejectedAsync(ScoreImagesRejected rejection) => await SetAsync(new JobRecord
+    public Task RejectedAsync(ScoreImagesRejected rejection) => FinishAsync(new JobRecord
     {
         JobId = rejection.JobId,
         Status = JobStatus.Rejected,
-        ReceivedAt = (await GetAsync(rejection.JobId))?.ReceivedAt,
         CompletedAt = rejection.RejectedAt,
         Rejection = rejection,
     });
 
-    private async Task SetAsync(JobRecord record)
+    // A finished record keeps the time its command was first received.
+    private async Task FinishAsync(JobRecord record)
     {
+        JobRecord finished = record with { ReceivedAt = (await GetAsync(record.JobId))?.ReceivedAt };
         IDatabase db = await redis.GetDatabaseAsync();
-        await db.StringSetAsync(JobRecord.RedisKey(record.JobId), JsonSerializer.Serialize(record, Json), timeToLive);
+        await db.StringSetAsync(JobRecord.RedisKey(record.JobId), JsonSerializer.Serialize(finished, Json), timeToLive);
     }
 }

@@ -11,22 +11,24 @@ public static class MessagingServiceCollectionExtensions
 {
     /// <summary>
     /// The shared Redis connection ("ConnectionStrings:Redis"), job records and the message data repository, and the
-    /// bus options ("ArtGrid:Bus").
+    /// bus options ("ArtGrid:Bus"). Returns the connection, which the Orleans providers are handed while the host is
+    /// still being built.
     /// </summary>
-    public static IServiceCollection AddArtGridRedis(this IServiceCollection services, IConfiguration configuration)
+    public static RedisConnection AddArtGridRedis(this IServiceCollection services, IConfiguration configuration)
     {
         string connectionString = configuration.GetConnectionString("Redis")
             ?? throw new InvalidOperationException("ConnectionStrings:Redis is not set (e.g. ConnectionStrings__Redis=127.0.0.1:6379).");
         services.AddOptions<BusOptions>().BindConfiguration(BusOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.TryAddSingleton(new RedisConnection(connectionString));
-        services.TryAddSingleton<IConnectionMultiplexer>(sp => sp.GetRequiredService<RedisConnection>().GetAsync().GetAwaiter().GetResult());
+        var redis = new RedisConnection(connectionString);
+        services.AddSingleton(redis);
+        services.TryAddSingleton<IConnectionMultiplexer>(_ => redis.GetAsync().GetAwaiter().GetResult());
         services.TryAddSingleton(sp => new RedisJobRecords(
-            sp.GetRequiredService<RedisConnection>(),
+            redis,
             TimeSpan.FromHours(sp.GetRequiredService<IOptions<BusOptions>>().Value.JobRecordHours)));
         services.TryAddSingleton<IMessageDataRepository>(sp => new RedisMessageDataRepository(
-            sp.GetRequiredService<RedisConnection>(),
+            redis,
             TimeSpan.FromHours(sp.GetRequiredService<IOptions<BusOptions>>().Value.MessageDataHours)));
-        return services;
+        return redis;
     }
 
     /// <summary>The RabbitMQ host from "ConnectionStrings:RabbitMq" (an amqp:// URI).</summary>

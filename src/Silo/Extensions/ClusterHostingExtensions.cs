@@ -29,8 +29,7 @@ public static class ClusterHostingExtensions
         SiloOptions silo = configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
         Uri rabbitMq = configuration.RabbitMqAddress();
         BusOptions bus = configuration.GetSection(BusOptions.SectionName).Get<BusOptions>() ?? new BusOptions();
-        builder.Services.AddArtGridRedis(configuration);
-        RedisConnection redis = builder.Services.Select(d => d.ImplementationInstance).OfType<RedisConnection>().Single();
+        RedisConnection redis = builder.Services.AddArtGridRedis(configuration);
 
         builder.Services.AddOptions<ResultCacheOptions>().BindConfiguration(ResultCacheOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IResultCache, RedisResultCache>();
