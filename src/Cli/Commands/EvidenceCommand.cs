@@ -21,14 +21,8 @@ public static class EvidenceCommand
 
     public static async Task<int> RunAsync(string[] paths, TextWriter output, CancellationToken cancellationToken)
     {
-        IReadOnlyList<string> files;
-        try
+        if (await InputFiles.ExpandOrReportAsync(paths, "evidence") is not { } files)
         {
-            files = InputFiles.Expand(paths);
-        }
-        catch (UsageException ex)
-        {
-            await Console.Error.WriteLineAsync($"artgrid evidence: {ex.Message}");
             return ExitCodes.Usage;
         }
 

@@ -11,6 +11,23 @@ public static class InputFiles
     /// Files named on the command line are taken whatever their extension; folders are walked recursively (in
     /// ordinal order, hidden entries skipped) for image extensions, TIFF included so that it is refused visibly.
     /// </summary>
+    /// <summary>
+    /// <see cref="Expand"/>, or null after telling stderr why not ("artgrid {command}: …"): the caller exits with
+    /// <see cref="ExitCodes.Usage"/>.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>?> ExpandOrReportAsync(IEnumerable<string> paths, string command)
+    {
+        try
+        {
+            return Expand(paths);
+        }
+        catch (UsageException ex)
+        {
+            await Console.Error.WriteLineAsync($"artgrid {command}: {ex.Message}");
+            return null;
+        }
+    }
+
     public static IReadOnlyList<string> Expand(IEnumerable<string> paths)
     {
         var files = new List<string>();

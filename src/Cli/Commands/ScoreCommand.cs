@@ -50,14 +50,8 @@ public static class ScoreCommand
         TextWriter output,
         CancellationToken cancellationToken)
     {
-        IReadOnlyList<string> files;
-        try
+        if (await InputFiles.ExpandOrReportAsync(paths, "score") is not { } files)
         {
-            files = InputFiles.Expand(paths);
-        }
-        catch (UsageException ex)
-        {
-            await Console.Error.WriteLineAsync($"artgrid score: {ex.Message}");
             return ExitCodes.Usage;
         }
 
