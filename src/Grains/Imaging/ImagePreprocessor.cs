@@ -1,4 +1,5 @@
 using ArtGrid.Abstractions;
+using ArtGrid.Grains.Imaging.Decoding;
 using ArtGrid.Grains.Provenance;
 using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
@@ -22,6 +23,7 @@ public sealed class ImagePreprocessor
 {
     private readonly PreprocessingOptions _options;
     private readonly Configuration _configuration;
+    private readonly IFrameDecoder _decoder;
 
     public ImagePreprocessor(IOptions<PreprocessingOptions> options)
     {
@@ -32,10 +34,19 @@ public sealed class ImagePreprocessor
             MaximumPoolSizeMegabytes = _options.MaxPoolMegabytes,
         });
 
-        // Animated GIF: decode the first frame only. (ImageSharp 2.1's WebP decoder has no such switch; extra WebP
-        // frames are dropped after decoding.)
+        // Skia decodes into the image's own buffer, which must be one block.
+        _configuration.PreferContiguousImageBuffers = true;
+        if (_options.MaxDegreeOfParallelism is { } parallelism)
+        {
+            _configuration.MaxDegreeOfParallelism = parallelism;
+        }
+
+        // Animated GIF: decode the first frame only.
         _configuration.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
+        _decoder = FrameDecoders.Create(_options.Decoder, _configuration);
     }
+
+    public DecoderKind Decoder => _decoder.Kind;
 
     public PreparedImage Prepare(byte[] bytes, ModelInputSpec spec)
     {
@@ -51,8 +62,11 @@ public sealed class ImagePreprocessor
         }
     }
 
-    /// <summary>Decodes, orients and resizes to width x height; <paramref name="image"/> is null when the result carries an error.</summary>
-    public PreparedImage Decode(byte[] bytes, int width, int height, out Image<Rgb24>? image)
+    /// <summary>
+    /// Decodes, orients and resizes to width x height; <paramref name="image"/> is null when the result carries an error.
+    /// <paramref name="onHeader"/> hears the source size once the header has passed the pixel cap, before any pixel is decoded.
+    /// </summary>
+    public PreparedImage Decode(byte[] bytes, int width, int height, out Image<Rgb24>? image, Action<int, int>? onHeader = null)
     {
         image = null;
         if (bytes.Length == 0)
@@ -77,30 +91,31 @@ public sealed class ImagePreprocessor
             return PreparedImage.Fail(ErrorCodes.UnsupportedFormat, $"{format.Name} images are not accepted (allowed: JPEG, PNG, WebP, GIF, BMP).", formatName);
         }
 
-        IImageInfo? info;
+        int sourceWidth, sourceHeight;
         try
         {
-            using var stream = new MemoryStream(bytes, writable: false);
-            info = Image.Identify(_configuration, stream);
+            (sourceWidth, sourceHeight) = _decoder.ReadSize(bytes);
         }
         catch (Exception ex) when (IsDecoderFailure(ex))
         {
             return PreparedImage.Fail(ErrorCodes.DecodeFailed, $"The {formatName} header is invalid: {ex.Message}", formatName);
         }
 
-        if (info is null || info.Width <= 0 || info.Height <= 0)
+        if (sourceWidth <= 0 || sourceHeight <= 0)
         {
             return PreparedImage.Fail(ErrorCodes.DecodeFailed, $"The {formatName} header could not be read.", formatName);
         }
 
-        long pixels = (long)info.Width * info.Height;
+        long pixels = (long)sourceWidth * sourceHeight;
         if (pixels > _options.MaxPixels)
         {
             return PreparedImage.Fail(
                 ErrorCodes.TooLarge,
-                $"The image claims {info.Width}x{info.Height} = {pixels} pixels; the limit is {_options.MaxPixels}.",
-                formatName, info.Width, info.Height);
+                $"The image claims {sourceWidth}x{sourceHeight} = {pixels} pixels; the limit is {_options.MaxPixels}.",
+                formatName, sourceWidth, sourceHeight);
         }
+
+        onHeader?.Invoke(sourceWidth, sourceHeight);
 
         bool complete = format switch
         {
@@ -110,16 +125,12 @@ public sealed class ImagePreprocessor
         };
         if (!complete)
         {
-            return PreparedImage.Fail(ErrorCodes.DecodeFailed, $"The {formatName} file is truncated.", formatName, info.Width, info.Height);
+            return PreparedImage.Fail(ErrorCodes.DecodeFailed, $"The {formatName} file is truncated.", formatName, sourceWidth, sourceHeight);
         }
 
         try
         {
-            using Image<Rgba32> decoded = Image.Load<Rgba32>(_configuration, bytes);
-            while (decoded.Frames.Count > 1)
-            {
-                decoded.Frames.RemoveFrame(decoded.Frames.Count - 1);
-            }
+            using Image<Rgba32> decoded = _decoder.DecodeFirstFrame(bytes);
 
             // The watermark and NovelAI's alpha-channel metadata live in the pixels as the generator wrote them: read them
             // before orientation, compositing and resizing.
@@ -144,11 +155,11 @@ public sealed class ImagePreprocessor
                 })
                 .BackgroundColor(Color.White));
             image = decoded.CloneAs<Rgb24>();
-            return new PreparedImage(null, null, formatName, info.Width, info.Height, pixelEvidence);
+            return new PreparedImage(null, null, formatName, sourceWidth, sourceHeight, pixelEvidence);
         }
         catch (Exception ex) when (IsDecoderFailure(ex))
         {
-            return PreparedImage.Fail(ErrorCodes.DecodeFailed, $"The {formatName} image could not be decoded: {ex.Message}", formatName, info.Width, info.Height);
+            return PreparedImage.Fail(ErrorCodes.DecodeFailed, $"The {formatName} image could not be decoded: {ex.Message}", formatName, sourceWidth, sourceHeight);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using ArtGrid.Grains.Imaging.Decoding;
 
 namespace ArtGrid.Grains.Imaging;
 
@@ -24,4 +25,11 @@ public sealed class PreprocessingOptions
     /// the chroma planes of the full-size image.
     /// </summary>
     public bool DetectWatermark { get; set; } = true;
+
+    /// <summary>The library that decodes pixels. See docs/DECODERS.md for why the default is what it is.</summary>
+    public DecoderKind Decoder { get; set; } = DecoderKind.Skia;
+
+    /// <summary>Threads one resize may use; unset uses every core. Sandbox workers use 1: there is one worker per core.</summary>
+    [Range(1, 1024)]
+    public int? MaxDegreeOfParallelism { get; set; }
 }
