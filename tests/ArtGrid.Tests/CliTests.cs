@@ -74,7 +74,52 @@ public sealed class CliTests : IDisposable
         Assert.Contains("no-such-model", stderr);
     }
 
-    internal static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(params string[] args)
+    [Fact]
+    public async Task ScoreGoesPastFilesThatHangTheDecoder()
+    {
+        // Four files that send ImageSharp 2.1 into an endless loop, among ordinary images: with ImageSharp as the decoder
+        // each costs one worker and a decode_timeout; with the default decoder (Skia) they are scored like the rest.
+        string folder = Path.Combine(_dir, "hostile");
+        Directory.CreateDirectory(folder);
+        for (int size = 1; size <= 4; size++)
+        {
+            File.WriteAllBytes(Path.Combine(folder, $"hangs-{size}.png"), TestAssets.InterlacedPalettePng(size));
+        }
+
+        foreach (string sample in TestAssets.SampleImages.Take(4))
+        {
+            File.Copy(sample, Path.Combine(folder, Path.GetFileName(sample)));
+        }
+
+        var imageSharp = new Dictionary<string, string>
+        {
+            ["ArtGrid__Preprocessing__Decoder"] = "ImageSharp",
+            ["ArtGrid__Preprocessing__Sandbox__Timeout"] = "00:00:01",
+        };
+        foreach ((IReadOnlyDictionary<string, string> environment, string expectedForHangs) in new[]
+        {
+            ((IReadOnlyDictionary<string, string>)imageSharp, "decode_timeout"),
+            (new Dictionary<string, string>(), "scored"),
+        })
+        {
+            (int exit, string stdout, string stderr) = await RunAsync(environment, "score", folder);
+            Assert.True(exit == 0, stderr);
+            var outcomes = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l =>
+            {
+                using JsonDocument doc = JsonDocument.Parse(l);
+                JsonElement line = doc.RootElement;
+                string outcome = line.GetProperty("error").ValueKind == JsonValueKind.Null ? "scored" : line.GetProperty("error").GetProperty("code").GetString()!;
+                return (Name: Path.GetFileName(line.GetProperty("path").GetString()!), Outcome: outcome);
+            }).ToList();
+            Assert.Equal(8, outcomes.Count);
+            Assert.All(outcomes, o => Assert.Equal(o.Name.StartsWith("hangs-", StringComparison.Ordinal) ? expectedForHangs : "scored", o.Outcome));
+        }
+    }
+
+    internal static Task<(int Exit, string Stdout, string Stderr)> RunAsync(params string[] args) =>
+        RunAsync(new Dictionary<string, string>(), args);
+
+    internal static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -83,6 +128,11 @@ public sealed class CliTests : IDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "artgrid.dll"));
+        foreach ((string name, string value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         foreach (string arg in args)
         {
             start.ArgumentList.Add(arg);

@@ -12,6 +12,8 @@ public sealed class ArtGridInstruments
     private readonly Histogram<double> _compute;
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _images;
+    private readonly Histogram<double> _decode;
+    private readonly Counter<long> _decodeWorkerReplaced;
 
     public ArtGridInstruments(IMeterFactory meters)
     {
@@ -21,6 +23,8 @@ public sealed class ArtGridInstruments
         _compute = meter.CreateHistogram<double>("artgrid.inference.compute.duration", "ms", "Time of one inference run.");
         _rejected = meter.CreateCounter<long>("artgrid.inference.rejected", "{request}", "Requests refused by a full device queue.");
         _images = meter.CreateCounter<long>("artgrid.images.scored", "{image}", "Images finished, by outcome (label or error code).");
+        _decode = meter.CreateHistogram<double>("artgrid.decode.duration", "ms", "Time to decode, orient and resize one image in the sandbox, by outcome.");
+        _decodeWorkerReplaced = meter.CreateCounter<long>("artgrid.decode.worker.replaced", "{process}", "Decode workers killed or retired, by reason.");
     }
 
     public void BatchRan(string device, int size, TimeSpan compute)
@@ -34,6 +38,12 @@ public sealed class ArtGridInstruments
         _queueDelay.Record(queueDelay.TotalMilliseconds, new KeyValuePair<string, object?>("device", device));
 
     public void Rejected(string device) => _rejected.Add(1, new KeyValuePair<string, object?>("device", device));
+
+    public void Decoded(string outcome, TimeSpan duration) =>
+        _decode.Record(duration.TotalMilliseconds, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void DecodeWorkerReplaced(string reason) =>
+        _decodeWorkerReplaced.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void ImageScored(string outcome, bool cached) =>
         _images.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("cached", cached));

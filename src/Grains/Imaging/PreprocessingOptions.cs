@@ -29,7 +29,19 @@ public sealed class PreprocessingOptions
     /// <summary>The library that decodes pixels. See docs/DECODERS.md for why the default is what it is.</summary>
     public DecoderKind Decoder { get; set; } = DecoderKind.Skia;
 
+    /// <summary>
+    /// Where decoding runs: in supervised worker processes (the default; a hostile file costs one worker, never the
+    /// host) or in this process (trusted batch jobs and tests).
+    /// </summary>
+    public DecodeIsolation Isolation { get; set; } = DecodeIsolation.Sandbox;
+
     /// <summary>Threads one resize may use; unset uses every core. Sandbox workers use 1: there is one worker per core.</summary>
     [Range(1, 1024)]
     public int? MaxDegreeOfParallelism { get; set; }
+}
+
+public enum DecodeIsolation
+{
+    Sandbox,
+    InProcess,
 }
