@@ -148,7 +148,7 @@ public sealed class DecodeSandboxTests
         {
             PreparedImage sandboxed = await sandbox.PrepareAsync(bytes, TestAssets.RawPixels);
             PreparedImage inProcess = await trusted.PrepareAsync(bytes, TestAssets.RawPixels);
-            Assert.True(inProcess.Error?.Code == sandboxed.Error?.Code, $"{name}: {inProcess.Error?.Code} in process, {sandboxed.Error?.Code} sandboxed");
+            Assert.True(inProcess.Error?.Code == sandboxed.Error?.Code, $"{name}: {inProcess.Error?.Code} in process, {sandboxed.Error?.Code} sandboxed ({sandboxed.Error?.Message})");
             Assert.Equal(inProcess.Error?.Message, sandboxed.Error?.Message);
             Assert.Equal((inProcess.Format, inProcess.Width, inProcess.Height), (sandboxed.Format, sandboxed.Width, sandboxed.Height));
             Assert.Equal(inProcess.Tensor, sandboxed.Tensor);

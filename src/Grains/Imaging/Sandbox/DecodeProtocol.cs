@@ -28,15 +28,6 @@ internal static class DecodeProtocol
     /// <summary>Everything but image bytes and pixels fits in this.</summary>
     public const int MaxControlBytes = 1 << 20;
 
-    public static async Task WriteFrameAsync(Stream stream, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
-    {
-        byte[] length = new byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(length, payload.Length);
-        await stream.WriteAsync(length, cancellationToken);
-        await stream.WriteAsync(payload, cancellationToken);
-        await stream.FlushAsync(cancellationToken);
-    }
-
     public static void WriteFrame(Stream stream, ReadOnlySpan<byte> payload)
     {
         Span<byte> length = stackalloc byte[4];
@@ -72,29 +63,50 @@ internal static class DecodeProtocol
         return payload;
     }
 
-    public static byte[] DecodeRequest(int id, int width, int height, byte[] image)
+    private const int RequestHeaderBytes = 13;
+
+    /// <summary>Writes a decode request: the frame header and request fields, then the image bytes as they are (no copy).</summary>
+    public static async Task WriteDecodeRequestAsync(Stream stream, int id, int width, int height, byte[] image, CancellationToken cancellationToken = default)
     {
-        byte[] payload = new byte[13 + image.Length];
-        payload[0] = (byte)DecodeMessage.Decode;
-        BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(1), id);
-        BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(5), width);
-        BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(9), height);
-        image.CopyTo(payload, 13);
-        return payload;
+        byte[] header = new byte[4 + RequestHeaderBytes];
+        BinaryPrimitives.WriteInt32LittleEndian(header, RequestHeaderBytes + image.Length);
+        header[4] = (byte)DecodeMessage.Decode;
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(5), id);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(9), width);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(13), height);
+        await stream.WriteAsync(header, cancellationToken);
+        await stream.WriteAsync(image, cancellationToken);
+        await stream.FlushAsync(cancellationToken);
     }
 
-    public static (int Id, int Width, int Height, byte[] Image) ReadDecodeRequest(byte[] payload)
+    /// <summary>Reads a decode request straight into an array of the image's size; null at a clean end of stream.</summary>
+    public static (int Id, int Width, int Height, byte[] Image)? ReadDecodeRequest(Stream stream, int maxImageBytes)
     {
-        if (payload.Length < 13 || payload[0] != (byte)DecodeMessage.Decode)
+        Span<byte> header = stackalloc byte[4 + RequestHeaderBytes];
+        int read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        if (read == 0)
         {
-            throw new InvalidDataException("Not a decode request.");
+            return null;
         }
 
+        if (read < header.Length)
+        {
+            throw new EndOfStreamException("The stream ended inside a request header.");
+        }
+
+        int imageBytes = BinaryPrimitives.ReadInt32LittleEndian(header) - RequestHeaderBytes;
+        if (header[4] != (byte)DecodeMessage.Decode || imageBytes < 0 || imageBytes > maxImageBytes)
+        {
+            throw new InvalidDataException($"Not a decode request of at most {maxImageBytes} bytes.");
+        }
+
+        byte[] image = new byte[imageBytes];
+        stream.ReadExactly(image);
         return (
-            BinaryPrimitives.ReadInt32LittleEndian(payload.AsSpan(1)),
-            BinaryPrimitives.ReadInt32LittleEndian(payload.AsSpan(5)),
-            BinaryPrimitives.ReadInt32LittleEndian(payload.AsSpan(9)),
-            payload[13..]);
+            BinaryPrimitives.ReadInt32LittleEndian(header[5..]),
+            BinaryPrimitives.ReadInt32LittleEndian(header[9..]),
+            BinaryPrimitives.ReadInt32LittleEndian(header[13..]),
+            image);
     }
 
     public static byte[] Ready(int processId, string decoder) => Build(DecodeMessage.Ready, w =>
@@ -110,10 +122,11 @@ internal static class DecodeProtocol
         w.Write(height);
     });
 
-    public static byte[] Result(int id, PreparedImage prepared, ReadOnlySpan<byte> pixels)
+    /// <summary>Writes a result frame: the small fields, then the pixels as they are (no copy).</summary>
+    public static void WriteResult(Stream stream, int id, PreparedImage prepared, ReadOnlySpan<byte> pixels)
     {
-        using var buffer = new MemoryStream(64 + pixels.Length);
-        using (var w = new BinaryWriter(buffer))
+        using var control = new MemoryStream(256);
+        using (var w = new BinaryWriter(control, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             w.Write((byte)DecodeMessage.Result);
             w.Write(id);
@@ -138,14 +151,19 @@ internal static class DecodeProtocol
             }
 
             w.Write(pixels.Length);
-            w.Write(pixels);
         }
 
-        return buffer.ToArray();
+        ReadOnlySpan<byte> fields = control.GetBuffer().AsSpan(0, (int)control.Length);
+        Span<byte> length = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(length, fields.Length + pixels.Length);
+        stream.Write(length);
+        stream.Write(fields);
+        stream.Write(pixels);
+        stream.Flush();
     }
 
-    /// <summary>A worker's message, parsed. Pixels are set only on a successful result.</summary>
-    public sealed record WorkerMessage(DecodeMessage Kind, int Id, int ProcessId = 0, string? Decoder = null, PreparedImage Prepared = default, byte[]? Pixels = null);
+    /// <summary>A worker's message, parsed. Pixels (a slice of the frame) are set only on a successful result.</summary>
+    public sealed record WorkerMessage(DecodeMessage Kind, int Id, int ProcessId = 0, string? Decoder = null, PreparedImage Prepared = default, ReadOnlyMemory<byte>? Pixels = null);
 
     public static WorkerMessage ReadWorkerMessage(byte[] payload)
     {
@@ -177,13 +195,13 @@ internal static class DecodeProtocol
                 }
 
                 int pixelLength = r.ReadInt32();
-                byte[] pixels = r.ReadBytes(pixelLength);
-                if (pixels.Length != pixelLength || r.BaseStream.Position != payload.Length)
+                int offset = (int)r.BaseStream.Position;
+                if (pixelLength < 0 || offset + pixelLength != payload.Length)
                 {
                     throw new InvalidDataException("The result's pixel block does not match its length.");
                 }
 
-                return new WorkerMessage(kind, id, Prepared: new PreparedImage(null, error, format.Length == 0 ? null : format, width, height, evidence), Pixels: ok ? pixels : null);
+                return new WorkerMessage(kind, id, Prepared: new PreparedImage(null, error, format.Length == 0 ? null : format, width, height, evidence), Pixels: ok ? payload.AsMemory(offset, pixelLength) : (ReadOnlyMemory<byte>?)null);
             default:
                 throw new InvalidDataException($"Unknown message type {(byte)kind}.");
         }

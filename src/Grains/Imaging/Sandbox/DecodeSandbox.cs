@@ -93,7 +93,7 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
                 if (outcome.Pixels is { } pixels)
                 {
                     var tensor = new float[spec.ElementCount];
-                    TensorPacker.Pack(MemoryMarshal.Cast<byte, Rgb24>(pixels.AsSpan()), spec, tensor);
+                    TensorPacker.Pack(MemoryMarshal.Cast<byte, Rgb24>(pixels.Span), spec, tensor);
                     return prepared with { Tensor = tensor };
                 }
 
@@ -133,7 +133,7 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
         Task<byte[]?> read;
         try
         {
-            await DecodeProtocol.WriteFrameAsync(worker.Input, DecodeProtocol.DecodeRequest(id, width, height, bytes));
+            await DecodeProtocol.WriteDecodeRequestAsync(worker.Input, id, width, height, bytes);
             read = DecodeProtocol.ReadFrameAsync(worker.Output, maxResult);
         }
         catch (IOException ex)
@@ -186,6 +186,10 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
                 if (++worker.ImagesDecoded >= _options.RecycleAfter)
                 {
                     Replace(slot, worker, "recycled", graceful: true);
+                }
+                else if (worker.ResidentBytes() - worker.BaselineBytes > (limitBytes - worker.BaselineBytes) / 2)
+                {
+                    Replace(slot, worker, "holding over half its memory headroom", graceful: true);
                 }
 
                 return message.Pixels is { } pixels && pixels.Length == width * height * 3
@@ -285,7 +289,7 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
         Crashed,
     }
 
-    private sealed record Outcome(PreparedImage Prepared, byte[]? Pixels, Failure Failure)
+    private sealed record Outcome(PreparedImage Prepared, ReadOnlyMemory<byte>? Pixels, Failure Failure)
     {
         public static Outcome Fail(Failure failure, string code, string message) => new(PreparedImage.Fail(code, message), null, failure);
     }

@@ -26,9 +26,14 @@ public sealed class DecodeSandboxOptions
     [Range(64, 1024 * 1024)]
     public int MemoryLimitMegabytes { get; set; } = 1024;
 
-    /// <summary>A worker is replaced after this many images, so that whatever a decoder leaks or corrupts does not last.</summary>
+    /// <summary>
+    /// A worker is replaced after this many images, so that whatever a decoder leaks or corrupts does not last. A
+    /// replacement costs about a second of CPU (start and warm-up), hence not too often. A worker is also replaced as
+    /// soon as, between images, it has used more than half its headroom (the ceiling less what it held when it started),
+    /// before a leak makes an innocent image fail.
+    /// </summary>
     [Range(1, int.MaxValue)]
-    public int RecycleAfter { get; set; } = 1000;
+    public int RecycleAfter { get; set; } = 10_000;
 
     /// <summary>
     /// Times an image is tried again on a fresh worker after its worker died for no reason the supervisor gave (a crash,

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -37,14 +38,14 @@ public static class DecodeWorkerLoop
         var preprocessor = new ImagePreprocessor(Options.Create(options));
         WarmUp(preprocessor);
 
-        using var requests = new BlockingCollection<byte[]>(boundedCapacity: 4);
+        using var requests = new BlockingCollection<(int Id, int Width, int Height, byte[] Image)>(boundedCapacity: 4);
         var reader = new Thread(() =>
         {
             try
             {
-                while (DecodeProtocol.ReadFrameAsync(input, options.MaxBytes + 64).GetAwaiter().GetResult() is { } frame)
+                while (DecodeProtocol.ReadDecodeRequest(input, options.MaxBytes) is { } request)
                 {
-                    requests.Add(frame);
+                    requests.Add(request);
                 }
             }
             catch (Exception ex) when (ex is IOException or InvalidDataException or EndOfStreamException or ObjectDisposedException)
@@ -62,9 +63,8 @@ public static class DecodeWorkerLoop
 
         DecodeProtocol.WriteFrame(output, DecodeProtocol.Ready(Environment.ProcessId, preprocessor.Decoder.ToString()));
         reader.Start();
-        foreach (byte[] frame in requests.GetConsumingEnumerable())
+        foreach ((int id, int width, int height, byte[] bytes) in requests.GetConsumingEnumerable())
         {
-            (int id, int width, int height, byte[] bytes) = DecodeProtocol.ReadDecodeRequest(frame);
             try
             {
                 PreparedImage prepared = preprocessor.Decode(
@@ -72,16 +72,24 @@ public static class DecodeWorkerLoop
                     onHeader: (w, h) => DecodeProtocol.WriteFrame(output, DecodeProtocol.Header(id, w, h)));
                 using (image)
                 {
-                    byte[] pixels = image is null ? [] : new byte[width * height * 3];
-                    image?.CopyPixelDataTo(MemoryMarshal.Cast<byte, Rgb24>(pixels.AsSpan()));
-                    DecodeProtocol.WriteFrame(output, DecodeProtocol.Result(id, prepared, pixels));
+                    int length = image is null ? 0 : width * height * 3;
+                    byte[] pixels = ArrayPool<byte>.Shared.Rent(length);
+                    try
+                    {
+                        image?.CopyPixelDataTo(MemoryMarshal.Cast<byte, Rgb24>(pixels.AsSpan(0, length)));
+                        DecodeProtocol.WriteResult(output, id, prepared, pixels.AsSpan(0, length));
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(pixels);
+                    }
                 }
             }
             catch (OutOfMemoryException)
             {
                 // The heap may be in any state: answer, then leave; the supervisor starts a fresh worker.
                 PreparedImage failed = PreparedImage.Fail(ErrorCodes.DecodeMemoryLimit, "The decoder ran out of memory on this image.");
-                DecodeProtocol.WriteFrame(output, DecodeProtocol.Result(id, failed, []));
+                DecodeProtocol.WriteResult(output, id, failed, []);
                 return 3;
             }
         }
@@ -89,18 +97,36 @@ public static class DecodeWorkerLoop
         return 0;
     }
 
-    // Run each decoder path once so that the first real image does not pay for the JIT.
+    // Run the decode, watermark, resize and copy paths until the JIT has compiled them fully (tiered compilation
+    // recompiles a method after 30 calls), so that the first real images, and those after a worker is replaced, are
+    // not decoded by unoptimised code. Costs about half a second per worker start.
     private static void WarmUp(ImagePreprocessor preprocessor)
     {
-        using var image = new Image<Rgb24>(64, 48, new Rgb24(90, 120, 150));
+        using var image = new Image<Rgba32>(320, 240);
+        image.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < rows.Height; y++)
+            {
+                Span<Rgba32> row = rows.GetRowSpan(y);
+                for (int x = 0; x < row.Length; x++)
+                {
+                    row[x] = new Rgba32((byte)x, (byte)y, (byte)(x ^ y), (byte)(255 - (x % 7)));
+                }
+            }
+        });
         using var png = new MemoryStream();
         image.SaveAsPng(png);
         using var jpeg = new MemoryStream();
         image.SaveAsJpeg(jpeg, new JpegEncoder { Quality = 90 });
-        foreach (byte[] file in new[] { png.ToArray(), jpeg.ToArray() })
+        byte[][] files = [png.ToArray(), jpeg.ToArray()];
+        byte[] pixels = new byte[224 * 224 * 3];
+        for (int i = 0; i < 40; i++)
         {
-            preprocessor.Decode(file, 224, 224, out Image<Rgb24>? decoded);
-            decoded?.Dispose();
+            preprocessor.Decode(files[i % 2], 224, 224, out Image<Rgb24>? decoded);
+            using (decoded)
+            {
+                decoded?.CopyPixelDataTo(MemoryMarshal.Cast<byte, Rgb24>(pixels.AsSpan()));
+            }
         }
     }
 }

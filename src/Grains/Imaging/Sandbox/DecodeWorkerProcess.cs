@@ -25,6 +25,9 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
 
     public int ImagesDecoded { get; set; }
 
+    /// <summary>Resident memory once started and warmed up: the runtime, the decoders and their JIT-compiled code.</summary>
+    public long BaselineBytes { get; private set; }
+
     public Stream Input => _process.StandardInput.BaseStream;
 
     public Stream Output => _process.StandardOutput.BaseStream;
@@ -50,7 +53,7 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
             start.FileName = worker;
         }
 
-        // One worker per core: a worker resizes on one thread, and uses the small workstation GC whatever the host uses.
+        // One worker per core: a worker resizes on one thread, and uses the workstation GC whatever the host uses.
         var workerOptions = new PreprocessingOptions
         {
             MaxBytes = preprocessing.MaxBytes,
@@ -63,7 +66,13 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
         };
         start.ArgumentList.Add(DecodeWorkerLoop.OptionsArgument);
         start.ArgumentList.Add(JsonSerializer.Serialize(workerOptions));
+        // Every image allocates a few large arrays. With the default budgets almost every image set off a blocking gen2
+        // collection, after which ImageSharp trims its pools and the next image pays page faults again: a 64 MiB gen0
+        // budget and arrays up to 32 MiB kept out of the large object heap make those collections rare. The managed
+        // heap is capped at the memory ceiling, so a runaway managed allocation fails inside the worker.
         start.Environment["DOTNET_gcServer"] = "0";
+        start.Environment["DOTNET_GCgen0size"] = "0x4000000";
+        start.Environment["DOTNET_GCLOHThreshold"] = "0x2000000";
         start.Environment["DOTNET_GCHeapHardLimit"] = ((long)options.MemoryLimitMegabytes * 1024 * 1024).ToString("x", CultureInfo.InvariantCulture);
 
         Process process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName}.");
@@ -89,7 +98,8 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
                 throw new InvalidDataException($"The decode worker's first message was {ready.Kind}, not Ready.");
             }
 
-            LogStarted(logger, process.Id, ready.Decoder ?? "?");
+            started.BaselineBytes = started.ResidentBytes();
+            LogStarted(logger, process.Id, ready.Decoder ?? "?", started.BaselineBytes / (1024 * 1024));
             return started;
         }
         catch
@@ -197,8 +207,8 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
         return File.Exists(besideRuntime) ? besideRuntime : executable;
     }
 
-    [LoggerMessage(EventId = 1301, Level = LogLevel.Debug, Message = "Decode worker {ProcessId} started ({Decoder})")]
-    private static partial void LogStarted(ILogger logger, int processId, string decoder);
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Debug, Message = "Decode worker {ProcessId} started ({Decoder}, {ResidentMb} MiB resident)")]
+    private static partial void LogStarted(ILogger logger, int processId, string decoder, long residentMb);
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "Decode worker {ProcessId}: {Line}")]
     private static partial void LogWorkerSaid(ILogger logger, int processId, string line);

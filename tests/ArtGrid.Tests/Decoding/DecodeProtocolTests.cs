@@ -1,0 +1,70 @@
+using ArtGrid.Abstractions;
+using ArtGrid.Grains.Imaging;
+using ArtGrid.Grains.Imaging.Sandbox;
+
+namespace ArtGrid.Tests.Decoding;
+
+/// <summary>The supervisor-worker frames, written by one side and read by the other, over a byte stream.</summary>
+public sealed class DecodeProtocolTests
+{
+    [Fact]
+    public async Task ARequestArrivesWithItsFieldsAndExactlyTheImageBytes()
+    {
+        byte[] image = [.. Enumerable.Range(0, 1000).Select(i => (byte)i)];
+        using var pipe = new MemoryStream();
+        await DecodeProtocol.WriteDecodeRequestAsync(pipe, 42, 224, 160, image);
+        pipe.Position = 0;
+
+        (int id, int width, int height, byte[] received) = DecodeProtocol.ReadDecodeRequest(pipe, maxImageBytes: 1000)!.Value;
+
+        Assert.Equal((42, 224, 160), (id, width, height));
+        Assert.Equal(image, received);
+        Assert.Null(DecodeProtocol.ReadDecodeRequest(pipe, 1000));
+    }
+
+    [Fact]
+    public async Task ARequestOverTheLimitIsRefusedBeforeItsBytesAreRead()
+    {
+        using var pipe = new MemoryStream();
+        await DecodeProtocol.WriteDecodeRequestAsync(pipe, 1, 224, 224, new byte[1001]);
+        pipe.Position = 0;
+
+        Assert.Throws<InvalidDataException>(() => DecodeProtocol.ReadDecodeRequest(pipe, maxImageBytes: 1000));
+    }
+
+    [Fact]
+    public async Task ResultsRoundTripWithEvidenceErrorsAndPixels()
+    {
+        Evidence[] evidence = [new(EvidenceSignals.SdWatermark, EvidenceStrength.Strong, "bit errors 2%", "ai"), new("novelai", "strong", "stealth_pngcomp", "ai")];
+        byte[] pixels = [.. Enumerable.Range(0, 4 * 3 * 3).Select(i => (byte)(i * 7))];
+        using var pipe = new MemoryStream();
+        DecodeProtocol.WriteFrame(pipe, DecodeProtocol.Header(7, 4000, 3000));
+        DecodeProtocol.WriteResult(pipe, 7, new PreparedImage(null, null, "PNG", 4000, 3000, evidence), pixels);
+        DecodeProtocol.WriteResult(pipe, 8, PreparedImage.Fail(ErrorCodes.DecodeFailed, "The PNG file is truncated.", "PNG", 10, 20), []);
+        pipe.Position = 0;
+
+        DecodeProtocol.WorkerMessage header = DecodeProtocol.ReadWorkerMessage((await DecodeProtocol.ReadFrameAsync(pipe, 1 << 20))!);
+        DecodeProtocol.WorkerMessage ok = DecodeProtocol.ReadWorkerMessage((await DecodeProtocol.ReadFrameAsync(pipe, 1 << 20))!);
+        DecodeProtocol.WorkerMessage failed = DecodeProtocol.ReadWorkerMessage((await DecodeProtocol.ReadFrameAsync(pipe, 1 << 20))!);
+
+        Assert.Equal((DecodeMessage.Header, 7, 4000, 3000), (header.Kind, header.Id, header.Prepared.Width, header.Prepared.Height));
+        Assert.Equal((DecodeMessage.Result, 7, "PNG", 4000, 3000), (ok.Kind, ok.Id, ok.Prepared.Format, ok.Prepared.Width, ok.Prepared.Height));
+        Assert.Null(ok.Prepared.Error);
+        Assert.Equal(evidence, ok.Prepared.PixelEvidence);
+        Assert.Equal(pixels, ok.Pixels!.Value.ToArray());
+        Assert.Equal(new ImageError(ErrorCodes.DecodeFailed, "The PNG file is truncated."), failed.Prepared.Error);
+        Assert.Equal(("PNG", 10, 20), (failed.Prepared.Format, failed.Prepared.Width, failed.Prepared.Height));
+        Assert.Null(failed.Pixels);
+        Assert.Null(await DecodeProtocol.ReadFrameAsync(pipe, 1 << 20));
+    }
+
+    [Fact]
+    public async Task AFrameLongerThanTheReaderAllowsIsAProtocolError()
+    {
+        using var pipe = new MemoryStream();
+        DecodeProtocol.WriteResult(pipe, 1, new PreparedImage(null, null, "JPEG", 1, 1), new byte[5000]);
+        pipe.Position = 0;
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => DecodeProtocol.ReadFrameAsync(pipe, maxLength: 4096));
+    }
+}
