@@ -1,0 +1,256 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using ArtGrid.Abstractions;
+using ArtGrid.Grains.Diagnostics;
+using ArtGrid.Grains.Imaging;
+using ArtGrid.Grains.Imaging.Decoding;
+using ArtGrid.Grains.Imaging.Sandbox;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace ArtGrid.Bench;
+
+/// <summary>
+/// Evidence for the decoder choice and the sandbox's cost, measured in one run:
+/// 1. every file of a public decoder test corpus through each decoder, in the sandbox (so that hangs and crashes are
+///    counted, not suffered), against what the corpus says the file is;
+/// 2. decode + orient + resize time per image for each decoder, in process, one thread;
+/// 3. images/s through the sandbox against in-process decoding, same decoder, one request per core in flight.
+/// </summary>
+internal static class DecoderBench
+{
+    private static readonly DecoderKind[] Decoders = [DecoderKind.Skia, DecoderKind.ImageSharp];
+    private static readonly string[] ImageExtensions = [".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"];
+    private static readonly ModelInputSpec Spec = new("input", 224, 224, TensorLayout.Nchw, ChannelOrder.Rgb, 1f, [0f, 0f, 0f], [1f, 1f, 1f]);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        string? corpus = Option(args, "--corpus");
+        string images = Option(args, "--images") ?? "samples";
+        int limit = int.Parse(Option(args, "--limit") ?? "400", CultureInfo.InvariantCulture);
+        string outDir = Option(args, "--out") ?? "bench-results";
+        if (!args.Contains("--skip-corpus") && (corpus is null || !File.Exists(Path.Combine(corpus, "manifest.csv"))))
+        {
+            Console.Error.WriteLine("--corpus DIR with a manifest.csv is required (bench/decoder-corpus/fetch-corpus.sh builds one).");
+            return 2;
+        }
+
+        Directory.CreateDirectory(outDir);
+        var summary = new List<string>();
+
+        // 1. Correctness on the corpus.
+        if (!args.Contains("--skip-corpus"))
+        {
+            List<CorpusFile> files = ReadManifest(corpus!);
+            var outcomes = new Dictionary<DecoderKind, Outcome[]>();
+            foreach (DecoderKind decoder in Decoders)
+            {
+                outcomes[decoder] = await RunCorpusAsync(decoder, corpus!, files);
+            }
+
+            PrintCorpusTable(files, outcomes, summary);
+            await WriteCorpusCsvAsync(Path.Combine(outDir, "decoders-corpus.csv"), files, outcomes);
+        }
+
+        // 2. Speed per image, in process, one thread.
+        byte[][] mix = [.. Directory.EnumerateFiles(images, "*", SearchOption.AllDirectories)
+            .Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Order(StringComparer.Ordinal)
+            .Take(limit)
+            .Select(File.ReadAllBytes)];
+        double megapixels = mix.Sum(b => Size(b)) / 1e6;
+        int passes = Math.Max(1, (40 + mix.Length - 1) / mix.Length); // at least 40 decodes per row
+        Console.WriteLine();
+        Console.WriteLine($"Decode + orient + resize to 224x224, one thread, {mix.Length} images from {images} ({megapixels / mix.Length:0.00} MP mean), {passes} pass(es):");
+        var perImageMs = new Dictionary<DecoderKind, double>();
+        foreach (bool watermark in new[] { true, false })
+        {
+            foreach (DecoderKind decoder in Decoders)
+            {
+                var preprocessor = new ImagePreprocessor(Options.Create(new PreprocessingOptions { Decoder = decoder, MaxDegreeOfParallelism = 1, DetectWatermark = watermark }));
+                _ = mix.Take(20).Select(b => preprocessor.Prepare(b, Spec)).Count(); // warm-up
+                var clock = Stopwatch.StartNew();
+                int failed = 0;
+                for (int pass = 0; pass < passes; pass++)
+                {
+                    failed += mix.Count(b => preprocessor.Prepare(b, Spec).Error is not null);
+                }
+
+                double ms = clock.Elapsed.TotalMilliseconds / (mix.Length * passes);
+                Console.WriteLine($"  {decoder,-10} {(watermark ? "with" : "without"),-7} watermark pass {ms,8:0.00} ms/image  {1000 / ms,7:0.0} images/s  ({failed} failed)");
+                if (watermark)
+                {
+                    perImageMs[decoder] = ms;
+                }
+                else
+                {
+                    summary.Add(Pair($"decode_ms_{decoder.ToString().ToLowerInvariant()}_no_watermark", ms));
+                }
+            }
+        }
+
+        double speedup = perImageMs[DecoderKind.ImageSharp] / perImageMs[DecoderKind.Skia];
+        Console.WriteLine($"  ImageSharp time over Skia time: {speedup:0.00}");
+        summary.Add(Pair("decode_ms_skia", perImageMs[DecoderKind.Skia]));
+        summary.Add(Pair("decode_ms_imagesharp", perImageMs[DecoderKind.ImageSharp]));
+        summary.Add(Pair("imagesharp_over_skia", speedup));
+
+        if (args.Contains("--skip-sandbox"))
+        {
+            Console.WriteLine();
+            Console.WriteLine(string.Join(' ', summary));
+            return 0;
+        }
+
+        // 3. Sandbox cost: the same decoder in process and in workers, one request per core in flight (as the preprocess
+        // grain runs them), after one untimed pass each. Rounds alternate, and the ratio of each pair is taken, so that a
+        // noisy neighbour hurts both sides of a pair alike; the median pair is reported.
+        int cores = Environment.ProcessorCount;
+        const int rounds = 7;
+        Console.WriteLine();
+        Console.WriteLine($"Sandbox cost, Skia, {cores} requests in flight, {mix.Length} images, {rounds} alternating rounds:");
+        var inProcess = new InProcessImagePreparer(new ImagePreprocessor(Options.Create(new PreprocessingOptions { Decoder = DecoderKind.Skia })));
+        await using DecodeSandbox sandbox = CreateSandbox(DecoderKind.Skia, new DecodeSandboxOptions());
+        await sandbox.StartAsync();
+        await ThroughputAsync(sandbox, mix, cores);
+        await ThroughputAsync(inProcess, mix, cores);
+        var pairs = new List<(double InProcess, double Sandboxed)>();
+        for (int round = 0; round < rounds; round++)
+        {
+            double a = await ThroughputAsync(inProcess, mix, cores);
+            double b = await ThroughputAsync(sandbox, mix, cores);
+            pairs.Add((a, b));
+            Console.WriteLine($"  round {round + 1}: in process {a,6:0.0} images/s, sandboxed {b,6:0.0} images/s, ratio {b / a:0.000}");
+        }
+
+        (double medianInProcess, double medianSandboxed) = pairs.OrderBy(p => p.Sandboxed / p.InProcess).ElementAt(rounds / 2);
+        double ratio = medianSandboxed / medianInProcess;
+        Console.WriteLine($"  median pair: in process {medianInProcess:0.0} images/s, sandboxed {medianSandboxed:0.0} images/s, ratio {ratio:0.000} ({sandbox.Restarts} workers recycled)");
+        summary.Add(Pair("inprocess_images_per_s", medianInProcess));
+        summary.Add(Pair("sandbox_images_per_s", medianSandboxed));
+        summary.Add(Pair("sandbox_ratio", ratio));
+
+        Console.WriteLine();
+        Console.WriteLine(string.Join(' ', summary));
+        return 0;
+    }
+
+    private static async Task<Outcome[]> RunCorpusAsync(DecoderKind decoder, string corpus, List<CorpusFile> files)
+    {
+        await using DecodeSandbox sandbox = CreateSandbox(decoder, new DecodeSandboxOptions { Timeout = TimeSpan.FromSeconds(3), CrashRetries = 0 });
+        await sandbox.StartAsync();
+        return await Task.WhenAll(files.Select(async f =>
+        {
+            PreparedImage result = await sandbox.PrepareAsync(await File.ReadAllBytesAsync(Path.Combine(corpus, f.Path)), Spec);
+            return new Outcome(Classify(result), result.Error?.Code, result.Error?.Message);
+        }));
+    }
+
+    private static string Classify(PreparedImage result) => result.Error?.Code switch
+    {
+        null => "decoded",
+        ErrorCodes.DecodeTimeout => "hang",
+        ErrorCodes.DecoderCrashed => "crash",
+        ErrorCodes.DecodeMemoryLimit => "memory",
+        _ => "refused",
+    };
+
+    private static bool IsCorrect(string expected, string outcome) => expected switch
+    {
+        "decode" => outcome == "decoded",
+        "reject" => outcome == "refused",
+        _ => outcome is "decoded" or "refused",
+    };
+
+    private static void PrintCorpusTable(List<CorpusFile> files, Dictionary<DecoderKind, Outcome[]> outcomes, List<string> summary)
+    {
+        Console.WriteLine($"Decoder test corpus: {files.Count} files, in the sandbox (3 s deadline), through the full preprocessing checks.");
+        Console.WriteLine($"{"decoder",-10} {"suite",-24} {"files",5} {"correct",7} {"valid refused",13} {"corrupt accepted",16} {"hangs",5} {"crashes",7} {"memory",6}");
+        foreach (DecoderKind decoder in Decoders)
+        {
+            Outcome[] o = outcomes[decoder];
+            foreach (IGrouping<string, int> suite in Enumerable.Range(0, files.Count).GroupBy(i => files[i].Suite).Append(null!))
+            {
+                int[] idx = suite is null ? [.. Enumerable.Range(0, files.Count)] : [.. suite];
+                string name = suite?.Key ?? "ALL";
+                int correct = idx.Count(i => IsCorrect(files[i].Expected, o[i].Kind));
+                int validRefused = idx.Count(i => files[i].Expected == "decode" && o[i].Kind == "refused");
+                int corruptAccepted = idx.Count(i => files[i].Expected == "reject" && o[i].Kind == "decoded");
+                int hangs = idx.Count(i => o[i].Kind == "hang");
+                int crashes = idx.Count(i => o[i].Kind == "crash");
+                int memory = idx.Count(i => o[i].Kind == "memory");
+                Console.WriteLine($"{decoder,-10} {name,-24} {idx.Length,5} {correct,7} {validRefused,13} {corruptAccepted,16} {hangs,5} {crashes,7} {memory,6}");
+                if (suite is null)
+                {
+                    string key = decoder.ToString().ToLowerInvariant();
+                    summary.Add($"{key}_correct={correct}/{idx.Length}");
+                    summary.Add($"{key}_hangs={hangs}");
+                    summary.Add($"{key}_crashes={crashes}");
+                }
+            }
+
+            foreach (int i in Enumerable.Range(0, files.Count).Where(i => !IsCorrect(files[i].Expected, o[i].Kind)))
+            {
+                Console.WriteLine($"    {decoder}: {files[i].Path} ({files[i].Expected}): {o[i].Kind} {o[i].Code} {Shorten(o[i].Message)}");
+            }
+        }
+    }
+
+    private static async Task WriteCorpusCsvAsync(string path, List<CorpusFile> files, Dictionary<DecoderKind, Outcome[]> outcomes)
+    {
+        await using var writer = new StreamWriter(path);
+        await writer.WriteLineAsync("path,suite,expected," + string.Join(',', Decoders.Select(d => d.ToString().ToLowerInvariant())));
+        for (int i = 0; i < files.Count; i++)
+        {
+            await writer.WriteLineAsync($"{files[i].Path},{files[i].Suite},{files[i].Expected}," + string.Join(',', Decoders.Select(d => outcomes[d][i].Code ?? "decoded")));
+        }
+    }
+
+    private static async Task<double> ThroughputAsync(IImagePreparer preparer, byte[][] images, int inFlight)
+    {
+        var clock = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(images, new ParallelOptions { MaxDegreeOfParallelism = inFlight }, async (bytes, ct) => await preparer.PrepareAsync(bytes, Spec, ct));
+        return images.Length / clock.Elapsed.TotalSeconds;
+    }
+
+    private static DecodeSandbox CreateSandbox(DecoderKind decoder, DecodeSandboxOptions options)
+    {
+        IMeterFactory meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+        return new DecodeSandbox(Options.Create(options), Options.Create(new PreprocessingOptions { Decoder = decoder }), new ArtGridInstruments(meters), NullLogger<DecodeSandbox>.Instance);
+    }
+
+    private static long Size(byte[] bytes)
+    {
+        try
+        {
+            SixLabors.ImageSharp.IImageInfo? info = SixLabors.ImageSharp.Image.Identify(bytes);
+            return info is null ? 0 : (long)info.Width * info.Height;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return 0;
+        }
+    }
+
+    private static List<CorpusFile> ReadManifest(string corpus) =>
+        [.. File.ReadLines(Path.Combine(corpus, "manifest.csv")).Skip(1)
+            .Where(l => l.Length > 0)
+            .Select(l => l.Split(','))
+            .Select(c => new CorpusFile(c[0], c[1], c[2]))];
+
+    private static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private static string Pair(string name, double value) => $"{name}={value.ToString("0.###", CultureInfo.InvariantCulture)}";
+
+    private static string Shorten(string? message) => message is null ? "" : message.Length <= 100 ? message : message[..100] + "...";
+
+    private sealed record CorpusFile(string Path, string Suite, string Expected);
+
+    private sealed record Outcome(string Kind, string? Code, string? Message);
+}

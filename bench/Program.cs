@@ -1,0 +1,21 @@
+using ArtGrid.Bench;
+
+// artgrid-bench COMMAND [options]; each command prints a table and ends with one line of name=value pairs.
+return args switch
+{
+    ["decoders", .. var rest] => await DecoderBench.RunAsync(rest),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage: artgrid-bench decoders --corpus DIR [--images DIR] [--limit N] [--out DIR] [--skip-corpus] [--skip-sandbox]
+          --corpus DIR   a decoder test corpus with manifest.csv (path,suite,expected,source); see bench/decoder-corpus/
+          --images DIR   ordinary images for the speed and sandbox-cost runs (default: samples/)
+          --limit N      use at most N of those images (default 400)
+          --out DIR      where to write the per-file outcomes (default: bench-results/)
+          --skip-corpus, --skip-sandbox   leave out part 1 (corpus) or part 3 (sandbox cost)
+        """);
+    return 2;
+}
