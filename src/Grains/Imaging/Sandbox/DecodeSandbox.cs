@@ -34,7 +34,7 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
         _preprocessing = preprocessing.Value;
         _instruments = instruments;
         _logger = logger;
-        _slots = [.. Enumerable.Range(0, _options.WorkerCount).Select(i => new Slot(i))];
+        _slots = [.. Enumerable.Range(0, _options.WorkerCount).Select(_ => new Slot())];
         _idle = Channel.CreateUnbounded<Slot>();
         foreach (Slot slot in _slots)
         {
@@ -81,16 +81,15 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
         {
             for (int attempt = 0; ; attempt++)
             {
-                Outcome outcome = await DecodeOnceAsync(slot, bytes, spec.Width, spec.Height);
-                if (outcome.Failure == Failure.Crashed && attempt < _options.CrashRetries)
+                (PreparedImage prepared, ReadOnlyMemory<byte>? resized) = await DecodeOnceAsync(slot, bytes, spec.Width, spec.Height);
+                if (prepared.Error?.Code == ErrorCodes.DecoderCrashed && attempt < _options.CrashRetries)
                 {
-                    LogRetryingAfterCrash(outcome.Prepared.Error?.Message ?? "");
+                    LogRetryingAfterCrash(prepared.Error.Message);
                     continue;
                 }
 
-                PreparedImage prepared = outcome.Prepared;
                 _instruments.Decoded(prepared.Error?.Code ?? "ok", Stopwatch.GetElapsedTime(start));
-                if (outcome.Pixels is { } pixels)
+                if (resized is { } pixels)
                 {
                     var tensor = new float[spec.ElementCount];
                     TensorPacker.Pack(MemoryMarshal.Cast<byte, Rgb24>(pixels.Span), spec, tensor);
@@ -106,7 +105,8 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
         }
     }
 
-    private async Task<Outcome> DecodeOnceAsync(Slot slot, byte[] bytes, int width, int height)
+    // One attempt on the slot's worker: the result with its resized RGB pixels, or a per-image error.
+    private async Task<(PreparedImage Prepared, ReadOnlyMemory<byte>? Pixels)> DecodeOnceAsync(Slot slot, byte[] bytes, int width, int height)
     {
         DecodeWorkerProcess worker;
         try
@@ -122,13 +122,13 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
         {
             // Try again to start on the next image rather than failing every image for good.
             slot.Starting = null;
-            return Outcome.Fail(Failure.Crashed, ErrorCodes.DecoderCrashed, $"No decode worker could be started: {ex.Message}");
+            return (PreparedImage.Fail(ErrorCodes.DecoderCrashed, $"No decode worker could be started: {ex.Message}"), null);
         }
 
         int id = Interlocked.Increment(ref _nextRequestId);
         long started = Stopwatch.GetTimestamp();
         TimeSpan allowed = _options.Timeout;
-        long limitBytes = (long)_options.MemoryLimitMegabytes * 1024 * 1024;
+        long limitBytes = _options.MemoryLimitBytes;
         int maxResult = (width * height * 3) + DecodeProtocol.MaxControlBytes;
         Task<byte[]?> read;
         try
@@ -179,10 +179,16 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
                 {
                     // The worker ran out of heap and leaves by itself.
                     Replace(slot, worker, "out of memory");
-                    return Outcome.Fail(Failure.MemoryLimit, ErrorCodes.DecodeMemoryLimit,
-                        $"Decoding needed more than {_options.MemoryLimitMegabytes} MiB (the worker ran out of heap); the decoder was stopped.");
+                    return (PreparedImage.Fail(ErrorCodes.DecodeMemoryLimit,
+                        $"Decoding needed more than {_options.MemoryLimitMegabytes} MiB (the worker ran out of heap); the decoder was stopped."), null);
                 }
 
+                if (message.Prepared.Error is null && message.Pixels?.Length != width * height * 3)
+                {
+                    return await CrashedAsync(slot, worker, "the worker returned pixels of the wrong size");
+                }
+
+                // Answered: retire the worker now if it has done its share or kept too much memory.
                 if (++worker.ImagesDecoded >= _options.RecycleAfter)
                 {
                     Replace(slot, worker, "recycled", graceful: true);
@@ -192,11 +198,7 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
                     Replace(slot, worker, "holding over half its memory headroom", graceful: true);
                 }
 
-                return message.Pixels is { } pixels && pixels.Length == width * height * 3
-                    ? new Outcome(message.Prepared, pixels, Failure.None)
-                    : message.Prepared.Error is not null
-                        ? new Outcome(message.Prepared, null, Failure.None)
-                        : await CrashedAsync(slot, worker, "the worker returned pixels of the wrong size");
+                return (message.Prepared, message.Pixels);
             }
 
             TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
@@ -204,8 +206,7 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
             {
                 Replace(slot, worker, "timeout");
                 Observe(read);
-                return Outcome.Fail(Failure.Timeout, ErrorCodes.DecodeTimeout,
-                    $"Decoding took longer than {allowed.TotalSeconds:0.##} s; the decoder was stopped.");
+                return (PreparedImage.Fail(ErrorCodes.DecodeTimeout, $"Decoding took longer than {allowed.TotalSeconds:0.##} s; the decoder was stopped."), null);
             }
 
             long resident = worker.ResidentBytes();
@@ -213,18 +214,19 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
             {
                 Replace(slot, worker, "memory limit");
                 Observe(read);
-                return Outcome.Fail(Failure.MemoryLimit, ErrorCodes.DecodeMemoryLimit,
-                    $"Decoding needed more than {_options.MemoryLimitMegabytes} MiB ({resident / (1024 * 1024)} MiB resident); the decoder was stopped.");
+                return (PreparedImage.Fail(ErrorCodes.DecodeMemoryLimit,
+                    $"Decoding needed more than {_options.MemoryLimitMegabytes} MiB ({resident / (1024 * 1024)} MiB resident); the decoder was stopped."), null);
             }
         }
     }
 
-    private async Task<Outcome> CrashedAsync(Slot slot, DecodeWorkerProcess worker, string what)
+    // decoder_crashed is the one error tried again on a fresh worker.
+    private async Task<(PreparedImage Prepared, ReadOnlyMemory<byte>? Pixels)> CrashedAsync(Slot slot, DecodeWorkerProcess worker, string what)
     {
         worker.Kill();
         string how = await worker.ExitDescriptionAsync();
         Replace(slot, worker, "crashed");
-        return Outcome.Fail(Failure.Crashed, ErrorCodes.DecoderCrashed, $"The decode worker died on this image: {what} ({how}).");
+        return (PreparedImage.Fail(ErrorCodes.DecoderCrashed, $"The decode worker died on this image: {what} ({how})."), null);
     }
 
     // Stops the slot's worker and starts its replacement at once, so the next image rarely waits for a start.
@@ -281,23 +283,8 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private enum Failure
+    private sealed class Slot
     {
-        None,
-        Timeout,
-        MemoryLimit,
-        Crashed,
-    }
-
-    private sealed record Outcome(PreparedImage Prepared, ReadOnlyMemory<byte>? Pixels, Failure Failure)
-    {
-        public static Outcome Fail(Failure failure, string code, string message) => new(PreparedImage.Fail(code, message), null, failure);
-    }
-
-    private sealed class Slot(int index)
-    {
-        public int Index { get; } = index;
-
         /// <summary>The slot's worker: started, starting, or null when none has been asked for yet.</summary>
         public Task<DecodeWorkerProcess>? Starting { get; set; }
     }

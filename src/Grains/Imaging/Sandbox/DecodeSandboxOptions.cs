@@ -54,4 +54,6 @@ public sealed class DecodeSandboxOptions
     public string? WorkerPath { get; set; }
 
     public int WorkerCount => Workers ?? Environment.ProcessorCount;
+
+    public long MemoryLimitBytes => (long)MemoryLimitMegabytes * 1024 * 1024;
 }

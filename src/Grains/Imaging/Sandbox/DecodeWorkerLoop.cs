@@ -26,6 +26,9 @@ public static class DecodeWorkerLoop
             ? JsonSerializer.Deserialize<PreprocessingOptions>(json) ?? new PreprocessingOptions()
             : throw new ArgumentException($"usage: artgrid-decode-worker {OptionsArgument} JSON (started by the ArtGrid decode supervisor)");
 
+        // There is one worker per core: each resizes on one thread.
+        options.MaxDegreeOfParallelism = 1;
+
         // Stdout is the protocol channel: anything a library prints goes to stderr instead.
         Stream input = Console.OpenStandardInput();
         Stream output = Console.OpenStandardOutput();

@@ -11,13 +11,8 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
 {
     private static readonly long PageSize = Environment.SystemPageSize;
     private readonly Process _process;
-    private readonly ILogger _logger;
 
-    private DecodeWorkerProcess(Process process, ILogger logger)
-    {
-        _process = process;
-        _logger = logger;
-    }
+    private DecodeWorkerProcess(Process process) => _process = process;
 
     public int ProcessId => _process.Id;
 
@@ -53,30 +48,22 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
             start.FileName = worker;
         }
 
-        // One worker per core: a worker resizes on one thread, and uses the workstation GC whatever the host uses.
-        var workerOptions = new PreprocessingOptions
-        {
-            MaxBytes = preprocessing.MaxBytes,
-            MaxPixels = preprocessing.MaxPixels,
-            MaxPoolMegabytes = preprocessing.MaxPoolMegabytes,
-            DetectWatermark = preprocessing.DetectWatermark,
-            Decoder = preprocessing.Decoder,
-            Isolation = DecodeIsolation.InProcess,
-            MaxDegreeOfParallelism = 1,
-        };
+        // The host's preprocessing options as they are; the worker sets what is particular to a worker.
         start.ArgumentList.Add(DecodeWorkerLoop.OptionsArgument);
-        start.ArgumentList.Add(JsonSerializer.Serialize(workerOptions));
-        // Every image allocates a few large arrays. With the default budgets almost every image set off a blocking gen2
-        // collection, after which ImageSharp trims its pools and the next image pays page faults again: a 64 MiB gen0
-        // budget and arrays up to 32 MiB kept out of the large object heap make those collections rare. The managed
-        // heap is capped at the memory ceiling, so a runaway managed allocation fails inside the worker.
+        start.ArgumentList.Add(JsonSerializer.Serialize(preprocessing));
+
+        // One worker per core: the workstation GC, whatever the host uses. Every image allocates a few large arrays;
+        // with the default budgets almost every image set off a blocking gen2 collection, after which ImageSharp trims
+        // its pools and the next image pays page faults again. A 64 MiB gen0 budget and arrays up to 32 MiB kept out
+        // of the large object heap make those collections rare. The managed heap is capped at the memory ceiling, so
+        // a runaway managed allocation fails inside the worker.
         start.Environment["DOTNET_gcServer"] = "0";
         start.Environment["DOTNET_GCgen0size"] = "0x4000000";
         start.Environment["DOTNET_GCLOHThreshold"] = "0x2000000";
-        start.Environment["DOTNET_GCHeapHardLimit"] = ((long)options.MemoryLimitMegabytes * 1024 * 1024).ToString("x", CultureInfo.InvariantCulture);
+        start.Environment["DOTNET_GCHeapHardLimit"] = options.MemoryLimitBytes.ToString("x", CultureInfo.InvariantCulture);
 
         Process process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName}.");
-        var started = new DecodeWorkerProcess(process, logger);
+        var started = new DecodeWorkerProcess(process);
         process.ErrorDataReceived += (_, e) =>
         {
             if (!string.IsNullOrEmpty(e.Data))
