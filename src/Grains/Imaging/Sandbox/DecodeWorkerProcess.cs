@@ -12,9 +12,14 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
     private static readonly long PageSize = Environment.SystemPageSize;
     private readonly Process _process;
 
-    private DecodeWorkerProcess(Process process) => _process = process;
+    private DecodeWorkerProcess(Process process)
+    {
+        _process = process;
+        ProcessId = process.Id;
+    }
 
-    public int ProcessId => _process.Id;
+    /// <summary>Kept apart from the Process object, so that it can still be read after the worker was disposed.</summary>
+    public int ProcessId { get; }
 
     public bool HasExited => _process.HasExited;
 
@@ -68,7 +73,7 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
         {
             if (!string.IsNullOrEmpty(e.Data))
             {
-                LogWorkerSaid(logger, process.Id, e.Data);
+                LogWorkerSaid(logger, started.ProcessId, e.Data);
             }
         };
         process.BeginErrorReadLine();
@@ -86,7 +91,7 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
             }
 
             started.BaselineBytes = started.ResidentBytes();
-            LogStarted(logger, process.Id, ready.Decoder ?? "?", started.BaselineBytes / (1024 * 1024));
+            LogStarted(logger, started.ProcessId, ready.Decoder ?? "?", started.BaselineBytes / (1024 * 1024));
             return started;
         }
         catch
@@ -105,7 +110,7 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
             if (OperatingSystem.IsLinux())
             {
                 // statm: size resident shared ... in pages.
-                string statm = File.ReadAllText($"/proc/{_process.Id}/statm");
+                string statm = File.ReadAllText($"/proc/{ProcessId}/statm");
                 int first = statm.IndexOf(' ');
                 int second = statm.IndexOf(' ', first + 1);
                 return long.Parse(statm.AsSpan(first + 1, second - first - 1), CultureInfo.InvariantCulture) * PageSize;
