@@ -30,13 +30,14 @@ public interface IPreprocessGrain : IGrainWithIntegerKey
     Task<PreprocessResult> PrepareAsync(Immutable<byte[]> bytes, string modelId, CancellationToken cancellationToken = default);
 }
 
-/// <summary>The model's scores for one image from an inference grain.</summary>
+/// <summary>The model's scores for one image from an inference grain, with its class activation map when the model has one.</summary>
 [GenerateSerializer, Immutable, Alias("artgrid.Inference")]
 public sealed record InferenceResult(
     [property: Id(0)] double AiProbability,
     [property: Id(1)] double QueueMs,
     [property: Id(2)] double ComputeMs,
-    [property: Id(3)] int BatchSize);
+    [property: Id(3)] int BatchSize,
+    [property: Id(4)] ActivationMap? ActivationMap = null);
 
 /// <summary>An image made ready for the model, or why it could not be.</summary>
 [GenerateSerializer, Immutable, Alias("artgrid.PreprocessResult")]

@@ -50,7 +50,9 @@ public sealed record ImageError(
 /// <summary>
 /// The score of one image. <see cref="Label"/> is the verdict merged from the classifier, the file's provenance
 /// <see cref="Evidence"/> and the job's metadata (explained by <see cref="Reasons"/>); <see cref="AiProbability"/> stays
-/// the classifier's.
+/// the classifier's. <see cref="ActivationMap"/> says where the classifier found its evidence, when the model has a
+/// feature map; it travels between grains and to the embedded CLI, but not in JSON (bus events, job records), which
+/// stay as they were.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("artgrid.ImageScore")]
 public sealed record ImageScore(
@@ -64,7 +66,8 @@ public sealed record ImageScore(
     [property: Id(7)] bool Cached,
     [property: Id(8)] ImageTimings? Timings,
     [property: Id(9)] IReadOnlyList<Evidence>? Evidence = null,
-    [property: Id(10)] IReadOnlyList<string>? Reasons = null)
+    [property: Id(10)] IReadOnlyList<string>? Reasons = null,
+    [property: Id(11), System.Text.Json.Serialization.JsonIgnore] ActivationMap? ActivationMap = null)
 {
     public bool Succeeded => Error is null;
 }

@@ -34,7 +34,7 @@ public sealed class BackboneTests(ModelFixture fixture) : IClassFixture<ModelFix
             Assert.Equal(1, original.InputMetadata["Input247"].Dimensions[0]);
         }
 
-        using var rewritten = new InferenceSession(OnnxGraphs.Load(fixture.Model.BackbonePath, dynamicBatch: true));
+        using var rewritten = new InferenceSession(OnnxGraphs.Load(fixture.Model.BackbonePath, fixture.Model.Config.Backbone, fixture.Model.Input));
         Assert.Equal(-1, rewritten.InputMetadata["Input247"].Dimensions[0]);
         Assert.Equal(-1, rewritten.OutputMetadata["Pooling395_Output_0"].Dimensions[0]);
     }
@@ -43,9 +43,9 @@ public sealed class BackboneTests(ModelFixture fixture) : IClassFixture<ModelFix
     public void TheDefaultModelLoadsWithAHeadOverAll512Features()
     {
         Assert.Equal("artgrid-resnet18/1", fixture.Model.Id);
-        Assert.Equal(512, fixture.Model.Head.FeatureCount);
+        Assert.Equal(512, fixture.Model.Head!.FeatureCount);
         Assert.True(File.Exists(Path.Combine(fixture.Model.Directory, "metrics.json")));
-        double p = fixture.Model.Head.Probability(fixture.Session.Run([fixture.Tensor(TestAssets.Photo)])[0]);
+        double p = fixture.Model.Head!.Probability(fixture.Session.Run([fixture.Tensor(TestAssets.Photo)])[0]);
         Assert.InRange(p, 0.0, 1.0);
     }
 }

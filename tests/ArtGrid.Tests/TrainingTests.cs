@@ -31,7 +31,7 @@ public sealed class TrainingTests : IDisposable
         Assert.True(exit == 0, stderr);
         LoadedModel model = ModelRepository.LoadDirectory(output);
         Assert.Equal("tiny/3", model.Id);
-        Assert.Equal(512, model.Head.FeatureCount);
+        Assert.Equal(512, model.Head!.FeatureCount);
         using JsonDocument metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
         JsonElement holdout = metrics.RootElement.GetProperty("holdout");
         Assert.True(holdout.GetProperty("count").GetInt32() >= 2);

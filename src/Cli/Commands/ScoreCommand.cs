@@ -1,17 +1,18 @@
 using System.CommandLine;
 using System.Diagnostics;
 using ArtGrid.Abstractions;
+using ArtGrid.Grains.Imaging;
 using ArtGrid.Grains.Inference;
-using ArtGrid.Silo.Extensions;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
 namespace ArtGrid.Cli.Commands;
 
-/// <summary><c>artgrid score PATH...</c>: the embedded cluster scores files and folders, one JSON line per image on stdout.</summary>
+/// <summary>
+/// <c>artgrid score PATH...</c>: the embedded cluster scores files and folders, one JSON line per image on stdout; with
+/// <c>--maps DIR</c> it also draws each image's class activation map there.
+/// </summary>
 public static class ScoreCommand
 {
     public static Command Create()
@@ -22,23 +23,18 @@ public static class ScoreCommand
         var maxBatch = new Option<int?>("--max-batch") { Description = "Largest inference batch." };
         var inFlight = new Option<int>("--in-flight") { Description = "Images in flight at once.", DefaultValueFactory = _ => 64 };
         var verbose = new Option<bool>("--verbose") { Description = "Log the cluster's information messages to stderr." };
+        var maps = new Option<string?>("--maps") { Description = "Folder to write each image's class activation map into, as a PNG overlay (the model needs a feature map)." };
 
         var command = new Command("score", "Score images as human-made or AI-generated, with no servers (embedded cluster).")
         {
-            paths, models, model, maxBatch, inFlight, verbose,
+            paths, models, model, maxBatch, inFlight, maps, verbose,
         };
-        command.SetAction((result, cancellationToken) => RunAsync(
-            result.GetValue(paths)!,
-            new Dictionary<string, string?>
-            {
-                [$"{InferenceOptions.SectionName}:{nameof(InferenceOptions.ModelsPath)}"] = result.GetValue(models),
-                [$"{InferenceOptions.SectionName}:{nameof(InferenceOptions.Model)}"] = result.GetValue(model),
-                [$"{InferenceOptions.SectionName}:{nameof(InferenceOptions.MaxBatchSize)}"] = result.GetValue(maxBatch)?.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            },
-            result.GetValue(inFlight),
-            result.GetValue(verbose),
-            Console.Out,
-            cancellationToken));
+        command.SetAction((result, cancellationToken) =>
+        {
+            Dictionary<string, string?> settings = EmbeddedHost.ModelSettings(result.GetValue(models), result.GetValue(model));
+            settings[$"{InferenceOptions.SectionName}:{nameof(InferenceOptions.MaxBatchSize)}"] = result.GetValue(maxBatch)?.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return RunAsync(result.GetValue(paths)!, settings, result.GetValue(inFlight), result.GetValue(verbose), Console.Out, result.GetValue(maps), cancellationToken);
+        });
         return command;
     }
 
@@ -48,6 +44,7 @@ public static class ScoreCommand
         int inFlight,
         bool verbose,
         TextWriter output,
+        string? mapsFolder,
         CancellationToken cancellationToken)
     {
         if (await InputFiles.ExpandOrReportAsync(paths, "score") is not { } files)
@@ -55,27 +52,29 @@ public static class ScoreCommand
             return ExitCodes.Usage;
         }
 
-        // No appsettings.json: a silo's settings file beside the program (fixed ports) must not leak into a one-shot run.
-        // Environment variables (ArtGrid__...) still apply; command-line options win over them.
-        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
-        builder.Configuration.AddEnvironmentVariables();
-        builder.Configuration.AddInMemoryCollection(settings.Where(kv => kv.Value is not null));
-        builder.AddArtGridConsoleLogging(verbose ? LogLevel.Information : LogLevel.Warning);
-        builder.AddArtGridEmbedded();
-        using IHost host = builder.Build();
+        using IHost host = EmbeddedHost.Build(settings, verbose);
 
-        try
+        // Fail before starting anything when the model cannot be loaded, or cannot draw the maps asked for.
+        if (await EmbeddedHost.LoadModelOrReportAsync(host, "score") is not { } loaded)
         {
-            // Fail before starting anything when the model cannot be loaded.
-            _ = host.Services.GetRequiredService<ModelSessions>().DefaultModel;
-        }
-        catch (Exception ex) when (ex is ModelNotFoundException or InvalidDataException or Microsoft.Extensions.Options.OptionsValidationException)
-        {
-            await Console.Error.WriteLineAsync($"artgrid score: {ex.Message}");
             return ExitCodes.Setup;
         }
 
+        MapFileNames? mapNames = null;
+        if (mapsFolder is not null)
+        {
+            if (EmbeddedHost.WhyNoActivationMaps(loaded) is { } why)
+            {
+                await Console.Error.WriteLineAsync($"artgrid score: --maps: {why}");
+                return ExitCodes.Setup;
+            }
+
+            Directory.CreateDirectory(mapsFolder);
+            mapNames = new MapFileNames(mapsFolder, files);
+        }
+
         await host.StartAsync(cancellationToken);
+        ImagePreprocessor preprocessor = host.Services.GetRequiredService<ImagePreprocessor>();
         var scorer = new EmbeddedScorer(host.Services.GetRequiredService<IGrainFactory>(), inFlight);
         var summary = new ScoreSummary();
         var clock = Stopwatch.StartNew();
@@ -83,7 +82,22 @@ public static class ScoreCommand
 
         async Task Emit(int index, ImageScore score)
         {
-            await output.WriteLineAsync(ScoreLine.From(files[index], score).ToJson());
+            ScoreLine line = ScoreLine.From(files[index], score);
+            if (mapNames is not null && score.ActivationMap is { } map)
+            {
+                string path = mapNames.Next(files[index]);
+                string? failed = await Task.Run(() => ActivationOverlay.Write(preprocessor, files[index], map, path), cancellationToken);
+                if (failed is null)
+                {
+                    line = line with { Map = path };
+                }
+                else
+                {
+                    await Console.Error.WriteLineAsync($"artgrid score: no map for {files[index]}: {failed}");
+                }
+            }
+
+            await output.WriteLineAsync(line.ToJson());
             summary.Add(score);
         }
 

@@ -6,7 +6,8 @@ namespace ArtGrid.Cli.Commands;
 
 /// <summary>
 /// One line of <c>artgrid score</c>'s output: <c>label</c> is the merged verdict, <c>aiProbability</c> the classifier's,
-/// <c>evidence</c> what the file says about its origin and <c>reasons</c> why the label is what it is.
+/// <c>evidence</c> what the file says about its origin and <c>reasons</c> why the label is what it is; <c>map</c> (only
+/// when maps are drawn) the PNG of its class activation map.
 /// </summary>
 public sealed record ScoreLine(
     string Path,
@@ -16,7 +17,8 @@ public sealed record ScoreLine(
     string Model,
     ScoreLineError? Error,
     IReadOnlyList<Evidence> Evidence,
-    IReadOnlyList<string> Reasons)
+    IReadOnlyList<string> Reasons,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Map = null)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

@@ -66,7 +66,17 @@ public sealed class ImagePreprocessor
     /// Decodes, orients and resizes to width x height; <paramref name="image"/> is null when the result carries an error.
     /// <paramref name="onHeader"/> hears the source size once the header has passed the pixel cap, before any pixel is decoded.
     /// </summary>
-    public PreparedImage Decode(byte[] bytes, int width, int height, out Image<Rgb24>? image, Action<int, int>? onHeader = null)
+    public PreparedImage Decode(byte[] bytes, int width, int height, out Image<Rgb24>? image, Action<int, int>? onHeader = null) =>
+        Decode(bytes, new Size(width, height), readPixelEvidence: true, out image, onHeader);
+
+    /// <summary>
+    /// The image as it is scored before resizing: same checks and decoder, EXIF-oriented, transparency over white, at
+    /// its own size (for drawing on, as the activation maps are). <paramref name="image"/> is null when the result carries an error.
+    /// </summary>
+    public PreparedImage DecodeOriented(byte[] bytes, out Image<Rgb24>? image) =>
+        Decode(bytes, null, readPixelEvidence: false, out image, onHeader: null);
+
+    private PreparedImage Decode(byte[] bytes, Size? size, bool readPixelEvidence, out Image<Rgb24>? image, Action<int, int>? onHeader)
     {
         image = null;
         if (bytes.Length == 0)
@@ -135,25 +145,31 @@ public sealed class ImagePreprocessor
             // The watermark and NovelAI's alpha-channel metadata live in the pixels as the generator wrote them: read them
             // before orientation, compositing and resizing.
             List<Evidence> pixelEvidence = [];
-            if (_options.DetectWatermark && DwtDctWatermark.Detect(decoded) is { } watermark)
+            if (readPixelEvidence && _options.DetectWatermark && DwtDctWatermark.Detect(decoded) is { } watermark)
             {
                 pixelEvidence.Add(watermark);
             }
 
-            if (StealthMetadata.Read(decoded) is { } stealth)
+            if (readPixelEvidence && StealthMetadata.Read(decoded) is { } stealth)
             {
                 pixelEvidence.Add(stealth);
             }
 
-            decoded.Mutate(x => x
-                .AutoOrient()
-                .Resize(new ResizeOptions
+            decoded.Mutate(x =>
+            {
+                x.AutoOrient();
+                if (size is { } target)
                 {
-                    Size = new Size(width, height),
-                    Mode = ResizeMode.Stretch,
-                    Sampler = KnownResamplers.Bicubic,
-                })
-                .BackgroundColor(Color.White));
+                    x.Resize(new ResizeOptions
+                    {
+                        Size = target,
+                        Mode = ResizeMode.Stretch,
+                        Sampler = KnownResamplers.Bicubic,
+                    });
+                }
+
+                x.BackgroundColor(Color.White);
+            });
             image = decoded.CloneAs<Rgb24>();
             return new PreparedImage(null, null, formatName, sourceWidth, sourceHeight, pixelEvidence);
         }

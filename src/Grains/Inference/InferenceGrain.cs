@@ -21,7 +21,7 @@ public sealed partial class InferenceGrain(
     ILogger<InferenceGrain> logger)
     : Grain, IInferenceGrain
 {
-    private DynamicBatcher<float[], double>? _batcher;
+    private DynamicBatcher<float[], ModelScore>? _batcher;
     private string _device = "";
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -29,19 +29,13 @@ public sealed partial class InferenceGrain(
         (string modelId, string device) = DeviceKey.Parse(this.GetPrimaryKeyString());
         _device = device;
         InferenceOptions settings = options.Value;
-        OnnxModelSession session = await Task.Run(() =>
-        {
-            OnnxModelSession created = models.GetSession(modelId, device);
-            // Warm up so that the first real request does not pay for ONNX Runtime's first-run allocations.
-            created.Run([new float[created.Input.ElementCount]]);
-            return created;
-        }, cancellationToken);
-
-        LinearHead head = models.GetModel(modelId).Head;
-        _batcher = new DynamicBatcher<float[], double>(
+        // Creating the session runs a blank image through it, so the first real request does not pay for ONNX
+        // Runtime's first-run allocations.
+        OnnxModelSession session = await Task.Run(() => models.GetSession(modelId, device), cancellationToken);
+        _batcher = new DynamicBatcher<float[], ModelScore>(
             device,
             new BatchingOptions(settings.MaxBatchSize, TimeSpan.FromMilliseconds(settings.MaxQueueDelayMs), settings.QueueCapacity),
-            inputs => Array.ConvertAll(session.Run(inputs), features => head.Probability(features)),
+            session.Score,
             time,
             (size, compute) => instruments.BatchRan(device, size, compute));
         LogActivated(modelId, device, settings.MaxBatchSize, settings.QueueCapacity);
@@ -57,8 +51,8 @@ public sealed partial class InferenceGrain(
 
     public async Task<InferenceResult> InferAsync(Immutable<float[]> tensor, CancellationToken cancellationToken = default)
     {
-        DynamicBatcher<float[], double> batcher = _batcher ?? throw new InvalidOperationException("The inference grain is not active.");
-        Task<BatchedResult<double>> queued;
+        DynamicBatcher<float[], ModelScore> batcher = _batcher ?? throw new InvalidOperationException("The inference grain is not active.");
+        Task<BatchedResult<ModelScore>> queued;
         try
         {
             queued = batcher.EnqueueAsync(tensor.Value, cancellationToken);
@@ -69,9 +63,9 @@ public sealed partial class InferenceGrain(
             throw;
         }
 
-        BatchedResult<double> result = await queued;
+        BatchedResult<ModelScore> result = await queued;
         instruments.Dequeued(_device, result.QueueDelay);
-        return new InferenceResult(result.Value, result.QueueDelay.TotalMilliseconds, result.Compute.TotalMilliseconds, result.BatchSize);
+        return new InferenceResult(result.Value.AiProbability, result.QueueDelay.TotalMilliseconds, result.Compute.TotalMilliseconds, result.BatchSize, result.Value.Map);
     }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Inference for {Model} on {Device} ready (max batch {MaxBatch}, queue {Queue})")]

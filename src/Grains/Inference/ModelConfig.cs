@@ -3,7 +3,10 @@ using System.Text.Json.Serialization;
 
 namespace ArtGrid.Grains.Inference;
 
-/// <summary>The <c>model.json</c> of a model version: what the runtime needs to feed the model and read its answer.</summary>
+/// <summary>
+/// The <c>model.json</c> of a model version: what the runtime needs to feed the model and read its answer. Every field
+/// is documented, with its default, in docs/MODELS.md.
+/// </summary>
 public sealed record ModelConfig
 {
     public required string Name { get; init; }
@@ -17,10 +20,13 @@ public sealed record ModelConfig
 
     public required InputConfig Input { get; init; }
 
-    /// <summary>The linear head over the backbone's features; <c>head.json</c> by default.</summary>
+    /// <summary>How the graph's outputs become the AI probability; features read by a linear head by default.</summary>
+    public OutputConfig Output { get; init; } = new();
+
+    /// <summary>The linear head over the backbone's features; <c>head.json</c> by default. Read only when <see cref="Output"/> is <c>features</c>.</summary>
     public string Head { get; init; } = "head.json";
 
-    /// <summary>Class names by output index; index 1 is the positive (AI) class.</summary>
+    /// <summary>Class names by output index; the AI class is at <see cref="OutputConfig.AiIndex"/> (1 by default).</summary>
     public IReadOnlyList<string> Labels { get; init; } = ["human", "ai"];
 
     /// <summary>Binary decision point on the AI probability (used for accuracy and for the metrics).</summary>
@@ -34,17 +40,134 @@ public sealed record ModelConfig
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
+
+    /// <summary>
+    /// Checks what can be checked without the graph: every bad combination is refused with the field named.
+    /// Checks against the graph (names, shapes, head length) follow when the graph is read.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The message starts with <paramref name="configPath"/>.</exception>
+    public void Validate(string configPath)
+    {
+        void Fail(string message) => throw new InvalidDataException($"{configPath}: {message}");
+
+        if (string.IsNullOrWhiteSpace(Backbone.File))
+        {
+            Fail("backbone.file names no ONNX file.");
+        }
+
+        if (Backbone.Output is not null && Backbone.Outputs is not null)
+        {
+            Fail("give backbone.output (one graph output) or backbone.outputs (a list), not both.");
+        }
+
+        IReadOnlyList<string> outputs = Backbone.OutputNames;
+        if (outputs.Count == 0 || outputs.Any(string.IsNullOrWhiteSpace))
+        {
+            Fail("backbone.outputs must name at least one graph output, and no empty name.");
+        }
+
+        if (outputs.Distinct(StringComparer.Ordinal).Count() != outputs.Count)
+        {
+            Fail($"backbone.outputs names an output twice ({string.Join(", ", outputs)}).");
+        }
+
+        if (Backbone.FeatureMap is { } featureMap && !outputs.Contains(featureMap, StringComparer.Ordinal))
+        {
+            Fail($"backbone.featureMap '{featureMap}' must be one of backbone.outputs ({string.Join(", ", outputs)}): its pooled values are the features the head weighs.");
+        }
+
+        if (!Enum.IsDefined(Output.Kind))
+        {
+            Fail($"output.kind must be features, logits or probabilities, not {(int)Output.Kind}.");
+        }
+
+        if (Output.Kind == OutputKind.Features && string.IsNullOrWhiteSpace(Head))
+        {
+            Fail("output.kind features needs a linear head: set head to the head's file (head.json).");
+        }
+
+        if (Output.Kind != OutputKind.Features)
+        {
+            if (outputs.Count != 1)
+            {
+                Fail($"output.kind {Output.Kind.ToString().ToLowerInvariant()} reads one graph output; backbone.outputs names {outputs.Count}.");
+            }
+
+            if (Backbone.FeatureMap is not null)
+            {
+                Fail("backbone.featureMap needs output.kind features: an activation map weighs the feature map by the linear head's weights.");
+            }
+        }
+
+        if (Output.AiIndex < 0)
+        {
+            Fail($"output.aiIndex must be 0 or more, not {Output.AiIndex}.");
+        }
+
+        if (Labels.Count < 2 || Output.AiIndex >= Labels.Count)
+        {
+            Fail($"labels ({string.Join(", ", Labels)}) must name at least two classes, the AI class at output.aiIndex {Output.AiIndex}.");
+        }
+
+        if (!(Threshold is >= 0 and <= 1) || !(Uncertain.Low >= 0 && Uncertain.Low <= Uncertain.High && Uncertain.High <= 1))
+        {
+            Fail($"threshold ({Threshold}) and uncertain [{Uncertain.Low}, {Uncertain.High}] must lie in [0, 1], low <= high.");
+        }
+    }
 }
 
 public sealed record BackboneConfig
 {
     public required string File { get; init; }
 
-    /// <summary>The graph output that carries the features ([N, F] or [N, F, 1, 1]).</summary>
-    public required string Output { get; init; }
+    /// <summary>One graph output that carries the features: shorthand for <see cref="Outputs"/> = [this] (the original form).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Output { get; init; }
 
-    /// <summary>Make the leading (batch) dimension of every input and output dynamic at load time.</summary>
+    /// <summary>
+    /// Graph outputs, or any value a node of the graph computes. Each is [N, F] or [N, C, H, W]; a 4-D one is averaged
+    /// over H and W. Concatenated in this order, they are the feature vector the head reads.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Outputs { get; init; }
+
+    /// <summary>
+    /// A 4-D output [N, C, H, W] among <see cref="Outputs"/> whose pooled values feed the head: with it, each image also
+    /// gets a class activation map of H x W, from the same run.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? FeatureMap { get; init; }
+
+    /// <summary>
+    /// Make a fixed leading (batch) dimension symbolic at load time, and with it the input's height and width when
+    /// the input size differs from the graph's; false uses the graph exactly as stored.
+    /// </summary>
     public bool DynamicBatch { get; init; } = true;
+
+    /// <summary>The outputs to fetch, in feature order: <see cref="Outputs"/>, else <see cref="Output"/>.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> OutputNames => Outputs ?? (Output is null ? [] : [Output]);
+}
+
+/// <summary>What the graph's (pooled, concatenated) output is.</summary>
+public enum OutputKind
+{
+    /// <summary>Features: the linear head (<see cref="ModelConfig.Head"/>) turns them into the AI probability.</summary>
+    Features,
+
+    /// <summary>Class scores before normalisation: one column goes through a sigmoid, K &gt;= 2 columns through a softmax.</summary>
+    Logits,
+
+    /// <summary>Class probabilities: one column is p(ai), K &gt;= 2 columns are read at <see cref="OutputConfig.AiIndex"/>.</summary>
+    Probabilities,
+}
+
+public sealed record OutputConfig
+{
+    public OutputKind Kind { get; init; } = OutputKind.Features;
+
+    /// <summary>The AI class's column when the output has K &gt;= 2 columns (logits or probabilities).</summary>
+    public int AiIndex { get; init; } = 1;
 }
 
 public sealed record InputConfig

@@ -5,8 +5,11 @@ using Onnx;
 
 namespace ArtGrid.Grains.Inference;
 
-/// <summary>A model version resolved from the repository, ready to build sessions from.</summary>
-public sealed record LoadedModel(string Id, string Directory, ModelConfig Config, ModelInputSpec Input, LinearHead Head, string BackbonePath);
+/// <summary>
+/// A model version resolved from the repository and checked against its graph, ready to build sessions from.
+/// <see cref="Head"/> is null when the graph itself answers (output kind logits or probabilities).
+/// </summary>
+public sealed record LoadedModel(string Id, string Directory, ModelConfig Config, ModelInputSpec Input, LinearHead? Head, string BackbonePath);
 
 /// <summary>
 /// <c>models/&lt;name&gt;/&lt;version&gt;/model.json</c> plus the head's weights. Versions sort by number when they are numbers.
@@ -50,6 +53,11 @@ public sealed class ModelRepository(string root)
 
     public LoadedModel Load(string model) => LoadDirectory(ResolveDirectory(model));
 
+    /// <summary>
+    /// Reads and checks a version folder: the config on its own, then against the graph (the input and every output
+    /// exist, and the head weighs as many features as the outputs give where the graph declares their sizes).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The message names the file at fault.</exception>
     public static LoadedModel LoadDirectory(string versionDir)
     {
         string configPath = Path.Combine(versionDir, ConfigFile);
@@ -64,19 +72,77 @@ public sealed class ModelRepository(string root)
             throw new InvalidDataException($"{configPath}: {ex.Message}", ex);
         }
 
+        config.Validate(configPath);
         string backbonePath = ResolveAsset(versionDir, config.Backbone.File);
-        ModelInputSpec input = BuildInputSpec(versionDir, config.Input);
-        LinearHead head = LinearHead.Load(Path.Combine(versionDir, config.Head));
+        ModelInputSpec input;
+        try
+        {
+            input = BuildInputSpec(versionDir, config.Input);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException)
+        {
+            throw new InvalidDataException($"{configPath}: {ex.Message}", ex);
+        }
+
+        LinearHead? head = null;
+        if (config.Output.Kind == OutputKind.Features)
+        {
+            string headPath = Path.Combine(versionDir, config.Head);
+            if (!File.Exists(headPath))
+            {
+                throw new InvalidDataException($"{configPath}: output.kind features needs the linear head {Path.GetFullPath(headPath)}, which does not exist.");
+            }
+
+            try
+            {
+                head = LinearHead.Load(headPath);
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidDataException)
+            {
+                throw new InvalidDataException($"{headPath}: {ex.Message}", ex);
+            }
+        }
+
+        ModelProto graph = OnnxGraphs.Prepare(backbonePath, config.Backbone, input);
+        if (head is not null && OnnxGraphs.DeclaredFeatureCount(graph, config.Backbone.OutputNames) is { } declared && declared != head.FeatureCount)
+        {
+            throw new InvalidDataException(
+                $"{Path.Combine(versionDir, config.Head)} weighs {head.FeatureCount} features; the outputs {string.Join(" + ", config.Backbone.OutputNames)} of {backbonePath} give {declared}.");
+        }
+
         return new LoadedModel($"{config.Name}/{config.Version}", versionDir, config, input, head, backbonePath);
     }
 
     public static ModelInputSpec BuildInputSpec(string versionDir, InputConfig input)
     {
-        TensorLayout layout = Enum.Parse<TensorLayout>(input.Layout, ignoreCase: true);
-        ChannelOrder order = Enum.Parse<ChannelOrder>(input.ChannelOrder, ignoreCase: true);
-        if (input.Mean.Length != 3 || input.Std.Length != 3)
+        if (!Enum.TryParse(input.Layout, ignoreCase: true, out TensorLayout layout) || !Enum.IsDefined(layout))
+        {
+            throw new InvalidDataException($"input.layout '{input.Layout}' must be NCHW or NHWC.");
+        }
+
+        if (!Enum.TryParse(input.ChannelOrder, ignoreCase: true, out ChannelOrder order) || !Enum.IsDefined(order))
+        {
+            throw new InvalidDataException($"input.channelOrder '{input.ChannelOrder}' must be RGB or BGR.");
+        }
+
+        if (string.IsNullOrWhiteSpace(input.Name))
+        {
+            throw new InvalidDataException("input.name must name the graph's image input.");
+        }
+
+        if (input.Width < 1 || input.Height < 1 || (long)input.Width * input.Height > 16_777_216)
+        {
+            throw new InvalidDataException($"input.width and input.height ({input.Width}x{input.Height}) must be positive, at most 16M pixels in all.");
+        }
+
+        if (input.Mean is not { Length: 3 } || input.Std is not { Length: 3 })
         {
             throw new InvalidDataException("input: mean and std need three values, in model channel order.");
+        }
+
+        if (input.Std.Any(s => !(s > 0f) || !float.IsFinite(s)) || input.Mean.Any(m => !float.IsFinite(m)) || !(input.Scale > 0f) || !float.IsFinite(input.Scale))
+        {
+            throw new InvalidDataException("input: scale and every std must be positive and finite, every mean finite.");
         }
 
         float[]? meanImage = null;
@@ -126,24 +192,148 @@ public sealed class ModelNotFoundException(string message) : Exception(message);
 /// <summary>Reads and rewrites ONNX graphs.</summary>
 public static class OnnxGraphs
 {
-    /// <summary>Loads a graph, and with <paramref name="dynamicBatch"/> makes the leading dimension of every input, output and value symbolic ("N").</summary>
-    public static byte[] Load(string path, bool dynamicBatch)
+    /// <summary>The graph as a session loads it: see <see cref="Prepare"/>.</summary>
+    public static byte[] Load(string path, BackboneConfig backbone, ModelInputSpec input) => Prepare(path, backbone, input).ToByteArray();
+
+    /// <summary>
+    /// Reads a graph and makes it serve the config: the input must exist with 3 channels where the layout puts them;
+    /// a named value that a node computes but the graph does not output becomes an output (ONNX Runtime fetches
+    /// outputs only); with <see cref="BackboneConfig.DynamicBatch"/> a fixed batch dimension becomes symbolic ("N"),
+    /// and so do the input's height and width ("H", "W") when the configured size differs from the declared one, the
+    /// declared sizes of intermediate values and of the outputs' spatial dimensions being dropped (ONNX Runtime infers
+    /// them again). Only fully convolutional graphs run at another size; a graph that cannot fails on its first run.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A name or shape does not fit; the message names the file and what it has.</exception>
+    public static ModelProto Prepare(string path, BackboneConfig backbone, ModelInputSpec input)
     {
-        if (!dynamicBatch)
+        ModelProto model;
+        try
         {
-            return File.ReadAllBytes(path);
+            model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new InvalidDataException($"{path} is not an ONNX model: {ex.Message}", ex);
         }
 
-        ModelProto model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
-        // SetDim makes dim 0 symbolic throughout the graph's declared shapes. A Reshape or Flatten with a constant
-        // shape would pin the batch size again, so such graphs are refused rather than silently miscomputed.
-        if (model.Graph.Node.Any(n => n.OpType is "Reshape" or "Flatten"))
+        GraphProto graph = model.Graph;
+        var initializers = graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        ValueInfoProto[] inputs = [.. graph.Input.Where(i => !initializers.Contains(i.Name))];
+        ValueInfoProto image = inputs.FirstOrDefault(i => i.Name == input.Name)
+            ?? throw new InvalidDataException($"{path} has no input '{input.Name}' (its inputs: {string.Join(", ", inputs.Select(Describe))}); set input.name to one of them.");
+        if (inputs.Length != 1)
         {
-            throw new NotSupportedException($"{path}: the graph reshapes; a dynamic batch needs its shape constants rewritten too.");
+            throw new InvalidDataException($"{path} takes {inputs.Length} inputs ({string.Join(", ", inputs.Select(Describe))}); ArtGrid feeds one image tensor.");
         }
 
-        model.Graph.SetDim();
-        return model.ToByteArray();
+        var dims = image.Type?.TensorType?.Shape?.Dim;
+        bool nchw = input.Layout == TensorLayout.Nchw;
+        int channelAxis = nchw ? 1 : 3, heightAxis = nchw ? 2 : 1, widthAxis = nchw ? 3 : 2;
+        if (dims is not null && (dims.Count != 4 || (dims[channelAxis].HasDimValue && dims[channelAxis].DimValue != 3)))
+        {
+            throw new InvalidDataException(
+                $"{path}: input '{input.Name}' is {Describe(image)}; input.layout {input.Layout.ToString().ToUpperInvariant()} feeds [N, {(nchw ? "3, H, W" : "H, W, 3")}].");
+        }
+
+        var graphOutputs = graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var computed = graph.Node.SelectMany(n => n.Output).ToHashSet(StringComparer.Ordinal);
+        string[] promoted = [.. backbone.OutputNames.Where(n => !graphOutputs.Contains(n))];
+        if (promoted.FirstOrDefault(n => !computed.Contains(n)) is { } missing)
+        {
+            throw new InvalidDataException(
+                $"{path} has no output or computed value '{missing}' (its outputs: {string.Join(", ", graph.Output.Select(Describe))}).");
+        }
+
+        bool fixedBatch = dims is not null && dims[0].HasDimValue;
+        bool otherSize = dims is not null
+            && ((dims[heightAxis].HasDimValue && dims[heightAxis].DimValue != input.Height)
+                || (dims[widthAxis].HasDimValue && dims[widthAxis].DimValue != input.Width));
+        if (!backbone.DynamicBatch)
+        {
+            if (otherSize)
+            {
+                throw new InvalidDataException(
+                    $"{path}: input '{input.Name}' is {Describe(image)} but input.width x height is {input.Width}x{input.Height}; backbone.dynamicBatch false uses the graph as stored (set it true to make the size symbolic, for fully convolutional graphs).");
+            }
+
+            if (fixedBatch && dims![0].DimValue != 1)
+            {
+                throw new InvalidDataException($"{path}: the batch of input '{input.Name}' is fixed at {dims[0].DimValue}; set backbone.dynamicBatch true.");
+            }
+        }
+        else if (fixedBatch)
+        {
+            // Dim 0 becomes symbolic throughout the graph's declared shapes. A Reshape or Flatten with a constant shape
+            // would pin the batch size again, so such graphs are refused rather than silently miscomputed.
+            if (graph.Node.Any(n => n.OpType is "Reshape" or "Flatten"))
+            {
+                throw new InvalidDataException(
+                    $"{path}: the graph reshapes, so its fixed batch cannot be made symbolic safely; set backbone.dynamicBatch false to run it one image at a time.");
+            }
+
+            foreach (ValueInfoProto value in graph.Input.Concat(graph.Output).Concat(graph.ValueInfo).Where(v => !initializers.Contains(v.Name)))
+            {
+                if (value.Type?.TensorType?.Shape is { Dim.Count: > 0 } shape)
+                {
+                    shape.Dim[0] = new TensorShapeProto.Types.Dimension { DimParam = "N" };
+                }
+            }
+        }
+
+        // Exposed after the batch rewrite, so that a declared shape is taken with its symbolic batch.
+        foreach (string name in promoted)
+        {
+            graph.Output.Add(graph.ValueInfo.FirstOrDefault(v => v.Name == name)?.Clone()
+                ?? new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } } });
+        }
+
+        if (backbone.DynamicBatch && otherSize)
+        {
+            dims![heightAxis].DimParam = "H";
+            dims[widthAxis].DimParam = "W";
+            graph.ValueInfo.Clear();
+            foreach (ValueInfoProto output in graph.Output)
+            {
+                if (output.Type?.TensorType?.Shape is { Dim.Count: > 2 } shape)
+                {
+                    for (int axis = 2; axis < shape.Dim.Count; axis++)
+                    {
+                        shape.Dim[axis] = new TensorShapeProto.Types.Dimension();
+                    }
+                }
+            }
+        }
+
+        return model;
+    }
+
+    /// <summary>
+    /// The feature count the outputs give by their declared shapes (dimension 1 of each, [N, F] or [N, C, H, W]), or
+    /// null when a shape is not declared.
+    /// </summary>
+    public static int? DeclaredFeatureCount(ModelProto model, IReadOnlyList<string> outputs)
+    {
+        int total = 0;
+        foreach (string name in outputs)
+        {
+            var dims = model.Graph.Output.FirstOrDefault(o => o.Name == name)?.Type?.TensorType?.Shape?.Dim;
+            if (dims is not { Count: 2 or 4 } || !dims[1].HasDimValue)
+            {
+                return null;
+            }
+
+            total += (int)dims[1].DimValue;
+        }
+
+        return total;
+    }
+
+    private static string Describe(ValueInfoProto value)
+    {
+        var dims = value.Type?.TensorType?.Shape?.Dim;
+        return dims is null
+            ? value.Name
+            : $"{value.Name} [{string.Join(", ", dims.Select(d => d.HasDimValue ? d.DimValue.ToString(System.Globalization.CultureInfo.InvariantCulture) : d.HasDimParam ? d.DimParam : "?"))}]";
     }
 
     public static float[] ReadInitializer(string path, string name)

@@ -1,26 +1,53 @@
+using ArtGrid.Abstractions;
+using ArtGrid.Grains.Imaging;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace ArtGrid.Grains.Inference;
 
+/// <summary>One image's answer: the probability that it is AI-generated, and where the evidence lies when the model has a feature map.</summary>
+public readonly record struct ModelScore(double AiProbability, ActivationMap? Map);
+
 /// <summary>
 /// One ONNX Runtime session for one model on one device, created once (creating a session is expensive; Run is
-/// thread-safe). Runs the backbone on a batch and returns one feature vector per input.
+/// thread-safe). One call runs a whole batch and fetches every configured output at once: <see cref="Score"/> turns
+/// them into probabilities (and class activation maps, at no extra inference), <see cref="Run"/> into the feature
+/// vectors that training fits a head on. Creating it runs one blank image, which checks the outputs' shapes against
+/// the config and head, and warms the session up.
 /// </summary>
 public sealed class OnnxModelSession : IDisposable
 {
     private readonly InferenceSession _session;
-    private readonly string _inputName;
-    private readonly string _outputName;
+    private readonly string _backbonePath;
+    private readonly string[] _outputNames;
+    private readonly OutputShape[] _shapes;
+    private readonly int _featureMapIndex;
+    private readonly OutputConfig _output;
+    private readonly LinearHead? _head;
+    private readonly bool _oneImagePerRun;
     private readonly int _inputLength;
     private readonly long[] _inputShapeTail;
 
     public OnnxModelSession(LoadedModel model, string device, int intraOpThreads)
-        : this(model.BackbonePath, model.Config.Backbone, model.Input, device, intraOpThreads)
+        : this(model.BackbonePath, model.Config.Backbone, model.Input, model.Config.Output, model.Head, model.Config.Labels, device, intraOpThreads)
     {
     }
 
-    /// <summary>A session over a backbone alone (training extracts features before any head exists).</summary>
-    public OnnxModelSession(string backbonePath, BackboneConfig backbone, Imaging.ModelInputSpec input, string device, int intraOpThreads)
+    /// <summary>A session over a backbone alone (training extracts features before any head exists): <see cref="Run"/> only.</summary>
+    public OnnxModelSession(string backbonePath, BackboneConfig backbone, ModelInputSpec input, string device, int intraOpThreads)
+        : this(backbonePath, backbone, input, new OutputConfig(), null, null, device, intraOpThreads)
+    {
+    }
+
+    private OnnxModelSession(
+        string backbonePath,
+        BackboneConfig backbone,
+        ModelInputSpec input,
+        OutputConfig output,
+        LinearHead? head,
+        IReadOnlyList<string>? labels,
+        string device,
+        int intraOpThreads)
     {
         Device = device;
         Input = input;
@@ -28,6 +55,17 @@ public sealed class OnnxModelSession : IDisposable
         {
             throw new NotSupportedException($"Device '{device}' is not supported yet: this build runs on CPU slots (cpu:N).");
         }
+
+        _backbonePath = backbonePath;
+        _output = output;
+        _head = head;
+        _outputNames = [.. backbone.OutputNames];
+        _featureMapIndex = backbone.FeatureMap is null ? -1 : Array.IndexOf(_outputNames, backbone.FeatureMap);
+        _inputLength = input.ElementCount;
+        _inputShapeTail = input.Layout == TensorLayout.Nchw ? [3, input.Height, input.Width] : [input.Height, input.Width, 3];
+
+        Onnx.ModelProto graph = OnnxGraphs.Prepare(backbonePath, backbone, input);
+        _oneImagePerRun = graph.Graph.Input.First(i => i.Name == input.Name).Type?.TensorType?.Shape?.Dim is { Count: > 0 } dims && dims[0].HasDimValue;
 
         using var options = new SessionOptions
         {
@@ -39,66 +77,274 @@ public sealed class OnnxModelSession : IDisposable
             options.IntraOpNumThreads = intraOpThreads;
         }
 
-        _session = new InferenceSession(OnnxGraphs.Load(backbonePath, backbone.DynamicBatch), options);
-        _inputName = input.Name;
-        _outputName = backbone.Output;
-        if (!_session.InputMetadata.ContainsKey(_inputName))
+        try
         {
-            throw new InvalidDataException($"{backbonePath} has no input '{_inputName}' (it has {string.Join(", ", _session.InputMetadata.Keys)}).");
+            _session = new InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(graph), options);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new InvalidDataException($"{backbonePath} does not load: {ex.Message}", ex);
         }
 
-        if (!_session.OutputMetadata.ContainsKey(_outputName))
+        try
         {
-            throw new InvalidDataException($"{backbonePath} has no output '{_outputName}' (it has {string.Join(", ", _session.OutputMetadata.Keys)}).");
+            _shapes = Probe();
+            FeatureCount = _shapes.Sum(s => s.Channels);
+            CheckAgainstConfig(labels);
+        }
+        catch
+        {
+            _session.Dispose();
+            throw;
         }
 
-        _inputLength = input.ElementCount;
-        _inputShapeTail = input.Layout == Imaging.TensorLayout.Nchw
-            ? [3, input.Height, input.Width]
-            : [input.Height, input.Width, 3];
+        OutputShapes = _outputNames.Select((name, k) => (name, _shapes[k].Dims)).ToDictionary(x => x.name, x => x.Dims, StringComparer.Ordinal);
     }
 
-    public Imaging.ModelInputSpec Input { get; }
+    public ModelInputSpec Input { get; }
 
     public string Device { get; }
 
-    /// <summary>Runs one batch; returns one feature vector per input, in order.</summary>
-    public float[][] Run(IReadOnlyList<float[]> inputs)
+    /// <summary>Length of the vector <see cref="Run"/> returns: the configured outputs, pooled and concatenated.</summary>
+    public int FeatureCount { get; }
+
+    /// <summary>Each configured output's shape for one image (batch dimension 1), as the first run found it.</summary>
+    public IReadOnlyDictionary<string, long[]> OutputShapes { get; }
+
+    /// <summary>Whether <see cref="Score"/> returns class activation maps: a feature map under a linear head.</summary>
+    public bool HasActivationMaps => _featureMapIndex >= 0 && _head is not null && _output.Kind == OutputKind.Features;
+
+    /// <summary>Runs one batch; returns one feature vector per input, in order (each output pooled over H and W, concatenated).</summary>
+    public float[][] Run(IReadOnlyList<float[]> inputs) => Forward(inputs, keepFeatureMap: false).Features;
+
+    /// <summary>Scores one batch: per input, in order, the AI probability and, when <see cref="HasActivationMaps"/>, the map.</summary>
+    public ModelScore[] Score(IReadOnlyList<float[]> inputs)
+    {
+        if (_output.Kind == OutputKind.Features && _head is null)
+        {
+            throw new InvalidOperationException("This session was created for feature extraction, without a head: it cannot score.");
+        }
+
+        Forwarded forwarded = Forward(inputs, keepFeatureMap: HasActivationMaps);
+        var scores = new ModelScore[inputs.Count];
+        for (int i = 0; i < scores.Length; i++)
+        {
+            float[] values = forwarded.Features[i];
+            (double probability, double logit) = Read(values);
+            if (!double.IsFinite(probability) || probability < 0 || probability > 1)
+            {
+                throw new InvalidDataException($"{_backbonePath} gave {probability} as the AI probability of input {i} (output.kind {_output.Kind.ToString().ToLowerInvariant()}).");
+            }
+
+            ActivationMap? map = null;
+            if (forwarded.FeatureMaps is { } maps)
+            {
+                OutputShape shape = _shapes[_featureMapIndex];
+                map = ClassActivationMaps.Compute(maps[i], shape.Channels, shape.Height, shape.Width, _head!, shape.Offset, logit);
+            }
+
+            scores[i] = new ModelScore(probability, map);
+        }
+
+        return scores;
+    }
+
+    // The AI probability from one image's pooled outputs, with the head's logit (features only; NaN otherwise).
+    private (double Probability, double Logit) Read(float[] values)
+    {
+        switch (_output.Kind)
+        {
+            case OutputKind.Features:
+                double logit = _head!.Logit(values);
+                return (LinearHead.Sigmoid(logit), logit);
+            case OutputKind.Logits when values.Length == 1:
+                return (LinearHead.Sigmoid(values[0]), double.NaN);
+            case OutputKind.Logits:
+                // Softmax at the AI column, without overflow: 1 / sum_j exp(v_j - v_ai).
+                double ai = values[_output.AiIndex], sum = 0;
+                foreach (float v in values)
+                {
+                    sum += Math.Exp(v - ai);
+                }
+
+                return (1.0 / sum, double.NaN);
+            default:
+                return (values.Length == 1 ? values[0] : values[_output.AiIndex], double.NaN);
+        }
+    }
+
+    private Forwarded Forward(IReadOnlyList<float[]> inputs, bool keepFeatureMap)
     {
         ArgumentOutOfRangeException.ThrowIfZero(inputs.Count);
-        int n = inputs.Count;
-        var batch = new float[n * _inputLength];
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < inputs.Count; i++)
         {
             if (inputs[i].Length != _inputLength)
             {
                 throw new ArgumentException($"Input {i} has {inputs[i].Length} values; the model takes {_inputLength}.", nameof(inputs));
             }
+        }
 
+        if (!_oneImagePerRun || inputs.Count == 1)
+        {
+            return RunBatch(inputs, keepFeatureMap);
+        }
+
+        // A graph with a fixed batch of one (backbone.dynamicBatch false) takes the batch an image at a time.
+        Forwarded[] parts = [.. inputs.Select(input => RunBatch([input], keepFeatureMap))];
+        return new Forwarded(
+            [.. parts.SelectMany(p => p.Features)],
+            keepFeatureMap ? [.. parts.SelectMany(p => p.FeatureMaps!)] : null);
+    }
+
+    private Forwarded RunBatch(IReadOnlyList<float[]> inputs, bool keepFeatureMap)
+    {
+        int n = inputs.Count;
+        var batch = new float[n * _inputLength];
+        for (int i = 0; i < n; i++)
+        {
             inputs[i].CopyTo(batch, i * _inputLength);
         }
 
         long[] shape = [n, .. _inputShapeTail];
         using OrtValue input = OrtValue.CreateTensorValueFromMemory(batch, shape);
         using var runOptions = new RunOptions();
-        using IDisposableReadOnlyCollection<OrtValue> outputs = _session.Run(runOptions, [_inputName], [input], [_outputName]);
-        ReadOnlySpan<float> data = outputs[0].GetTensorDataAsSpan<float>();
-        if (data.Length % n != 0)
-        {
-            throw new InvalidDataException($"Output '{_outputName}' has {data.Length} values for a batch of {n}.");
-        }
+        using IDisposableReadOnlyCollection<OrtValue> outputs = _session.Run(runOptions, [Input.Name], [input], _outputNames);
 
-        int features = data.Length / n;
-        var result = new float[n][];
+        var features = new float[n][];
         for (int i = 0; i < n; i++)
         {
-            result[i] = data.Slice(i * features, features).ToArray();
+            features[i] = new float[FeatureCount];
         }
 
-        return result;
+        float[][]? featureMaps = keepFeatureMap ? new float[n][] : null;
+        for (int k = 0; k < _outputNames.Length; k++)
+        {
+            OutputShape expected = _shapes[k];
+            long[] actual = outputs[k].GetTensorTypeAndShape().Shape;
+            if (actual.Length != expected.Dims.Length || actual[0] != n || !actual.AsSpan(1).SequenceEqual(expected.Dims.AsSpan(1)))
+            {
+                throw new InvalidDataException(
+                    $"{_backbonePath}: output '{_outputNames[k]}' is [{string.Join(", ", actual)}] for a batch of {n}; the first run gave [{string.Join(", ", expected.Dims)}] for one image.");
+            }
+
+            ReadOnlySpan<float> data = outputs[k].GetTensorDataAsSpan<float>();
+            int perImage = expected.Channels * expected.Cells;
+            for (int i = 0; i < n; i++)
+            {
+                ReadOnlySpan<float> image = data.Slice(i * perImage, perImage);
+                Pool(image, expected.Channels, expected.Cells, features[i].AsSpan(expected.Offset, expected.Channels));
+                if (k == _featureMapIndex && featureMaps is not null)
+                {
+                    featureMaps[i] = image.ToArray();
+                }
+            }
+        }
+
+        return new Forwarded(features, featureMaps);
+    }
+
+    // Mean over the cells of each channel ([C, cells] row-major); cells = 1 copies.
+    private static void Pool(ReadOnlySpan<float> values, int channels, int cells, Span<float> destination)
+    {
+        for (int c = 0; c < channels; c++)
+        {
+            ReadOnlySpan<float> plane = values.Slice(c * cells, cells);
+            double sum = 0;
+            foreach (float v in plane)
+            {
+                sum += v;
+            }
+
+            destination[c] = (float)(sum / cells);
+        }
+    }
+
+    // One blank image through the graph: the outputs' shapes, checked to be [1, F] or [1, C, H, W] of floats.
+    private OutputShape[] Probe()
+    {
+        using OrtValue input = OrtValue.CreateTensorValueFromMemory(new float[_inputLength], [1, .. _inputShapeTail]);
+        using var runOptions = new RunOptions();
+        IDisposableReadOnlyCollection<OrtValue> outputs;
+        try
+        {
+            outputs = _session.Run(runOptions, [Input.Name], [input], _outputNames);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new InvalidDataException($"{_backbonePath} fails on a {Input.Width}x{Input.Height} input: {ex.Message}", ex);
+        }
+
+        using (outputs)
+        {
+            var shapes = new OutputShape[_outputNames.Length];
+            int offset = 0;
+            for (int k = 0; k < shapes.Length; k++)
+            {
+                OrtTensorTypeAndShapeInfo info = outputs[k].GetTensorTypeAndShape();
+                long[] dims = info.Shape;
+                string described = $"'{_outputNames[k]}' [{string.Join(", ", dims)}]";
+                if (info.ElementDataType != TensorElementType.Float)
+                {
+                    throw new InvalidDataException($"{_backbonePath}: output {described} holds {info.ElementDataType}, not float.");
+                }
+
+                if (dims is not ([1, > 0] or [1, > 0, > 0, > 0]))
+                {
+                    throw new InvalidDataException($"{_backbonePath}: output {described} for one image is not [1, F] or [1, C, H, W].");
+                }
+
+                if (k == _featureMapIndex && dims.Length != 4)
+                {
+                    throw new InvalidDataException($"{_backbonePath}: backbone.featureMap {described} is not a feature map [N, C, H, W].");
+                }
+
+                shapes[k] = new OutputShape(dims, offset);
+                offset += shapes[k].Channels;
+            }
+
+            return shapes;
+        }
+    }
+
+    private void CheckAgainstConfig(IReadOnlyList<string>? labels)
+    {
+        string outputs = string.Join(" + ", _outputNames.Select((name, k) => $"{name} [{string.Join(", ", _shapes[k].Dims)}]"));
+        if (_output.Kind == OutputKind.Features)
+        {
+            if (_head is not null && _head.FeatureCount != FeatureCount)
+            {
+                throw new InvalidDataException($"The head weighs {_head.FeatureCount} features; {outputs} of {_backbonePath} give {FeatureCount}.");
+            }
+
+            return;
+        }
+
+        if (FeatureCount >= 2 && _output.AiIndex >= FeatureCount)
+        {
+            throw new InvalidDataException($"output.aiIndex {_output.AiIndex} is outside the {FeatureCount} columns of {outputs} ({_backbonePath}).");
+        }
+
+        if (FeatureCount >= 2 && labels is not null && labels.Count != FeatureCount)
+        {
+            throw new InvalidDataException($"labels names {labels.Count} classes ({string.Join(", ", labels)}); {outputs} of {_backbonePath} has {FeatureCount} columns.");
+        }
     }
 
     public void Dispose() => _session.Dispose();
+
+    private readonly record struct Forwarded(float[][] Features, float[][]? FeatureMaps);
+
+    /// <summary>One output's shape for one image, and where its pooled values start in the feature vector.</summary>
+    private sealed record OutputShape(long[] Dims, int Offset)
+    {
+        public int Channels => (int)Dims[1];
+
+        public int Height => Dims.Length == 4 ? (int)Dims[2] : 1;
+
+        public int Width => Dims.Length == 4 ? (int)Dims[3] : 1;
+
+        public int Cells => Height * Width;
+    }
 }
 
 /// <summary>

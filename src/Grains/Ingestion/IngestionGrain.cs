@@ -50,7 +50,10 @@ public sealed partial class IngestionGrain(
         CachedScore? cached = await cache.TryGetAsync(sha256, model.Id, cancellationToken);
         if (cached is not null)
         {
-            return new ImageScore(index, image.Name, sha256, cached.Label, cached.AiProbability, model.Id, null, true, new ImageTimings(readMs, 0, 0), WithPixelEvidence(evidence, cached.PixelEvidence));
+            return new ImageScore(index, image.Name, sha256, cached.Label, cached.AiProbability, model.Id, null, true, new ImageTimings(readMs, 0, 0), WithPixelEvidence(evidence, cached.PixelEvidence))
+            {
+                ActivationMap = cached.ActivationMap,
+            };
         }
 
         start = Stopwatch.GetTimestamp();
@@ -79,8 +82,11 @@ public sealed partial class IngestionGrain(
 
         double inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         string label = VerdictPolicy.Label(result.AiProbability, model.Config);
-        await cache.SetAsync(sha256, model.Id, new CachedScore(label, result.AiProbability, prepared.PixelEvidence), cancellationToken);
-        return new ImageScore(index, image.Name, sha256, label, result.AiProbability, model.Id, null, false, new ImageTimings(readMs, preprocessMs, inferenceMs), WithPixelEvidence(evidence, prepared.PixelEvidence));
+        await cache.SetAsync(sha256, model.Id, new CachedScore(label, result.AiProbability, prepared.PixelEvidence, result.ActivationMap), cancellationToken);
+        return new ImageScore(index, image.Name, sha256, label, result.AiProbability, model.Id, null, false, new ImageTimings(readMs, preprocessMs, inferenceMs), WithPixelEvidence(evidence, prepared.PixelEvidence))
+        {
+            ActivationMap = result.ActivationMap,
+        };
     }
 
     // A full device queue is backpressure, not failure: wait as long as the device says, a bounded number of times.

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using ArtGrid.Abstractions;
+using ArtGrid.Grains.Imaging;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace ArtGrid.Cli.Commands;
+
+/// <summary>
+/// <c>artgrid explain FILE --out map.png</c>: scores one image as <c>score</c> does and draws its class activation map
+/// over it, so that a person can see which parts of the image the classifier's verdict rests on.
+/// </summary>
+public static class ExplainCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<string>("file") { Description = "The image file to explain." };
+        var output = new Option<string>("--out") { Description = "The PNG to write: the image, EXIF-oriented, with the activation map over it.", Required = true };
+        var models = new Option<string?>("--models") { Description = "Model repository folder (default: the one shipped beside the program)." };
+        var model = new Option<string?>("--model") { Description = "Model as NAME or NAME/VERSION (default: artgrid-resnet18, newest version)." };
+        var verbose = new Option<bool>("--verbose") { Description = "Log the cluster's information messages to stderr." };
+
+        var command = new Command("explain", "Score one image and draw where the classifier found its evidence (a class activation map) over it.")
+        {
+            file, output, models, model, verbose,
+        };
+        command.SetAction((result, cancellationToken) => RunAsync(
+            result.GetValue(file)!,
+            result.GetValue(output)!,
+            EmbeddedHost.ModelSettings(result.GetValue(models), result.GetValue(model)),
+            result.GetValue(verbose),
+            Console.Out,
+            cancellationToken));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(
+        string file,
+        string outPath,
+        IReadOnlyDictionary<string, string?> settings,
+        bool verbose,
+        TextWriter output,
+        CancellationToken cancellationToken)
+    {
+        if (!File.Exists(file))
+        {
+            await Console.Error.WriteLineAsync($"artgrid explain: No such file: {file}");
+            return ExitCodes.Usage;
+        }
+
+        if (!string.Equals(Path.GetExtension(outPath), ".png", StringComparison.OrdinalIgnoreCase))
+        {
+            await Console.Error.WriteLineAsync($"artgrid explain: --out {outPath}: the map is written as PNG; name a .png file.");
+            return ExitCodes.Usage;
+        }
+
+        using IHost host = EmbeddedHost.Build(settings, verbose);
+        if (await EmbeddedHost.LoadModelOrReportAsync(host, "explain") is not { } model)
+        {
+            return ExitCodes.Setup;
+        }
+
+        if (EmbeddedHost.WhyNoActivationMaps(model) is { } why)
+        {
+            await Console.Error.WriteLineAsync($"artgrid explain: {why}");
+            return ExitCodes.Setup;
+        }
+
+        await host.StartAsync(cancellationToken);
+        ImageScore? score = null;
+        await new EmbeddedScorer(host.Services.GetRequiredService<IGrainFactory>(), 1).RunAsync([file], (_, s) =>
+        {
+            score = s;
+            return Task.CompletedTask;
+        }, cancellationToken);
+
+        string? failed = score switch
+        {
+            null => "it was not scored",
+            { Error: { } error } => $"{error.Code}: {error.Message}",
+            { ActivationMap: null } => "the model returned no activation map",
+            { ActivationMap: { } map } => await Task.Run(
+                () => ActivationOverlay.Write(host.Services.GetRequiredService<ImagePreprocessor>(), file, map, outPath), cancellationToken),
+        };
+        await host.StopAsync(CancellationToken.None);
+        if (failed is not null)
+        {
+            await Console.Error.WriteLineAsync($"artgrid explain: {file}: {failed}");
+            return ExitCodes.Failed;
+        }
+
+        await output.WriteLineAsync((ScoreLine.From(file, score!) with { Map = outPath }).ToJson());
+        await output.FlushAsync(cancellationToken);
+        return ExitCodes.Ok;
+    }
+}
