@@ -1,12 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using ArtGrid.Abstractions;
-using ArtGrid.Grains.Inference;
-using ArtGrid.Silo.Extensions;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
 namespace ArtGrid.Cli.Commands;
@@ -17,8 +11,8 @@ public static class ScoreCommand
     public static Command Create()
     {
         var paths = new Argument<string[]>("paths") { Description = "Image files and folders (walked recursively).", Arity = ArgumentArity.OneOrMore };
-        var models = new Option<string?>("--models") { Description = "Model repository folder (default: the one shipped beside the program)." };
-        var model = new Option<string?>("--model") { Description = "Model as NAME or NAME/VERSION (default: artgrid-resnet18, newest version)." };
+        Option<string?> models = EmbeddedCluster.ModelsOption();
+        Option<string?> model = EmbeddedCluster.ModelOption();
         var maxBatch = new Option<int?>("--max-batch") { Description = "Largest inference batch." };
         var inFlight = new Option<int>("--in-flight") { Description = "Images in flight at once.", DefaultValueFactory = _ => 64 };
         var verbose = new Option<bool>("--verbose") { Description = "Log the cluster's information messages to stderr." };
@@ -29,12 +23,7 @@ public static class ScoreCommand
         };
         command.SetAction((result, cancellationToken) => RunAsync(
             result.GetValue(paths)!,
-            new Dictionary<string, string?>
-            {
-                [$"{InferenceOptions.SectionName}:{nameof(InferenceOptions.ModelsPath)}"] = result.GetValue(models),
-                [$"{InferenceOptions.SectionName}:{nameof(InferenceOptions.Model)}"] = result.GetValue(model),
-                [$"{InferenceOptions.SectionName}:{nameof(InferenceOptions.MaxBatchSize)}"] = result.GetValue(maxBatch)?.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            },
+            EmbeddedCluster.Settings(result.GetValue(models), result.GetValue(model), result.GetValue(maxBatch)),
             result.GetValue(inFlight),
             result.GetValue(verbose),
             Console.Out,
@@ -55,28 +44,13 @@ public static class ScoreCommand
             return ExitCodes.Usage;
         }
 
-        // No appsettings.json: a silo's settings file beside the program (fixed ports) must not leak into a one-shot run.
-        // Environment variables (ArtGrid__...) still apply; command-line options win over them.
-        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
-        builder.Configuration.AddEnvironmentVariables();
-        builder.Configuration.AddInMemoryCollection(settings.Where(kv => kv.Value is not null));
-        builder.AddArtGridConsoleLogging(verbose ? LogLevel.Information : LogLevel.Warning);
-        builder.AddArtGridEmbedded();
-        using IHost host = builder.Build();
-
-        try
+        await using EmbeddedCluster? cluster = await EmbeddedCluster.StartOrReportAsync("score", settings, inFlight, verbose, cancellationToken);
+        if (cluster is null)
         {
-            // Fail before starting anything when the model cannot be loaded.
-            _ = host.Services.GetRequiredService<ModelSessions>().DefaultModel;
-        }
-        catch (Exception ex) when (ex is ModelNotFoundException or InvalidDataException or Microsoft.Extensions.Options.OptionsValidationException)
-        {
-            await Console.Error.WriteLineAsync($"artgrid score: {ex.Message}");
             return ExitCodes.Setup;
         }
 
-        await host.StartAsync(cancellationToken);
-        var scorer = new EmbeddedScorer(host.Services.GetRequiredService<IGrainFactory>(), inFlight);
+        EmbeddedScorer scorer = cluster.Scorer;
         var summary = new ScoreSummary();
         var clock = Stopwatch.StartNew();
         bool interactive = !Console.IsErrorRedirected;
@@ -109,7 +83,6 @@ public static class ScoreCommand
         }
 
         await output.FlushAsync(cancellationToken);
-        await host.StopAsync(CancellationToken.None);
         return ExitCodes.Ok;
     }
 
