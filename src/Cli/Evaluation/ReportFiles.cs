@@ -82,13 +82,11 @@ public static class ReportFiles
         {
             md.Append("| target FPR | threshold | FPR reached | human flagged | recall | precision |\n|---|---|---|---|---|---|\n");
             md.Append(CultureInfo.InvariantCulture, $"| {point.TargetFalsePositiveRate:0.###%} | {point.Threshold:0.0000}{(point.FlaggedHuman == 0 ? " (just above the highest human score)" : "")} | {N(point.FalsePositiveRate)} | {point.FlaggedHuman} of {all.Human} | {N(point.Recall)} | {N(point.Precision)} |\n\n");
-            if (report.SuggestedUncertainBand is { } band && band.Low == band.High)
+            if (report.SuggestedUncertainBand is { } band)
             {
-                md.Append(CultureInfo.InvariantCulture, $"No uncertain band: on this set the threshold for FPR ≤ {report.LooseFalsePositiveRate:0.###%} is the same as the operating threshold.\n\n");
-            }
-            else if (report.SuggestedUncertainBand is { } band)
-            {
-                md.Append(CultureInfo.InvariantCulture, $"Uncertain band these scores suggest: [{band.Low:0.0000}, {band.High:0.0000}): at or above {band.High:0.0000} `ai` (FPR ≤ {point.TargetFalsePositiveRate:0.###%}), below {band.Low:0.0000} `human` (the threshold for FPR ≤ {report.LooseFalsePositiveRate:0.###%}), `uncertain` between.\n\n");
+                md.Append(band.Low == band.High
+                    ? string.Create(CultureInfo.InvariantCulture, $"No uncertain band: on this set the threshold for FPR ≤ {report.LooseFalsePositiveRate:0.###%} is the operating threshold itself.\n\n")
+                    : string.Create(CultureInfo.InvariantCulture, $"Uncertain band these scores suggest: [{band.Low:0.0000}, {band.High:0.0000}): at or above {band.High:0.0000} `ai` (FPR ≤ {point.TargetFalsePositiveRate:0.###%}), below {band.Low:0.0000} `human` (the threshold for FPR ≤ {report.LooseFalsePositiveRate:0.###%}), `uncertain` between.\n\n"));
             }
 
             md.Append("A threshold chosen on a set and measured on the same set is optimistic: confirm it on images the model and the threshold never saw before putting it in `model.json`.\n");
