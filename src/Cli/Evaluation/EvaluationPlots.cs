@@ -18,8 +18,11 @@ public static class EvaluationPlots
     public const string CalibrationFile = "calibration.png";
 
     private static readonly Color CurveColour = new(31, 119, 180);
-    private static readonly Color ModelThresholdColour = new(214, 39, 40);
-    private static readonly Color OperatingPointColour = new(44, 160, 44);
+    /// <summary>The marker of the model's threshold (red).</summary>
+    internal static readonly Color ModelThresholdColour = new(214, 39, 40);
+
+    /// <summary>The marker of the operating point (green).</summary>
+    internal static readonly Color OperatingPointColour = new(44, 160, 44);
 
     /// <summary>
     /// Writes roc.png, pr.png and calibration.png into <paramref name="directory"/>. Returns a warning when no font

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using ArtGrid.Cli.Evaluation;
 using ArtGrid.Cli.Training;
 using ArtGrid.Grains.Inference;
+using SkiaSharp;
 
 namespace ArtGrid.Tests.Evaluation;
 
@@ -120,6 +122,17 @@ public sealed class EvalCommandTests : IDisposable
         foreach (string plot in new[] { "roc.png", "pr.png", "calibration.png" })
         {
             EvaluationReportTests.AssertPlot(Path.Combine(outDir, plot));
+        }
+
+        // The model's threshold and the operating point are marked on the ROC and precision-recall curves.
+        foreach (string plot in new[] { "roc.png", "pr.png" })
+        {
+            using SKBitmap bitmap = SKBitmap.Decode(Path.Combine(outDir, plot));
+            HashSet<SKColor> colours = [.. bitmap.Pixels];
+            foreach (ScottPlot.Color marker in new[] { EvaluationPlots.ModelThresholdColour, EvaluationPlots.OperatingPointColour })
+            {
+                Assert.Contains(new SKColor(marker.R, marker.G, marker.B), colours);
+            }
         }
     }
 

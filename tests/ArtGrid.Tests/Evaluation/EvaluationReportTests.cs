@@ -130,17 +130,23 @@ public sealed class EvaluationReportTests : IDisposable
         Assert.Null(report.Overall.Recall);
         Assert.Empty(report.RocCurve);
         EvaluationPlots.Write(report, _dir);
-        AssertPlot(Path.Combine(_dir, EvaluationPlots.RocFile));
-        AssertPlot(Path.Combine(_dir, EvaluationPlots.PrecisionRecallFile));
+
+        // Empty axes with an n/a title (no curve: without a font on the machine, nothing but the frame and the grid).
+        AssertPlot(Path.Combine(_dir, EvaluationPlots.RocFile), withCurves: false);
+        AssertPlot(Path.Combine(_dir, EvaluationPlots.PrecisionRecallFile), withCurves: false);
+        AssertPlot(Path.Combine(_dir, EvaluationPlots.CalibrationFile));
     }
 
-    /// <summary>A PNG of the plot size with something drawn on it (more than the background and the grid).</summary>
-    internal static void AssertPlot(string path)
+    /// <summary>A PNG of the plot size; with curves, something drawn on it beyond the background and the grid (antialiased lines and markers).</summary>
+    internal static void AssertPlot(string path, bool withCurves = true)
     {
         using SKBitmap? bitmap = SKBitmap.Decode(path);
         Assert.NotNull(bitmap);
         Assert.Equal((EvaluationPlots.Width, EvaluationPlots.Height), (bitmap.Width, bitmap.Height));
-        int colours = bitmap.Pixels.Distinct().Count();
-        Assert.True(colours > 20, $"{path} has {colours} colours");
+        if (withCurves)
+        {
+            int colours = bitmap.Pixels.Distinct().Count();
+            Assert.True(colours > 20, $"{path} has {colours} colours");
+        }
     }
 }
