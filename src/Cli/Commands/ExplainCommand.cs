@@ -2,7 +2,6 @@ using System.CommandLine;
 using ArtGrid.Abstractions;
 using ArtGrid.Grains.Imaging;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace ArtGrid.Cli.Commands;
 
@@ -16,8 +15,8 @@ public static class ExplainCommand
     {
         var file = new Argument<string>("file") { Description = "The image file to explain." };
         var output = new Option<string>("--out") { Description = "The PNG to write: the image, EXIF-oriented, with the activation map over it.", Required = true };
-        var models = new Option<string?>("--models") { Description = "Model repository folder (default: the one shipped beside the program)." };
-        var model = new Option<string?>("--model") { Description = "Model as NAME or NAME/VERSION (default: artgrid-resnet18, newest version)." };
+        var models = EmbeddedCluster.ModelsOption();
+        var model = EmbeddedCluster.ModelOption();
         var verbose = new Option<bool>("--verbose") { Description = "Log the cluster's information messages to stderr." };
 
         var command = new Command("explain", "Score one image and draw where the classifier found its evidence (a class activation map) over it.")
@@ -27,7 +26,7 @@ public static class ExplainCommand
         command.SetAction((result, cancellationToken) => RunAsync(
             result.GetValue(file)!,
             result.GetValue(output)!,
-            EmbeddedHost.ModelSettings(result.GetValue(models), result.GetValue(model)),
+            EmbeddedCluster.Settings(result.GetValue(models), result.GetValue(model), maxBatch: null),
             result.GetValue(verbose),
             Console.Out,
             cancellationToken));
@@ -54,21 +53,15 @@ public static class ExplainCommand
             return ExitCodes.Usage;
         }
 
-        using IHost host = EmbeddedHost.Build(settings, verbose);
-        if (await EmbeddedHost.LoadModelOrReportAsync(host, "explain") is not { } model)
+        await using EmbeddedCluster? cluster = await EmbeddedCluster.StartOrReportAsync(
+            "explain", settings, inFlight: 1, verbose, cancellationToken, refuse: EmbeddedCluster.WhyNoActivationMaps);
+        if (cluster is null)
         {
             return ExitCodes.Setup;
         }
 
-        if (EmbeddedHost.WhyNoActivationMaps(model) is { } why)
-        {
-            await Console.Error.WriteLineAsync($"artgrid explain: {why}");
-            return ExitCodes.Setup;
-        }
-
-        await host.StartAsync(cancellationToken);
         ImageScore? score = null;
-        await new EmbeddedScorer(host.Services.GetRequiredService<IGrainFactory>(), 1).RunAsync([file], (_, s) =>
+        await cluster.Scorer.RunAsync([file], (_, s) =>
         {
             score = s;
             return Task.CompletedTask;
@@ -80,9 +73,8 @@ public static class ExplainCommand
             { Error: { } error } => $"{error.Code}: {error.Message}",
             { ActivationMap: null } => "the model returned no activation map",
             { ActivationMap: { } map } => await Task.Run(
-                () => ActivationOverlay.Write(host.Services.GetRequiredService<ImagePreprocessor>(), file, map, outPath), cancellationToken),
+                () => ActivationOverlay.Write(cluster.Services.GetRequiredService<ImagePreprocessor>(), file, map, outPath), cancellationToken),
         };
-        await host.StopAsync(CancellationToken.None);
         if (failed is not null)
         {
             await Console.Error.WriteLineAsync($"artgrid explain: {file}: {failed}");

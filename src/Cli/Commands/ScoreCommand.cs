@@ -4,7 +4,6 @@ using ArtGrid.Abstractions;
 using ArtGrid.Grains.Imaging;
 using ArtGrid.Grains.Inference;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Spectre.Console;
 
 namespace ArtGrid.Cli.Commands;
@@ -18,8 +17,8 @@ public static class ScoreCommand
     public static Command Create()
     {
         var paths = new Argument<string[]>("paths") { Description = "Image files and folders (walked recursively).", Arity = ArgumentArity.OneOrMore };
-        var models = new Option<string?>("--models") { Description = "Model repository folder (default: the one shipped beside the program)." };
-        var model = new Option<string?>("--model") { Description = "Model as NAME or NAME/VERSION (default: artgrid-resnet18, newest version)." };
+        var models = EmbeddedCluster.ModelsOption();
+        var model = EmbeddedCluster.ModelOption();
         var maxBatch = new Option<int?>("--max-batch") { Description = "Largest inference batch." };
         var inFlight = new Option<int>("--in-flight") { Description = "Images in flight at once.", DefaultValueFactory = _ => 64 };
         var verbose = new Option<bool>("--verbose") { Description = "Log the cluster's information messages to stderr." };
@@ -31,8 +30,7 @@ public static class ScoreCommand
         };
         command.SetAction((result, cancellationToken) =>
         {
-            Dictionary<string, string?> settings = EmbeddedHost.ModelSettings(result.GetValue(models), result.GetValue(model));
-            settings[$"{InferenceOptions.SectionName}:{nameof(InferenceOptions.MaxBatchSize)}"] = result.GetValue(maxBatch)?.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Dictionary<string, string?> settings = EmbeddedCluster.Settings(result.GetValue(models), result.GetValue(model), result.GetValue(maxBatch));
             return RunAsync(result.GetValue(paths)!, settings, result.GetValue(inFlight), result.GetValue(verbose), Console.Out, result.GetValue(maps), cancellationToken);
         });
         return command;
@@ -52,10 +50,9 @@ public static class ScoreCommand
             return ExitCodes.Usage;
         }
 
-        using IHost host = EmbeddedHost.Build(settings, verbose);
-
-        // Fail before starting anything when the model cannot be loaded, or cannot draw the maps asked for.
-        if (await EmbeddedHost.LoadModelOrReportAsync(host, "score") is not { } loaded)
+        await using EmbeddedCluster? cluster = await EmbeddedCluster.StartOrReportAsync(
+            "score", settings, inFlight, verbose, cancellationToken, refuse: model => mapsFolder is null ? null : EmbeddedCluster.WhyNoActivationMaps(model) is { } why ? $"--maps: {why}" : null);
+        if (cluster is null)
         {
             return ExitCodes.Setup;
         }
@@ -63,19 +60,12 @@ public static class ScoreCommand
         MapFileNames? mapNames = null;
         if (mapsFolder is not null)
         {
-            if (EmbeddedHost.WhyNoActivationMaps(loaded) is { } why)
-            {
-                await Console.Error.WriteLineAsync($"artgrid score: --maps: {why}");
-                return ExitCodes.Setup;
-            }
-
             Directory.CreateDirectory(mapsFolder);
             mapNames = new MapFileNames(mapsFolder, files);
         }
 
-        await host.StartAsync(cancellationToken);
-        ImagePreprocessor preprocessor = host.Services.GetRequiredService<ImagePreprocessor>();
-        var scorer = new EmbeddedScorer(host.Services.GetRequiredService<IGrainFactory>(), inFlight);
+        ImagePreprocessor preprocessor = cluster.Services.GetRequiredService<ImagePreprocessor>();
+        EmbeddedScorer scorer = cluster.Scorer;
         var summary = new ScoreSummary();
         var clock = Stopwatch.StartNew();
         bool interactive = !Console.IsErrorRedirected;
@@ -123,7 +113,6 @@ public static class ScoreCommand
         }
 
         await output.FlushAsync(cancellationToken);
-        await host.StopAsync(CancellationToken.None);
         return ExitCodes.Ok;
     }
 
