@@ -94,17 +94,26 @@ public sealed partial class ModelCatalogGrain(
     private string InitialVersion(string name)
     {
         string[] configured = options.Value.Model.Split('/', 2, StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        string? version = configured.Length == 2 && configured[0] == name
-            ? configured[1]
-            : (ModelVersionCheck.IsValidSegment(name) ? repository.Versions(name).LastOrDefault() : null);
-        if (version is null)
-        {
-            throw new ModelVersionException(name, ModelVersionException.NotFound,
-                $"Model '{name}' has no version folder with a {ModelRepository.ConfigFile} in {Path.GetFullPath(repository.Root)}.");
-        }
-
+        string version = configured.Length == 2 && configured[0] == name ? configured[1] : Newest(name);
         ModelVersionCheck.Load(repository, name, version);
         return version;
+    }
+
+    private string Newest(string name)
+    {
+        if (!ModelVersionCheck.IsValidSegment(name))
+        {
+            throw new ModelVersionException(name, ModelVersionException.BadName, $"'{name}' is not a model name (a folder name of the model repository).");
+        }
+
+        try
+        {
+            return Path.GetFileName(repository.ResolveDirectory(name));
+        }
+        catch (ModelNotFoundException ex)
+        {
+            throw new ModelVersionException(name, ModelVersionException.NotFound, ex.Message);
+        }
     }
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Model catalog: {Model} is active (from configuration)")]
