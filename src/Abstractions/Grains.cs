@@ -21,7 +21,8 @@ public interface IJobGrain : IGrainWithStringKey
 /// <summary>Reads an image's bytes, hashes them, consults the result cache, and drives preprocessing and inference.</summary>
 public interface IIngestionGrain : IGrainWithIntegerKey
 {
-    Task<ImageScore> ScoreImageAsync(int index, ImageRef image, CancellationToken cancellationToken = default);
+    /// <summary>Scores one image with the model version <paramref name="modelId"/> ("name/version") that its job resolved.</summary>
+    Task<ImageScore> ScoreImageAsync(int index, ImageRef image, string modelId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Decodes and packs an image into the model's input tensor, on the silo that received it.</summary>

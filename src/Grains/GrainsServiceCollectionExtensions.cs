@@ -32,6 +32,7 @@ public static class GrainsServiceCollectionExtensions
         services.AddHostedService<DecodeSandboxStarter>();
         services.TryAddSingleton(sp => new ModelRepository(sp.GetRequiredService<IOptions<InferenceOptions>>().Value.ModelsPath));
         services.TryAddSingleton<ModelSessions>();
+        services.TryAddSingleton<ActiveVersions>();
         services.TryAddSingleton<IDeviceRouter, LocalDeviceRouter>();
         services.TryAddSingleton<IResultCache>(_ => new InMemoryResultCache());
         services.TryAddSingleton<IJobCompletion, NoJobCompletion>();

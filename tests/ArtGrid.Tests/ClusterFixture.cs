@@ -28,6 +28,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             siloBuilder.AddMemoryGrainStorage(JobGrain.StorageName);
             siloBuilder.AddMemoryGrainStorage(AuthorGrain.StorageName);
+            siloBuilder.AddMemoryGrainStorage(ModelCatalogGrain.StorageName);
             siloBuilder.ConfigureServices(services =>
             {
                 services.AddArtGridGrainServices();

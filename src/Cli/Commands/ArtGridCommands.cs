@@ -25,6 +25,7 @@ public static class ArtGridCommands
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(SubmitCommand.Create());
         root.Subcommands.Add(EvidenceCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
         return root;
     }
 }

@@ -6,8 +6,8 @@ using Orleans.Runtime;
 namespace ArtGrid.Grains.Aggregation;
 
 /// <summary>
-/// One job: fans its images out to ingestion (on this silo) and merges their scores into a verdict, which it keeps
-/// in grain storage and publishes once. A repeated call with the same job id, on any silo, returns the stored verdict
+/// One job: resolves the active model version (<see cref="ActiveVersions"/>), fans its images out to ingestion (on
+/// this silo) and merges their scores into a verdict, which it keeps in grain storage and publishes once. A repeated call with the same job id, on any silo, returns the stored verdict
 /// instead of scoring again; the publication is repeated only if the first attempt did not finish (the window between
 /// the bus accepting the event and the grain recording that it did: consumers of <see cref="ImagesScored"/>
 /// deduplicate by job id).
@@ -16,7 +16,7 @@ namespace ArtGrid.Grains.Aggregation;
 [CollectionAgeLimit(Minutes = 5)]
 public sealed class JobGrain(
     [PersistentState("job", JobGrain.StorageName)] IPersistentState<JobState> state,
-    ModelSessions models,
+    ActiveVersions activeVersions,
     IOptions<VerdictOptions> verdictOptions,
     IJobCompletion completion,
     TimeProvider time) : Grain, IJobGrain
@@ -41,10 +41,11 @@ public sealed class JobGrain(
             throw new ArgumentException("A job needs at least one image.", nameof(job));
         }
 
+        // One version for the whole job, resolved now: a switch while it runs changes nothing for it.
+        string modelId = await activeVersions.ModelIdAsync(activeVersions.ScoringModel, cancellationToken);
         IIngestionGrain ingestion = GrainFactory.GetGrain<IIngestionGrain>(0);
-        ImageScore[] scores = await Task.WhenAll(job.Images.Select((image, index) => ingestion.ScoreImageAsync(index, image, cancellationToken)));
-        LoadedModel model = models.DefaultModel;
-        JobVerdict verdict = VerdictPolicy.Merge(job.JobId, scores, job.Metadata, verdictOptions.Value, model.Id, time.GetUtcNow());
+        ImageScore[] scores = await Task.WhenAll(job.Images.Select((image, index) => ingestion.ScoreImageAsync(index, image, modelId, cancellationToken)));
+        JobVerdict verdict = VerdictPolicy.Merge(job.JobId, scores, job.Metadata, verdictOptions.Value, modelId, time.GetUtcNow());
         if (!string.IsNullOrWhiteSpace(job.Metadata.Author))
         {
             IAuthorGrain author = GrainFactory.GetGrain<IAuthorGrain>(AuthorGrain.KeyOf(job.Metadata.Author));

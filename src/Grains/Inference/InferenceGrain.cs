@@ -9,35 +9,44 @@ namespace ArtGrid.Grains.Inference;
 /// <summary>
 /// Inference pinned to one device, keyed "{model}@{device}". Reentrant, so that concurrent requests meet in its
 /// <see cref="DynamicBatcher{TIn,TOut}"/>; ONNX Runtime runs on the batcher's thread-pool loop, never on the
-/// grain scheduler.
+/// grain scheduler. It holds its model's session while active and releases it when deactivated; once its model
+/// version is no longer the active one it asks to be deactivated as soon as it is idle (checked every
+/// <see cref="InactiveCheckPeriod"/>), so that a switched-away version unloads without waiting for idle collection.
 /// </summary>
 [Reentrant]
 [Orleans.Placement.PreferLocalPlacement]
 public sealed partial class InferenceGrain(
     ModelSessions models,
+    ActiveVersions activeVersions,
     IOptions<InferenceOptions> options,
     ArtGridInstruments instruments,
     TimeProvider time,
     ILogger<InferenceGrain> logger)
     : Grain, IInferenceGrain
 {
+    /// <summary>How often an inference grain checks that its model version is still the active one.</summary>
+    public static readonly TimeSpan InactiveCheckPeriod = TimeSpan.FromSeconds(15);
+
     private DynamicBatcher<float[], ModelScore>? _batcher;
+    private string _modelId = "";
     private string _device = "";
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (string modelId, string device) = DeviceKey.Parse(this.GetPrimaryKeyString());
+        _modelId = modelId;
         _device = device;
         InferenceOptions settings = options.Value;
         // Creating the session runs a blank image through it, so the first real request does not pay for ONNX
         // Runtime's first-run allocations.
-        OnnxModelSession session = await Task.Run(() => models.GetSession(modelId, device), cancellationToken);
+        OnnxModelSession session = await Task.Run(() => models.AcquireSession(modelId, device), cancellationToken);
         _batcher = new DynamicBatcher<float[], ModelScore>(
             device,
             new BatchingOptions(settings.MaxBatchSize, TimeSpan.FromMilliseconds(settings.MaxQueueDelayMs), settings.QueueCapacity),
             session.Score,
             time,
             (size, compute) => instruments.BatchRan(device, size, compute));
+        this.RegisterGrainTimer(DeactivateIfInactiveAsync, InactiveCheckPeriod, InactiveCheckPeriod);
         LogActivated(modelId, device, settings.MaxBatchSize, settings.QueueCapacity);
     }
 
@@ -45,7 +54,11 @@ public sealed partial class InferenceGrain(
     {
         if (_batcher is not null)
         {
+            // Finishes what is queued before the session goes.
             await _batcher.DisposeAsync();
+            _batcher = null;
+            models.ReleaseSession(_modelId, _device);
+            LogReleased(_modelId, _device, reason.Description);
         }
     }
 
@@ -68,8 +81,36 @@ public sealed partial class InferenceGrain(
         return new InferenceResult(result.Value.AiProbability, result.QueueDelay.TotalMilliseconds, result.Compute.TotalMilliseconds, result.BatchSize, result.Value.Map);
     }
 
+    // Requests still on their way to an inactive version (jobs that resolved it before the switch) are served: Orleans
+    // deactivates the grain only once it is idle, and a request arriving later activates it again.
+    private async Task DeactivateIfInactiveAsync(CancellationToken cancellationToken)
+    {
+        int slash = _modelId.IndexOf('/', StringComparison.Ordinal);
+        string active;
+        try
+        {
+            active = slash > 0 ? await activeVersions.ModelIdAsync(_modelId[..slash], cancellationToken) : _modelId;
+        }
+        catch (ModelVersionException)
+        {
+            return; // the catalog has no active version of this model: nothing better to switch to, stay loaded
+        }
+
+        if (active != _modelId)
+        {
+            LogInactive(_modelId, _device);
+            this.DeactivateOnIdle();
+        }
+    }
+
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Inference for {Model} on {Device} ready (max batch {MaxBatch}, queue {Queue})")]
     private partial void LogActivated(string model, string device, int maxBatch, int queue);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Inference for {Model} on {Device} is no longer the active version; unloading when idle")]
+    private partial void LogInactive(string model, string device);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Inference for {Model} on {Device} released its session ({Reason})")]
+    private partial void LogReleased(string model, string device, string reason);
 }
 
 /// <summary>

@@ -10,9 +10,19 @@ public sealed class InferenceOptions
     [Required]
     public string ModelsPath { get; set; } = Path.Combine(AppContext.BaseDirectory, "models");
 
-    /// <summary>"name" (newest version) or "name/version".</summary>
+    /// <summary>
+    /// The model silos score with: "name" (newest version) or "name/version". The version is the initial value of the
+    /// model catalog: once the cluster has stored an active version, switching it is done there (see <see cref="ModelCatalogGrain"/>).
+    /// </summary>
     [Required]
     public string Model { get; set; } = "artgrid-resnet18";
+
+    /// <summary>
+    /// How long a silo keeps the active version it last read from the model catalog: a job that starts longer than this
+    /// after a switch was acknowledged is scored with the new version, on every silo.
+    /// </summary>
+    [Range(0.05, 3600)]
+    public double ActiveVersionRefreshSeconds { get; set; } = 2;
 
     /// <summary>The devices this silo serves: "cpu:N" slots (CUDA devices come with the GPU work).</summary>
     [MinLength(1)]

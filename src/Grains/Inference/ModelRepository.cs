@@ -43,12 +43,29 @@ public sealed class ModelRepository(string root)
                 : throw new ModelNotFoundException($"Model '{model}' has no {ConfigFile} in {Path.GetFullPath(versionDir)}.");
         }
 
-        string? newest = System.IO.Directory.EnumerateDirectories(modelDir)
-            .Where(d => File.Exists(Path.Combine(d, ConfigFile)))
-            .OrderBy(d => long.TryParse(Path.GetFileName(d), out long n) ? n : long.MinValue)
-            .ThenBy(d => Path.GetFileName(d), StringComparer.Ordinal)
-            .LastOrDefault();
-        return newest ?? throw new ModelNotFoundException($"Model '{parts[0]}' has no version folder with a {ConfigFile} in {Path.GetFullPath(modelDir)}.");
+        string? newest = Versions(parts[0]).LastOrDefault();
+        return newest is not null
+            ? Path.Combine(modelDir, newest)
+            : throw new ModelNotFoundException($"Model '{parts[0]}' has no version folder with a {ConfigFile} in {Path.GetFullPath(modelDir)}.");
+    }
+
+    /// <summary>The model names: the repository's folders, in ordinal order (hidden ones skipped).</summary>
+    public IReadOnlyList<string> Names() =>
+        System.IO.Directory.Exists(Root)
+            ? [.. System.IO.Directory.EnumerateDirectories(Root).Select(Path.GetFileName).OfType<string>().Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal)]
+            : [];
+
+    /// <summary>The versions of a model: its folders that hold a <c>model.json</c>, oldest first (by number when they are numbers).</summary>
+    public IReadOnlyList<string> Versions(string name)
+    {
+        string modelDir = Path.Combine(Root, name);
+        return System.IO.Directory.Exists(modelDir)
+            ? [.. System.IO.Directory.EnumerateDirectories(modelDir)
+                .Where(d => File.Exists(Path.Combine(d, ConfigFile)))
+                .Select(Path.GetFileName).OfType<string>()
+                .OrderBy(v => long.TryParse(v, out long n) ? n : long.MinValue)
+                .ThenBy(v => v, StringComparer.Ordinal)]
+            : [];
     }
 
     public LoadedModel Load(string model) => LoadDirectory(ResolveDirectory(model));

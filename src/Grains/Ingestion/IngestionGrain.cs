@@ -13,8 +13,9 @@ using Orleans.Concurrency;
 namespace ArtGrid.Grains.Ingestion;
 
 /// <summary>
-/// Per image: load the bytes, hash them, answer from the result cache, else preprocess (on this silo) and infer
-/// (on a device), then cache. Every failure becomes a per-image error; none fails the job.
+/// Per image: load the bytes, hash them, answer from the result cache (keyed by content and model version), else
+/// preprocess (on this silo) and infer (on a device of the version its job resolved), then cache. Every failure
+/// becomes a per-image error; none fails the job.
 /// </summary>
 [StatelessWorker, Reentrant]
 public sealed partial class IngestionGrain(
@@ -26,16 +27,27 @@ public sealed partial class IngestionGrain(
     ArtGridInstruments instruments,
     ILogger<IngestionGrain> logger) : Grain, IIngestionGrain
 {
-    public async Task<ImageScore> ScoreImageAsync(int index, ImageRef image, CancellationToken cancellationToken = default)
+    public async Task<ImageScore> ScoreImageAsync(int index, ImageRef image, string modelId, CancellationToken cancellationToken = default)
     {
-        ImageScore score = await ScoreAsync(index, image, cancellationToken);
+        ImageScore score = await ScoreAsync(index, image, modelId, cancellationToken);
         instruments.ImageScored(score.Error?.Code ?? score.Label ?? "none", score.Cached);
         return score;
     }
 
-    private async Task<ImageScore> ScoreAsync(int index, ImageRef image, CancellationToken cancellationToken)
+    private async Task<ImageScore> ScoreAsync(int index, ImageRef image, string modelId, CancellationToken cancellationToken)
     {
-        LoadedModel model = models.DefaultModel;
+        LoadedModel model;
+        try
+        {
+            model = models.GetModel(modelId);
+        }
+        catch (Exception ex) when (ex is ModelNotFoundException or InvalidDataException or IOException)
+        {
+            // The catalog checked the version on its own silo; this silo's repository disagrees (a deployment fault).
+            LogModelUnavailable(modelId, ex);
+            return Failed(index, image, null, modelId, new ImageError(ErrorCodes.InferenceFailed, $"Model '{modelId}' does not load on this silo: {ex.Message}"));
+        }
+
         long start = Stopwatch.GetTimestamp();
         (byte[]? bytes, ImageError? readError) = await ReadAsync(image, cancellationToken);
         if (bytes is null)
@@ -160,4 +172,7 @@ public sealed partial class IngestionGrain(
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Inference failed for {Image}")]
     private partial void LogInferenceFailed(string image, Exception exception);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Model {Model} does not load on this silo")]
+    private partial void LogModelUnavailable(string model, Exception exception);
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using ArtGrid.Grains;
 using ArtGrid.Grains.Aggregation;
+using ArtGrid.Grains.Inference;
 using ArtGrid.Grains.Ingestion;
 using ArtGrid.Messaging;
 using ArtGrid.Silo.Caching;
@@ -69,6 +70,8 @@ public static class ClusterHostingExtensions
                 o.EntryExpiry = TimeSpan.FromHours(bus.JobRecordHours);
             });
             orleans.AddRedisGrainStorage(AuthorGrain.StorageName, UseSharedConnection);
+            // The active version of each model: no expiry, it is the cluster's choice until switched again.
+            orleans.AddRedisGrainStorage(ModelCatalogGrain.StorageName, UseSharedConnection);
             orleans.Services.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
             orleans.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
         });

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using ArtGrid.Grains;
 using ArtGrid.Grains.Aggregation;
+using ArtGrid.Grains.Inference;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,7 @@ public static class HostingExtensions
             orleans.UseLocalhostClustering(siloPort, gatewayPort, serviceId: silo.ServiceId, clusterId: silo.ClusterId);
             orleans.AddMemoryGrainStorage(JobGrain.StorageName);
             orleans.AddMemoryGrainStorage(AuthorGrain.StorageName);
+            orleans.AddMemoryGrainStorage(ModelCatalogGrain.StorageName);
             orleans.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
         });
         return builder;

@@ -44,7 +44,24 @@ public sealed class ServersFixture : IAsyncLifetime
     public string LogTails(int lines = 40) => string.Join("\n", _silos.Select(s =>
         $"--- {s.Name}{(s.HasExited ? " (exited)" : "")} ---\n" + string.Join('\n', s.Log.Split('\n').TakeLast(lines))));
 
-    public IReadOnlyDictionary<string, string> SiloSettings => new Dictionary<string, string>
+    /// <summary>Settings added to (or replacing) the defaults of <see cref="SiloSettings"/>, for a fixture with silos of its own.</summary>
+    public IReadOnlyDictionary<string, string> ExtraSettings { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyDictionary<string, string> SiloSettings
+    {
+        get
+        {
+            Dictionary<string, string> settings = DefaultSiloSettings;
+            foreach ((string key, string value) in ExtraSettings)
+            {
+                settings[key] = value;
+            }
+
+            return settings;
+        }
+    }
+
+    private Dictionary<string, string> DefaultSiloSettings => new()
     {
         ["ArtGrid__Silo__ClusterId"] = RunId,
         ["ArtGrid__Silo__ServiceId"] = RunId,
