@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -48,7 +49,17 @@ public sealed record ModelConfig
     /// <exception cref="InvalidDataException">The message starts with <paramref name="configPath"/>.</exception>
     public void Validate(string configPath)
     {
+        [DoesNotReturn]
         void Fail(string message) => throw new InvalidDataException($"{configPath}: {message}");
+
+        // JSON null gets past "required": name the field rather than fail later on a null reference.
+        foreach ((string field, object? value) in new (string, object?)[] { ("backbone", Backbone), ("input", Input), ("output", Output), ("labels", Labels), ("uncertain", Uncertain) })
+        {
+            if (value is null)
+            {
+                Fail($"{field} is null; leave it out for the default, or give a value.");
+            }
+        }
 
         if (string.IsNullOrWhiteSpace(Backbone.File))
         {

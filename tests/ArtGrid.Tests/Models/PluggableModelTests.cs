@@ -259,6 +259,7 @@ public sealed class PluggableModelTests : IDisposable
     [InlineData("wrong-layout", "input.layout NHWC feeds [N, H, W, 3]")]
     [InlineData("bad-channel-order", "input.channelOrder 'RGBA' must be RGB or BGR")]
     [InlineData("feature-map-not-4d", "is not a feature map [N, C, H, W]")]
+    [InlineData("null-input", "input is null")]
     public void BadConfigsAreRefusedNamingTheFileAndTheField(string name, string expected)
     {
         ModelProto means = Graph(Tensor(Input, 1, 3, H, W), [ChannelMeans(Input, "means")], [Tensor("means", 1, 3)]);
@@ -283,6 +284,7 @@ public sealed class PluggableModelTests : IDisposable
             "wrong-layout" => WriteVersion(_root, name, means, Config(["means"], input => input with { Layout = "NHWC" }), MeansHead),
             "bad-channel-order" => WriteVersion(_root, name, means, Config(["means"], input => input with { ChannelOrder = "RGBA" }), MeansHead),
             "feature-map-not-4d" => WriteVersion(_root, name, means, Config(["means"]) with { Backbone = new BackboneConfig { File = "graph.onnx", Outputs = ["means"], FeatureMap = "means" } }, MeansHead),
+            "null-input" => WriteVersion(_root, name, means, new { name = "tiny", version = "1", backbone = new { file = "graph.onnx", outputs = new[] { "means" } }, input = (object?)null }, MeansHead),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
 
