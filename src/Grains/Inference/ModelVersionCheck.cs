@@ -52,14 +52,14 @@ public static class ModelVersionCheck
         return loaded;
     }
 
-    /// <summary><see cref="Load"/>, then a session on <paramref name="device"/> scores one blank input through backbone and head.</summary>
+    /// <summary><see cref="Load"/>, then a session on <paramref name="device"/> scores one blank input through the whole model (backbone, and head where it has one).</summary>
     public static LoadedModel Run(ModelRepository repository, string name, string version, string device, int intraOpThreads)
     {
         LoadedModel loaded = Load(repository, name, version);
         try
         {
             using var session = new OnnxModelSession(loaded, device, intraOpThreads);
-            double probability = loaded.Head.Probability(session.Run([new float[session.Input.ElementCount]])[0]);
+            double probability = session.Score([new float[session.Input.ElementCount]])[0].AiProbability;
             if (!double.IsFinite(probability))
             {
                 throw new InvalidDataException($"the trial run's probability is {probability}.");

@@ -61,6 +61,6 @@ public sealed class ModelVersionsFixture : IAsyncLifetime
         LoadedModel model = new ModelRepository(Repository).Load($"{TestModelRepository.Name}/1");
         using var session = new OnnxModelSession(model, "cpu:0", intraOpThreads: 1);
         var preprocessor = new ImagePreprocessor(Options.Create(new PreprocessingOptions()));
-        return [.. images.Select(bytes => model.Head.Probability(session.Run([preprocessor.Prepare(bytes, model.Input).Tensor!])[0]))];
+        return [.. images.Select(bytes => session.Score([preprocessor.Prepare(bytes, model.Input).Tensor!])[0].AiProbability)];
     }
 }
