@@ -261,6 +261,8 @@ public static class OnnxGraphs
                 $"{path} has no output or computed value '{missing}' (its outputs: {string.Join(", ", graph.Output.Select(Describe))}).");
         }
 
+        PruneTo(graph, backbone.OutputNames);
+
         bool fixedBatch = dims is not null && dims[0].HasDimValue;
         bool otherSize = dims is not null
             && ((dims[heightAxis].HasDimValue && dims[heightAxis].DimValue != input.Height)
@@ -322,6 +324,50 @@ public static class OnnxGraphs
         }
 
         return model;
+    }
+
+    /// <summary>
+    /// Keeps only what computes <paramref name="outputs"/>: the graph's other outputs go, and so do the nodes and
+    /// initializers that only they needed. ONNX Runtime runs every node of a session's graph whatever a run fetches,
+    /// so a model that reads an early layer (ResNet-18's second stage, say) would otherwise pay for the whole network.
+    /// Graphs with subgraphs (If, Loop, Scan) are left whole: their inner nodes may read outer values.
+    /// </summary>
+    public static void PruneTo(GraphProto graph, IReadOnlyList<string> outputs)
+    {
+        if (graph.Node.Any(n => n.Attribute.Any(a => a.G is not null || a.Graphs.Count > 0)))
+        {
+            return;
+        }
+
+        var needed = new HashSet<string>(outputs, StringComparer.Ordinal);
+        var kept = new List<NodeProto>();
+        for (int i = graph.Node.Count - 1; i >= 0; i--)
+        {
+            NodeProto node = graph.Node[i];
+            if (node.Output.Any(needed.Contains))
+            {
+                kept.Add(node);
+                needed.UnionWith(node.Input);
+            }
+        }
+
+        kept.Reverse();
+        graph.Node.Clear();
+        graph.Node.Add(kept);
+        ValueInfoProto[] keptOutputs = [.. graph.Output.Where(o => outputs.Contains(o.Name, StringComparer.Ordinal))];
+        graph.Output.Clear();
+        graph.Output.Add(keptOutputs);
+        // Older graphs also list their initializers as inputs: those go with their initializer; real inputs stay.
+        var initializerNames = graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        ValueInfoProto[] inputs = [.. graph.Input.Where(v => needed.Contains(v.Name) || !initializerNames.Contains(v.Name))];
+        graph.Input.Clear();
+        graph.Input.Add(inputs);
+        TensorProto[] initializers = [.. graph.Initializer.Where(t => needed.Contains(t.Name))];
+        graph.Initializer.Clear();
+        graph.Initializer.Add(initializers);
+        ValueInfoProto[] values = [.. graph.ValueInfo.Where(v => needed.Contains(v.Name))];
+        graph.ValueInfo.Clear();
+        graph.ValueInfo.Add(values);
     }
 
     /// <summary>
