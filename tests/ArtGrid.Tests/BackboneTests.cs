@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using ArtGrid.Grains.Inference;
 using Microsoft.ML.OnnxRuntime;
 
@@ -36,7 +37,45 @@ public sealed class BackboneTests(ModelFixture fixture) : IClassFixture<ModelFix
 
         using var rewritten = new InferenceSession(OnnxGraphs.Load(fixture.Model.BackbonePath, fixture.Model.Config.Backbone, fixture.Model.Input));
         Assert.Equal(-1, rewritten.InputMetadata["Input247"].Dimensions[0]);
-        Assert.Equal(-1, rewritten.OutputMetadata["Pooling395_Output_0"].Dimensions[0]);
+        Assert.Equal(-1, rewritten.OutputMetadata["ReLU393_Output_0"].Dimensions[0]);
+
+        // Outputs the config does not read are cut away with the nodes that only they needed.
+        Assert.False(rewritten.OutputMetadata.ContainsKey("Pooling395_Output_0"));
+    }
+
+    [Fact]
+    public void AnEarlyStageLoadsWithoutTheLayersAfterIt()
+    {
+        BackboneConfig secondStage = fixture.Model.Config.Backbone with { Outputs = ["ReLU315_Output_0"], FeatureMap = null };
+        Onnx.ModelProto whole = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(fixture.Model.BackbonePath));
+        Onnx.ModelProto cut = OnnxGraphs.Prepare(fixture.Model.BackbonePath, secondStage, fixture.Model.Input);
+
+        Assert.Equal(["ReLU315_Output_0"], cut.Graph.Output.Select(o => o.Name));
+        Assert.DoesNotContain(cut.Graph.Node, n => n.Output.Contains("ReLU393_Output_0"));
+        Assert.True(cut.Graph.Node.Count < whole.Graph.Node.Count / 2, $"{cut.Graph.Node.Count} of {whole.Graph.Node.Count} nodes kept");
+        Assert.True(cut.Graph.Initializer.Sum(t => t.CalculateSize()) < whole.Graph.Initializer.Sum(t => t.CalculateSize()) / 4);
+
+        // The cut graph computes the same second-stage values as the whole one.
+        var input = new float[fixture.Model.Input.ElementCount];
+        for (int i = 0; i < input.Length; i++)
+        {
+            input[i] = (i * 7919 % 255) - 120f;
+        }
+
+        float[] Run(byte[] graph)
+        {
+            using var session = new InferenceSession(graph);
+            using OrtValue value = OrtValue.CreateTensorValueFromMemory(input, [1, 3, 224, 224]);
+            using var runOptions = new RunOptions();
+            using var outputs = session.Run(runOptions, ["Input247"], [value], ["ReLU315_Output_0"]);
+            return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        }
+
+        byte[] wholeWithOutput = OnnxGraphs.Load(fixture.Model.BackbonePath, fixture.Model.Config.Backbone with { Outputs = ["ReLU315_Output_0", "ReLU393_Output_0"], FeatureMap = null }, fixture.Model.Input);
+        float[] expected = Run(wholeWithOutput);
+        float[] actual = Run(cut.ToByteArray());
+        Assert.Equal(128 * 28 * 28, actual.Length);
+        Assert.Equal(expected, actual);
     }
 
     [Fact]

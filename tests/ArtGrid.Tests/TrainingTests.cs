@@ -31,8 +31,21 @@ public sealed class TrainingTests : IDisposable
         Assert.True(exit == 0, stderr);
         LoadedModel model = ModelRepository.LoadDirectory(output);
         Assert.Equal("tiny/3", model.Id);
-        Assert.Equal(512, model.Head!.FeatureCount);
+        Assert.Equal(128, model.Head!.FeatureCount); // ResNet-18's second stage, the default recipe
+        Assert.Equal("ReLU315_Output_0", model.Config.Backbone.FeatureMap);
         using JsonDocument metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+
+        // The shipped threshold is the operating point read off the out-of-fold scores, and tops the uncertain band.
+        JsonElement operatingPoint = metrics.RootElement.GetProperty("operatingPoint");
+        Assert.Equal(operatingPoint.GetProperty("threshold").GetDouble(), model.Config.Threshold, 6);
+        Assert.Equal(model.Config.Threshold, model.Config.Uncertain.High, 6);
+        Assert.True(model.Config.Uncertain.Low <= model.Config.Uncertain.High);
+        Assert.Equal(0.01, operatingPoint.GetProperty("targetFalsePositiveRate").GetDouble());
+        foreach (string validation in new[] { "groupedCrossValidation", "leaveOneSourceOut", "randomStratifiedCrossValidation" })
+        {
+            Assert.Equal(8, metrics.RootElement.GetProperty(validation).GetProperty("count").GetInt32());
+        }
+
         JsonElement holdout = metrics.RootElement.GetProperty("holdout");
         Assert.True(holdout.GetProperty("count").GetInt32() >= 2);
         Assert.InRange(holdout.GetProperty("accuracy").GetDouble(), 0.0, 1.0);
@@ -42,6 +55,61 @@ public sealed class TrainingTests : IDisposable
         (exit, string stdout, stderr) = await CliTests.RunAsync("score", "--models", Path.Combine(_dir, "models"), "--model", "tiny", TestAssets.Photo);
         Assert.True(exit == 0, stderr);
         Assert.Contains("\"model\":\"tiny/3\"", stdout);
+    }
+
+    [Fact]
+    public async Task TrainReadsTheOutputsAndInputSizeItIsGiven()
+    {
+        string csv = Path.Combine(_dir, "labels.csv");
+        File.WriteAllLines(csv, ["file,label", .. TestAssets.SampleImages.Select(f => $"{Path.GetRelativePath(TestAssets.SamplesDir, f)},{Path.GetFileName(Path.GetDirectoryName(f))}")]);
+        string output = Path.Combine(_dir, "models", "wide", "1");
+
+        (int exit, _, string stderr) = await CliTests.RunAsync(
+            "train", "--labels", csv, "--images", TestAssets.SamplesDir, "--out", output, "--folds", "2", "--l2", "10",
+            "--outputs", "ReLU283_Output_0", "ReLU393_Output_0", "--input-size", "256");
+
+        Assert.True(exit == 0, stderr);
+        LoadedModel model = ModelRepository.LoadDirectory(output);
+        Assert.Equal(64 + 512, model.Head!.FeatureCount);
+        Assert.Equal(["ReLU283_Output_0", "ReLU393_Output_0"], model.Config.Backbone.OutputNames);
+        Assert.Null(model.Config.Backbone.FeatureMap); // a map needs the head to weigh one feature map alone
+        Assert.Equal((256, 256), (model.Input.Width, model.Input.Height));
+        Assert.Null(model.Input.MeanImage); // the package's mean image is 224x224: channel means at any other size
+
+        (exit, _, stderr) = await CliTests.RunAsync(
+            "train", "--labels", csv, "--images", TestAssets.SamplesDir, "--out", Path.Combine(_dir, "models", "bad", "1"), "--outputs", "NoSuchValue");
+        Assert.Equal(3, exit); // set-up error: the graph has no such value
+        Assert.Contains("NoSuchValue", stderr);
+    }
+
+    [Fact]
+    public void PlattScalingIsTheWeightedMaximumLikelihoodFitAndFoldsIntoTheHead()
+    {
+        var rng = new Random(5);
+        double[] logits = Enumerable.Range(0, 400).Select(_ => rng.NextDouble() * 0.4 - 0.2).ToArray();
+        bool[] isAi = logits.Select(z => rng.NextDouble() < LinearHead.Sigmoid(12 * z - 0.5)).ToArray();
+
+        PlattScaling fit = PlattScaling.Fit(logits, isAi);
+
+        // At the maximum the gradient of the class-weighted log-loss vanishes in both parameters.
+        double positives = isAi.Count(a => a), negatives = isAi.Length - positives;
+        double gradientSlope = 0, gradientIntercept = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            double weight = isAi[i] ? isAi.Length / (2 * positives) : isAi.Length / (2 * negatives);
+            double residual = weight * (fit.Probability(logits[i]) - (isAi[i] ? 1 : 0));
+            gradientSlope += residual * logits[i];
+            gradientIntercept += residual;
+        }
+
+        Assert.InRange(gradientSlope, -1e-6, 1e-6);
+        Assert.InRange(gradientIntercept, -1e-6, 1e-6);
+        Assert.InRange(fit.Slope, 6, 20); // shrunken logits are stretched back out
+
+        var head = new LinearHead([0.5f, -1f], [2f, 0.5f], [0.3f, -0.7f], 0.1f);
+        LinearHead folded = fit.Apply(head);
+        float[] features = [1.5f, -0.25f];
+        Assert.Equal(fit.Probability(head.Logit(features)), folded.Probability(features), 5);
     }
 
     [Fact]

@@ -16,23 +16,32 @@ public static class TrainCommand
         var folds = new Option<int>("--folds") { Description = "Grouped folds used to choose the L2 strength.", DefaultValueFactory = _ => 5 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 17 };
         var l2 = new Option<float?>("--l2") { Description = "Fixed L2 strength (default: chosen by grouped cross-validation)." };
+        var outputs = new Option<string[]>("--outputs") { Description = "ResNet-18 values whose spatial average is the feature vector, e.g. ReLU315_Output_0 (default) or ReLU393_Output_0; several are concatenated.", AllowMultipleArgumentsPerToken = true };
+        var inputSize = new Option<int>("--input-size") { Description = "Square input size the images are resized to (224 uses the package's mean image).", DefaultValueFactory = _ => 224 };
+        var targetFpr = new Option<double>("--target-fpr") { Description = "Share of human images the shipped threshold may flag, measured out of source.", DefaultValueFactory = _ => OperatingPoint.DefaultTargetFalsePositiveRate };
         var headFromTrainOnly = new Option<bool>("--head-from-train-only") { Description = "Ship the head fitted without the holdout (default: refit on every image once measured)." };
 
-        var command = new Command("train", "Fit the classification head on a labelled image folder.") { labels, images, output, holdout, folds, seed, l2, headFromTrainOnly };
+        var command = new Command("train", "Fit the classification head on a labelled image folder.") { labels, images, output, holdout, folds, seed, l2, outputs, inputSize, targetFpr, headFromTrainOnly };
         command.SetAction((result, cancellationToken) =>
         {
             var settings = new TrainingSettings(
                 result.GetValue(labels)!, result.GetValue(images)!, result.GetValue(output)!,
-                result.GetValue(holdout), result.GetValue(folds), result.GetValue(seed), result.GetValue(l2), !result.GetValue(headFromTrainOnly));
+                result.GetValue(holdout), result.GetValue(folds), result.GetValue(seed), result.GetValue(l2), !result.GetValue(headFromTrainOnly))
+            {
+                Outputs = result.GetValue(outputs) is { Length: > 0 } named ? named : null,
+                InputSize = result.GetValue(inputSize),
+                TargetFalsePositiveRate = result.GetValue(targetFpr),
+            };
             if (!File.Exists(settings.LabelsPath) || !Directory.Exists(settings.ImagesDir))
             {
                 Console.Error.WriteLine($"artgrid train: {(File.Exists(settings.LabelsPath) ? $"no folder {settings.ImagesDir}" : $"no file {settings.LabelsPath}")}");
                 return Task.FromResult(ExitCodes.Usage);
             }
 
-            if (settings.HoldoutFraction is <= 0 or >= 1 || settings.Folds < 2)
+            if (settings.HoldoutFraction is <= 0 or >= 1 || settings.Folds < 2 || settings.InputSize is < 32 or > 4096
+                || settings.TargetFalsePositiveRate is < 0 or >= OperatingPoint.DefaultLooseFalsePositiveRate)
             {
-                Console.Error.WriteLine("artgrid train: --holdout must lie between 0 and 1, and --folds be at least 2.");
+                Console.Error.WriteLine($"artgrid train: --holdout must lie between 0 and 1, --folds be at least 2, --input-size lie in 32..4096 and --target-fpr in [0, {OperatingPoint.DefaultLooseFalsePositiveRate}).");
                 return Task.FromResult(ExitCodes.Usage);
             }
 
@@ -50,7 +59,7 @@ public static class TrainCommand
                 }, cancellationToken);
                 Console.Error.WriteLine(
                     $"Holdout ({metrics.Holdout.Count} images, {metrics.HoldoutSources.Count} unseen sources): accuracy {metrics.Holdout.Accuracy:0.000}, ROC AUC {metrics.Holdout.RocAuc:0.000}, " +
-                    $"precision {metrics.Holdout.Precision:0.000}, recall {metrics.Holdout.Recall:0.000}; wrote {settings.OutDir}");
+                    $"FPR {metrics.Holdout.FalsePositiveRate:0.000}, recall {metrics.Holdout.Recall:0.000} at threshold {metrics.OperatingPoint.Threshold:0.000}; wrote {settings.OutDir}");
                 return Task.FromResult(ExitCodes.Ok);
             }
             catch (Exception ex) when (ex is InvalidDataException or ModelNotFoundException or InvalidOperationException)

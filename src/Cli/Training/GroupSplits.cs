@@ -83,4 +83,25 @@ public static class GroupSplits
 
         return groups.Select(g => foldOf[g]).ToArray();
     }
+
+    /// <summary>
+    /// Random k folds with each class spread evenly, ignoring groups: the split the model card contrasts with the
+    /// grouped ones, never the one a model is chosen by.
+    /// </summary>
+    public static int[] StratifiedKFold(IReadOnlyList<bool> isAi, int k, int seed)
+    {
+        var rng = new Random(seed);
+        var folds = new int[isAi.Count];
+        foreach (bool cls in new[] { false, true })
+        {
+            int[] members = Enumerable.Range(0, isAi.Count).Where(i => isAi[i] == cls).ToArray();
+            rng.Shuffle(members);
+            for (int j = 0; j < members.Length; j++)
+            {
+                folds[members[j]] = j % k;
+            }
+        }
+
+        return folds;
+    }
 }
