@@ -79,7 +79,34 @@ public sealed class BackboneTests(ModelFixture fixture) : IClassFixture<ModelFix
     }
 
     [Fact]
-    public void TheDefaultModelLoadsWithAHeadOverAll512Features()
+    public void TheDefaultModelReadsTheSecondStageWithACalibratedOperatingPoint()
+    {
+        LoadedModel model = new ModelRepository(TestAssets.ModelsDir).Load("artgrid-resnet18");
+        Assert.Equal(TestAssets.DefaultModelId, model.Id);
+        Assert.Equal(128, model.Head!.FeatureCount);
+        Assert.Equal("ReLU315_Output_0", model.Config.Backbone.FeatureMap);
+
+        // The threshold and band are the ones train read off the out-of-source scores, as metrics.json records.
+        using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(model.Directory, "metrics.json")));
+        System.Text.Json.JsonElement operatingPoint = metrics.RootElement.GetProperty("operatingPoint");
+        Assert.Equal(operatingPoint.GetProperty("threshold").GetDouble(), model.Config.Threshold);
+        Assert.Equal(operatingPoint.GetProperty("uncertain").GetProperty("low").GetDouble(), model.Config.Uncertain.Low);
+        Assert.True(metrics.RootElement.GetProperty("groupedCrossValidation").GetProperty("rocAuc").GetDouble() > 0.85);
+
+        // Each sample gets a probability and a 28x28 map whose mean is the image's logit.
+        using var session = new OnnxModelSession(model, "cpu:0", intraOpThreads: 0);
+        ModelScore[] scores = session.Score([.. TestAssets.SampleImages.Select(f => fixture.Preprocessor.Prepare(File.ReadAllBytes(f), model.Input).Tensor!)]);
+        Assert.All(scores, s =>
+        {
+            Assert.InRange(s.AiProbability, 0.0, 1.0);
+            Assert.Equal((28, 28), (s.Map!.Height, s.Map.Width));
+            Assert.Equal(Math.Log(s.AiProbability / (1 - s.AiProbability)), s.Map.Logits.Average(), 3);
+        });
+        Assert.True(scores.Select(s => s.AiProbability).Distinct().Count() == scores.Length);
+    }
+
+    [Fact]
+    public void TheBaselineModelLoadsWithAHeadOverAll512Features()
     {
         Assert.Equal("artgrid-resnet18/1", fixture.Model.Id);
         Assert.Equal(512, fixture.Model.Head!.FeatureCount);

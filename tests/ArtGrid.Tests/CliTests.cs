@@ -43,7 +43,7 @@ public sealed class CliTests : IDisposable
             JsonElement line = doc.RootElement;
             string path = line.GetProperty("path").GetString()!;
             Assert.EndsWith(expectedOrder[i], path);
-            Assert.Equal("artgrid-resnet18/1", line.GetProperty("model").GetString());
+            Assert.Equal(TestAssets.DefaultModelId, line.GetProperty("model").GetString());
             if (codes.TryGetValue(Path.GetFileName(path), out string? code))
             {
                 Assert.Equal(JsonValueKind.Null, line.GetProperty("label").ValueKind);

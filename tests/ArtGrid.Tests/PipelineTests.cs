@@ -21,7 +21,7 @@ public sealed class PipelineTests(ClusterFixture fixture)
         JobVerdict verdict = await fixture.Grains.GetGrain<IJobGrain>(job.JobId).ScoreAsync(job);
 
         Assert.Equal(job.JobId, verdict.JobId);
-        Assert.Equal("artgrid-resnet18/1", verdict.Model);
+        Assert.Equal(TestAssets.DefaultModelId, verdict.Model);
         Assert.Equal(4, verdict.Images.Count);
         Assert.Equal([0, 1, 2, 3], verdict.Images.Select(i => i.Index));
         foreach (ImageScore image in verdict.Images.Take(3))

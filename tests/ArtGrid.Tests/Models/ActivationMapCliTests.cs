@@ -18,7 +18,7 @@ public sealed class ActivationMapCliTests(ModelFixture fixture) : IClassFixture<
     {
         string png = Path.Combine(_dir, "cat.png");
 
-        (int exit, string stdout, string stderr) = await CliTests.RunAsync("explain", TestAssets.Photo, "--out", png);
+        (int exit, string stdout, string stderr) = await CliTests.RunAsync("explain", TestAssets.Photo, "--out", png, "--model", fixture.Model.Id);
 
         Assert.True(exit == 0, stderr);
         using JsonDocument line = JsonDocument.Parse(stdout);
@@ -134,7 +134,7 @@ public sealed class ActivationMapClusterTests(ClusterFixture cluster)
 
         Assert.False(scored.Cached);
         ActivationMap map = scored.ActivationMap!;
-        Assert.Equal((7, 7, 49), (map.Height, map.Width, map.Logits.Length));
+        Assert.Equal((28, 28, 28 * 28), (map.Height, map.Width, map.Logits.Length)); // the default model reads the second stage
         double p = scored.AiProbability!.Value;
         Assert.Equal(Math.Log(p / (1 - p)), map.Logits.Average(), 3);
         Assert.True(cached.Cached);
