@@ -107,6 +107,12 @@ public sealed class TrainingTests : IDisposable
         Assert.InRange(gradientIntercept, -1e-6, 1e-6);
         Assert.InRange(fit.Slope, 6, 20); // shrunken logits are stretched back out
 
+        // Logits 300 times too large (a weakly regularised head) start Newton far out on the flat tails of the sigmoid:
+        // the fit must still land on the same calibration, scaled.
+        PlattScaling stretched = PlattScaling.Fit([.. logits.Select(z => z * 300)], isAi);
+        Assert.Equal(fit.Slope / 300, stretched.Slope, 4);
+        Assert.Equal(fit.Intercept, stretched.Intercept, 3);
+
         var head = new LinearHead([0.5f, -1f], [2f, 0.5f], [0.3f, -0.7f], 0.1f);
         LinearHead folded = fit.Apply(head);
         float[] features = [1.5f, -0.25f];

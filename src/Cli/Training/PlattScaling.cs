@@ -18,7 +18,11 @@ public sealed record PlattScaling(double Slope, double Intercept)
         Bias = (float)(Slope * head.Bias + Intercept),
     };
 
-    /// <summary>Newton's method on the weighted log-loss (convex in the two parameters), with a tiny ridge so that separable scores stay finite.</summary>
+    /// <summary>
+    /// Newton's method on the weighted log-loss (convex in the two parameters), each step halved until the loss falls
+    /// (raw logits of a weakly regularised head can be large enough for a full step to overshoot), with a tiny ridge
+    /// on the slope so that separable scores stay finite.
+    /// </summary>
     public static PlattScaling Fit(IReadOnlyList<double> logits, IReadOnlyList<bool> isAi)
     {
         int positives = isAi.Count(a => a);
@@ -29,36 +33,65 @@ public sealed record PlattScaling(double Slope, double Intercept)
         }
 
         double positiveWeight = isAi.Count / (2.0 * positives), negativeWeight = isAi.Count / (2.0 * negatives);
-        const double Ridge = 1e-6;
-        double a = 1, c = 0;
+        double Weight(int i) => isAi[i] ? positiveWeight : negativeWeight;
+        double Loss(double a, double c)
+        {
+            double loss = Ridge / 2 * a * a;
+            for (int i = 0; i < logits.Count; i++)
+            {
+                double t = a * logits[i] + c;
+                // -log p for AI images, -log(1 - p) for human ones, written so that exp never overflows.
+                double margin = isAi[i] ? -t : t;
+                loss += Weight(i) * (margin > 0 ? margin + double.LogP1(Math.Exp(-margin)) : double.LogP1(Math.Exp(margin)));
+            }
+
+            return loss;
+        }
+
+        double slope = 1, intercept = 0, current = Loss(slope, intercept);
         for (int iteration = 0; iteration < 100; iteration++)
         {
-            double ga = Ridge * a, gc = 0, haa = Ridge, hac = 0, hcc = 1e-12;
+            double ga = Ridge * slope, gc = 0, haa = Ridge, hac = 0, hcc = 1e-12;
             for (int i = 0; i < logits.Count; i++)
             {
                 double z = logits[i];
-                double p = LinearHead.Sigmoid(a * z + c);
-                double w = isAi[i] ? positiveWeight : negativeWeight;
-                double r = w * (p - (isAi[i] ? 1 : 0));
-                double s = w * p * (1 - p);
+                double p = LinearHead.Sigmoid(slope * z + intercept);
+                double r = Weight(i) * (p - (isAi[i] ? 1 : 0));
+                double h = Weight(i) * p * (1 - p);
                 ga += r * z;
                 gc += r;
-                haa += s * z * z;
-                hac += s * z;
-                hcc += s;
+                haa += h * z * z;
+                hac += h * z;
+                hcc += h;
             }
 
             double det = haa * hcc - hac * hac;
-            double da = (hcc * ga - hac * gc) / det;
-            double dc = (haa * gc - hac * ga) / det;
-            a -= da;
-            c -= dc;
-            if (Math.Abs(da) + Math.Abs(dc) < 1e-10)
+            double da = (hcc * ga - hac * gc) / det, dc = (haa * gc - hac * ga) / det;
+            double step = 1;
+            double next = Loss(slope - da, intercept - dc);
+            while (!(next <= current) && step > 1e-9)
+            {
+                step /= 2;
+                next = Loss(slope - step * da, intercept - step * dc);
+            }
+
+            if (!(next <= current))
+            {
+                break;
+            }
+
+            slope -= step * da;
+            intercept -= step * dc;
+            bool converged = current - next < 1e-12 * Math.Max(1, current) && Math.Abs(step * da) + Math.Abs(step * dc) < 1e-9;
+            current = next;
+            if (converged)
             {
                 break;
             }
         }
 
-        return new PlattScaling(a, c);
+        return new PlattScaling(slope, intercept);
     }
+
+    private const double Ridge = 1e-6;
 }
