@@ -53,12 +53,9 @@ public static class GroupSplits
     /// <summary>Stratified random holdout, for sets without a group column.</summary>
     public static bool[] HoldOutStratified(IReadOnlyList<bool> isAi, double fraction, int seed)
     {
-        var rng = new Random(seed);
         var holdout = new bool[isAi.Count];
-        foreach (bool cls in new[] { true, false })
+        foreach (int[] members in ShuffledByClass(isAi, seed))
         {
-            int[] members = Enumerable.Range(0, isAi.Count).Where(i => isAi[i] == cls).ToArray();
-            rng.Shuffle(members);
             foreach (int i in members.Take((int)Math.Round(fraction * members.Length)))
             {
                 holdout[i] = true;
@@ -90,12 +87,9 @@ public static class GroupSplits
     /// </summary>
     public static int[] StratifiedKFold(IReadOnlyList<bool> isAi, int k, int seed)
     {
-        var rng = new Random(seed);
         var folds = new int[isAi.Count];
-        foreach (bool cls in new[] { false, true })
+        foreach (int[] members in ShuffledByClass(isAi, seed))
         {
-            int[] members = Enumerable.Range(0, isAi.Count).Where(i => isAi[i] == cls).ToArray();
-            rng.Shuffle(members);
             for (int j = 0; j < members.Length; j++)
             {
                 folds[members[j]] = j % k;
@@ -103,5 +97,17 @@ public static class GroupSplits
         }
 
         return folds;
+    }
+
+    /// <summary>The indexes of the human images, then of the AI ones, each shuffled by one seeded generator.</summary>
+    private static IEnumerable<int[]> ShuffledByClass(IReadOnlyList<bool> isAi, int seed)
+    {
+        var rng = new Random(seed);
+        foreach (bool cls in new[] { false, true })
+        {
+            int[] members = Enumerable.Range(0, isAi.Count).Where(i => isAi[i] == cls).ToArray();
+            rng.Shuffle(members);
+            yield return members;
+        }
     }
 }
