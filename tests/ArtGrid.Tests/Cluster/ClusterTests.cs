@@ -181,7 +181,9 @@ public sealed class ClusterTests(ServersFixture cluster, ITestOutputHelper outpu
 
         bool all = await cluster.Events.WaitForScoredAsync(jobIds, LongWait);
         TimeSpan finishedAt = cluster.Events.Now;
-        Assert.True(all, $"{cluster.Events.CountScored(jobIds)} of 1000 verdicts arrived after killing {victim.Name}.");
+        Assert.True(all, $"{cluster.Events.CountScored(jobIds)} of 1000 verdicts arrived after killing {victim.Name}; " +
+                         $"jobs without one: {string.Join(", ", jobIds.Where(id => !cluster.Events.Scored.ContainsKey(id)).Take(5))}; " +
+                         $"the silos' last warnings and errors:\n{Troubles(cluster.Silos)}");
 
         // Exactly one verdict per job; a repeated publication may happen only for a job whose silo died between the
         // broker taking the event and the grain recording it, and it carries the same verdict.
@@ -312,4 +314,10 @@ public sealed class ClusterTests(ServersFixture cluster, ITestOutputHelper outpu
         message.BasicProperties.Headers?.TryGetValue(name, out object? value) == true
             ? value switch { byte[] bytes => Encoding.UTF8.GetString(bytes), _ => value?.ToString() }
             : null;
+
+    /// <summary>The last warning and error lines of each silo's log, for a failure message.</summary>
+    private static string Troubles(IEnumerable<SiloProcess> silos) => string.Join('\n', silos.Select(silo =>
+        $"{silo.Name}:\n  " + string.Join("\n  ", silo.Log.Split('\n')
+            .Where(line => line.Contains("warn", StringComparison.OrdinalIgnoreCase) || line.Contains("fail", StringComparison.OrdinalIgnoreCase) || line.Contains("Exception", StringComparison.Ordinal))
+            .TakeLast(15))));
 }
