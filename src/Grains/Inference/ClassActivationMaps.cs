@@ -14,12 +14,15 @@ public static class ClassActivationMaps
     /// <param name="featureMap">One image's feature map, [C, H, W] row-major.</param>
     /// <param name="offset">Where the map's C pooled features start in the head's feature vector.</param>
     /// <param name="logit">The head's logit for the whole feature vector of this image.</param>
-    public static ActivationMap Compute(ReadOnlySpan<float> featureMap, int channels, int height, int width, LinearHead head, int offset, double logit)
+    public static ActivationMap Compute(ReadOnlySpan<float> featureMap, int channels, int height, int width, LinearHead head, int offset, double logit) =>
+        FromWeightedSums(WeightedSums(featureMap, channels, height * width, head, offset), height, width, logit);
+
+    /// <summary>sum_c (w_c / s_c) A_c per cell: the map before its shift, which needs the whole image's logit.</summary>
+    public static double[] WeightedSums(ReadOnlySpan<float> featureMap, int channels, int cells, LinearHead head, int offset)
     {
-        int cells = height * width;
         if (featureMap.Length != channels * cells)
         {
-            throw new ArgumentException($"A feature map of {channels}x{height}x{width} has {channels * cells} values, not {featureMap.Length}.", nameof(featureMap));
+            throw new ArgumentException($"A feature map of {channels} channels and {cells} cells has {channels * cells} values, not {featureMap.Length}.", nameof(featureMap));
         }
 
         if (offset < 0 || offset + channels > head.FeatureCount)
@@ -38,9 +41,20 @@ public static class ClassActivationMaps
             }
         }
 
+        return sums;
+    }
+
+    /// <summary>The map of <see cref="WeightedSums"/>, shifted so that its mean is <paramref name="logit"/>.</summary>
+    public static ActivationMap FromWeightedSums(double[] sums, int height, int width, double logit)
+    {
+        if (sums.Length != height * width)
+        {
+            throw new ArgumentException($"{sums.Length} sums for a {height}x{width} map.", nameof(sums));
+        }
+
         double shift = logit - sums.Average();
-        var map = new float[cells];
-        for (int p = 0; p < cells; p++)
+        var map = new float[sums.Length];
+        for (int p = 0; p < sums.Length; p++)
         {
             map[p] = (float)(sums[p] + shift);
         }

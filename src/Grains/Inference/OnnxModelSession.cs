@@ -137,10 +137,10 @@ public sealed class OnnxModelSession : IDisposable
             }
 
             ActivationMap? map = null;
-            if (forwarded.FeatureMaps is { } maps)
+            if (forwarded.MapSums is { } sums)
             {
                 OutputShape shape = _shapes[_featureMapIndex];
-                map = ClassActivationMaps.Compute(maps[i], shape.Channels, shape.Height, shape.Width, _head!, shape.Offset, logit);
+                map = ClassActivationMaps.FromWeightedSums(sums[i], shape.Height, shape.Width, logit);
             }
 
             scores[i] = new ModelScore(probability, map);
@@ -193,7 +193,7 @@ public sealed class OnnxModelSession : IDisposable
         Forwarded[] parts = [.. inputs.Select(input => RunBatch([input], keepFeatureMap))];
         return new Forwarded(
             [.. parts.SelectMany(p => p.Features)],
-            keepFeatureMap ? [.. parts.SelectMany(p => p.FeatureMaps!)] : null);
+            keepFeatureMap ? [.. parts.SelectMany(p => p.MapSums!)] : null);
     }
 
     private Forwarded RunBatch(IReadOnlyList<float[]> inputs, bool keepFeatureMap)
@@ -216,7 +216,9 @@ public sealed class OnnxModelSession : IDisposable
             features[i] = new float[FeatureCount];
         }
 
-        float[][]? featureMaps = keepFeatureMap ? new float[n][] : null;
+        // The map's weighted sums are taken straight from the output: copying an image's whole feature map out would
+        // cost a large-object allocation per image (ResNet-18's second stage: 128 x 28 x 28 floats).
+        double[][]? mapSums = keepFeatureMap ? new double[n][] : null;
         for (int k = 0; k < _outputNames.Length; k++)
         {
             OutputShape expected = _shapes[k];
@@ -233,14 +235,14 @@ public sealed class OnnxModelSession : IDisposable
             {
                 ReadOnlySpan<float> image = data.Slice(i * perImage, perImage);
                 Pool(image, expected.Channels, expected.Cells, features[i].AsSpan(expected.Offset, expected.Channels));
-                if (k == _featureMapIndex && featureMaps is not null)
+                if (k == _featureMapIndex && mapSums is not null)
                 {
-                    featureMaps[i] = image.ToArray();
+                    mapSums[i] = ClassActivationMaps.WeightedSums(image, expected.Channels, expected.Cells, _head!, expected.Offset);
                 }
             }
         }
 
-        return new Forwarded(features, featureMaps);
+        return new Forwarded(features, mapSums);
     }
 
     // Mean over the cells of each channel ([C, cells] row-major); cells = 1 copies.
@@ -332,7 +334,8 @@ public sealed class OnnxModelSession : IDisposable
 
     public void Dispose() => _session.Dispose();
 
-    private readonly record struct Forwarded(float[][] Features, float[][]? FeatureMaps);
+    // MapSums: per image, the activation map before its shift (ClassActivationMaps.WeightedSums).
+    private readonly record struct Forwarded(float[][] Features, double[][]? MapSums);
 
     /// <summary>One output's shape for one image, and where its pooled values start in the feature vector.</summary>
     private sealed record OutputShape(long[] Dims, int Offset)
