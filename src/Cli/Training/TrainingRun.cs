@@ -125,9 +125,10 @@ public sealed class TrainingRun(TrainingSettings settings, TextWriter log)
         BinaryMetrics? leaveOneSourceOut = null;
         if (grouped)
         {
-            int[] bySource = groups.Select(g => Array.IndexOf(groups.Distinct().ToArray(), g)).ToArray();
+            string[] sources = [.. groups.Distinct()];
+            int[] bySource = [.. groups.Select(g => Array.IndexOf(sources, g))];
             leaveOneSourceOut = BinaryMetrics.Compute(y, Array.ConvertAll(OutOfFold(trainer, x, y, bySource, l2), calibration.Probability), config.Threshold);
-            log.WriteLine($"Leave one source out ({bySource.Distinct().Count()} sources): AUC {leaveOneSourceOut.RocAuc:0.000}, FPR {leaveOneSourceOut.FalsePositiveRate:0.000}, recall {leaveOneSourceOut.Recall:0.000}");
+            log.WriteLine($"Leave one source out ({sources.Length} sources): AUC {leaveOneSourceOut.RocAuc:0.000}, FPR {leaveOneSourceOut.FalsePositiveRate:0.000}, recall {leaveOneSourceOut.Recall:0.000}");
         }
 
         BinaryMetrics randomSplit = BinaryMetrics.Compute(y, Array.ConvertAll(OutOfFold(trainer, x, y, GroupSplits.StratifiedKFold(y, settings.Folds, settings.Seed), l2), calibration.Probability), config.Threshold);
