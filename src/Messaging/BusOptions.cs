@@ -33,6 +33,16 @@ public sealed class BusOptions
     [Range(0.01, 3600)]
     public double RetryMaxSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// How long a silo waits for the broker to take a message it publishes (a verdict, a rejection, a reply) before it
+    /// gives up and lets the message retry publish again (<see cref="BusDeadline"/>). A healthy broker confirms in
+    /// milliseconds.
+    /// </summary>
+    [Range(0.1, 3600)]
+    public double PublishTimeoutSeconds { get; set; } = 15;
+
+    public TimeSpan PublishTimeout => TimeSpan.FromSeconds(PublishTimeoutSeconds);
+
     /// <summary>How long claim-checked image bytes stay in Redis.</summary>
     [Range(0.01, 24 * 365)]
     public double MessageDataHours { get; set; } = 24;

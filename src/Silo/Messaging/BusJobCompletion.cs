@@ -2,15 +2,24 @@ using ArtGrid.Abstractions;
 using ArtGrid.Grains.Aggregation;
 using ArtGrid.Messaging;
 using MassTransit;
+using Microsoft.Extensions.Options;
 
 namespace ArtGrid.Silo.Messaging;
 
-/// <summary>The cluster's completion: the job record in Redis, then <see cref="ImagesScored"/> on the bus.</summary>
-public sealed class BusJobCompletion(RedisJobRecords records, IBus bus) : IJobCompletion
+/// <summary>
+/// The cluster's completion: the job record in Redis, then <see cref="ImagesScored"/> on the bus within
+/// <see cref="BusOptions.PublishTimeout"/>. Past it the job grain fails the attempt without recording the publication,
+/// and the command's retry publishes again.
+/// </summary>
+public sealed class BusJobCompletion(RedisJobRecords records, IBus bus, IOptions<BusOptions> options) : IJobCompletion
 {
     public async Task PublishAsync(JobVerdict verdict, CancellationToken cancellationToken = default)
     {
         await records.CompletedAsync(verdict);
-        await bus.Publish(new ImagesScored { JobId = verdict.JobId, Verdict = verdict }, cancellationToken);
+        await BusDeadline.WithinAsync(
+            options.Value.PublishTimeout,
+            $"the verdict of job {verdict.JobId}",
+            token => bus.Publish(new ImagesScored { JobId = verdict.JobId, Verdict = verdict }, token),
+            cancellationToken);
     }
 }

@@ -3,6 +3,7 @@ using ArtGrid.Messaging;
 using ArtGrid.Silo.Images;
 using MassTransit;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace ArtGrid.Silo.Messaging;
 
@@ -11,13 +12,15 @@ namespace ArtGrid.Silo.Messaging;
 /// died, the broker restarted) the grain answers the verdict it already has and scores nothing. A command that
 /// breaks the rules, or names an image that can never be read, is rejected (<see cref="ScoreImagesRejected"/>,
 /// published and answered); anything that may pass throws, so that MassTransit retries it and, when retries run
-/// out, moves it to the "_error" queue with the exception and publishes <c>Fault&lt;ScoreImages&gt;</c>.
+/// out, moves it to the "_error" queue with the exception and publishes <c>Fault&lt;ScoreImages&gt;</c>. What it
+/// publishes or answers must reach the broker within <see cref="BusOptions.PublishTimeout"/> (<see cref="BusDeadline"/>).
 /// </summary>
 public sealed partial class ScoreImagesConsumer(
     IGrainFactory grains,
     ImageResolver resolver,
     RedisJobRecords records,
     TimeProvider time,
+    IOptions<BusOptions> options,
     ILogger<ScoreImagesConsumer> logger) : IConsumer<ScoreImages>
 {
     public const int MaxImagesPerJob = 64;
@@ -99,16 +102,17 @@ public sealed partial class ScoreImagesConsumer(
             await records.RejectedAsync(rejection);
         }
 
-        await context.Publish(rejection);
+        await BusDeadline.WithinAsync(options.Value.PublishTimeout, $"the rejection of job {rejection.JobId}", token => context.Publish(rejection, token), context.CancellationToken);
         await RespondIfAskedAsync(context, rejection);
     }
 
-    private static async Task RespondIfAskedAsync<T>(ConsumeContext<ScoreImages> context, T response)
+    private async Task RespondIfAskedAsync<T>(ConsumeContext<ScoreImages> context, T response)
         where T : class
     {
         if (context.RequestId is not null)
         {
-            await context.RespondAsync(response);
+            // RespondAsync takes no token: the deadline lets the consumer go, and the send ends with its channel.
+            await BusDeadline.WithinAsync(options.Value.PublishTimeout, $"the reply to job {context.Message.JobId}", _ => context.RespondAsync(response), context.CancellationToken);
         }
     }
 

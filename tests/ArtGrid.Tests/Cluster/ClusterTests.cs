@@ -3,8 +3,11 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ArtGrid.Abstractions;
+using ArtGrid.Messaging;
 using ArtGrid.Silo.Caching;
+using ArtGrid.Silo.Messaging;
 using MassTransit;
+using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 using StackExchange.Redis;
@@ -238,6 +241,38 @@ public sealed class ClusterTests(ServersFixture cluster, ITestOutputHelper outpu
         }
 
         Assert.All(cluster.Silos, s => Assert.False(s.HasExited, $"{s.Name} exited:\n{s.Log}"));
+    }
+
+    [Fact]
+    public async Task AVerdictTheBrokerNeverConfirms_FailsAtTheDeadline_AndPublishingItAgainDeliversIt()
+    {
+        // A real verdict, published once with the broker well, so that the exchange exists and the next publish only
+        // waits for its confirm.
+        await cluster.EnsureSilosAsync(2);
+        string[] scored = await SubmitAsync("confirm", cluster.DistinctImages(1, seed: 7));
+        Assert.True(await cluster.Events.WaitForScoredAsync(scored, LongWait));
+        JobVerdict verdict = cluster.Events.Scored[scored[0]].First().Verdict;
+        var completion = new BusJobCompletion(cluster.Records, cluster.Bus, Options.Create(new BusOptions { PublishTimeoutSeconds = 2 }));
+        JobVerdict warm = verdict with { JobId = $"{cluster.RunId}-confirm-warm" };
+        await completion.PublishAsync(warm);
+        Assert.True(await cluster.Events.WaitForScoredAsync([warm.JobId], TimeSpan.FromSeconds(60)));
+
+        JobVerdict unconfirmed = verdict with { JobId = $"{cluster.RunId}-confirm-frozen" };
+        var clock = Stopwatch.StartNew();
+        using (TestServers.FreezeRabbitMq())
+        {
+            // Without the deadline this publish waits for a confirm until the connection is torn down, or for ever.
+            Exception? failure = await Record.ExceptionAsync(() => completion.PublishAsync(unconfirmed).WaitAsync(TimeSpan.FromSeconds(60)));
+            // The deadline's own exception, not the test's 60 s guard.
+            Assert.Contains("did not take", Assert.IsType<TimeoutException>(failure).Message, StringComparison.Ordinal);
+            output.WriteLine($"frozen broker: {failure.Message} ({clock.Elapsed.TotalSeconds:0.0} s)");
+        }
+
+        // The retry's publish, with the broker answering again.
+        await completion.PublishAsync(unconfirmed).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(await cluster.Events.WaitForScoredAsync([unconfirmed.JobId], TimeSpan.FromSeconds(60)));
+        Assert.All(cluster.Events.Scored[unconfirmed.JobId], e => Assert.Equal(verdict.AiProbability, e.Verdict.AiProbability));
+        Assert.Equal(JobStatus.Completed, (await cluster.Records.GetAsync(unconfirmed.JobId))!.Status);
     }
 
     [Fact]

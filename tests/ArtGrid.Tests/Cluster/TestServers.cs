@@ -55,6 +55,36 @@ public static class TestServers
         }
     }
 
+    /// <summary>
+    /// Stops the RabbitMQ server's Erlang VM with SIGSTOP until the result is disposed (SIGCONT): connections stay open
+    /// and the kernel still takes what clients send, but the broker answers nothing, as when it hangs or dies mid-confirm.
+    /// </summary>
+    public static IDisposable FreezeRabbitMq()
+    {
+        string stateDir = Environment.GetEnvironmentVariable("ARTGRID_STATE_DIR") is { Length: > 0 } dir
+            ? dir
+            : Path.Combine(TestAssets.RepositoryRoot, ".artgrid", "servers");
+        string pidFile = Path.Combine(stateDir, "rabbitmq.pid");
+        int pid = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Signal("STOP", pid);
+        return new Thaw(pid);
+    }
+
+    private static void Signal(string signal, int pid)
+    {
+        using Process kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {pid} failed ({kill.ExitCode})");
+        }
+    }
+
+    private sealed class Thaw(int pid) : IDisposable
+    {
+        public void Dispose() => Signal("CONT", pid);
+    }
+
     public static async Task<bool> AcceptsAsync(int port)
     {
         try
