@@ -102,9 +102,12 @@ public sealed partial class IngestionGrain(
     }
 
     // A full device queue is backpressure, not failure: wait as long as the device says, a bounded number of times.
+    // A call that times out is asked again a few times: the first calls to a device wait for its activation, which
+    // loads the model and runs a blank input through it, and that can outlast Orleans' 30 s response timeout on a busy
+    // machine. Orleans drops a timed-out request that has not started, so nothing is scored twice.
     private async Task<InferenceResult> InferWithRetryAsync(string modelId, float[] tensor, CancellationToken cancellationToken)
     {
-        for (int attempt = 0; ; attempt++)
+        for (int attempt = 0, timeouts = 0; ; attempt++)
         {
             IInferenceGrain device = GrainFactory.GetGrain<IInferenceGrain>(router.Pick(modelId, RuntimeIdentity));
             try
@@ -115,8 +118,14 @@ public sealed partial class IngestionGrain(
             {
                 await Task.Delay(ex.RetryAfter, cancellationToken);
             }
+            catch (TimeoutException) when (++timeouts <= MaxInferenceTimeouts && !cancellationToken.IsCancellationRequested)
+            {
+                LogInferenceTimedOut(modelId, timeouts);
+            }
         }
     }
+
+    private const int MaxInferenceTimeouts = 3;
 
     private async Task<(byte[]? Bytes, ImageError? Error)> ReadAsync(ImageRef image, CancellationToken cancellationToken)
     {
@@ -169,6 +178,9 @@ public sealed partial class IngestionGrain(
 
     private static ImageScore Failed(int index, ImageRef image, string? sha256, string modelId, ImageError error) =>
         new(index, image.Name, sha256, null, null, modelId, error, false, null);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Inference on {Model} timed out (time {Timeouts}); asking again")]
+    private partial void LogInferenceTimedOut(string model, int timeouts);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Inference failed for {Image}")]
     private partial void LogInferenceFailed(string image, Exception exception);
