@@ -65,6 +65,34 @@ public sealed class PreprocessingTests(ModelFixture fixture) : IClassFixture<Mod
     }
 
     [Theory]
+    [InlineData(TensorLayout.Nchw, ChannelOrder.Rgb)]
+    [InlineData(TensorLayout.Nchw, ChannelOrder.Bgr)]
+    [InlineData(TensorLayout.Nhwc, ChannelOrder.Rgb)]
+    [InlineData(TensorLayout.Nhwc, ChannelOrder.Bgr)]
+    public void PackingByTableGivesTheSameBitsAsTheFormula(TensorLayout layout, ChannelOrder order)
+    {
+        // ImageNet's mean and std on a 0..1 scale: values that do not round the same way by accident.
+        var spec = new ModelInputSpec("x", 37, 23, layout, order, 1f / 255, [0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
+        var random = new Random(11);
+        Rgb24[] pixels = [.. Enumerable.Range(0, 37 * 23).Select(i => i < 256 ? new Rgb24((byte)i, (byte)(255 - i), (byte)(i * 7)) : new Rgb24((byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256)))];
+        var actual = new float[spec.ElementCount];
+        TensorPacker.Pack(pixels, spec, actual);
+
+        int plane = 37 * 23;
+        for (int i = 0; i < plane; i++)
+        {
+            Rgb24 p = pixels[i];
+            byte[] channels = order == ChannelOrder.Bgr ? [p.B, p.G, p.R] : [p.R, p.G, p.B];
+            for (int c = 0; c < 3; c++)
+            {
+                float expected = (channels[c] * spec.Scale - spec.Mean[c]) * (1f / spec.Std[c]);
+                float packed = layout == TensorLayout.Nchw ? actual[(c * plane) + i] : actual[(3 * i) + c];
+                Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(packed));
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(DecoderKind.Skia, "photo-chelsea-cat.224.skia.png")]
     [InlineData(DecoderKind.ImageSharp, ReferencePhoto)]
     public void ThePhotoResizesToTheReferenceImage(DecoderKind decoder, string referenceName)
