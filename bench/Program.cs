@@ -4,6 +4,7 @@ using ArtGrid.Bench;
 return args switch
 {
     ["decoders", .. var rest] => await DecoderBench.RunAsync(rest),
+    ["preprocess", .. var rest] => PreprocessBench.Run(rest),
     _ => Usage(),
 };
 
@@ -16,6 +17,9 @@ static int Usage()
           --limit N      use at most N of those images (default 400)
           --out DIR      where to write the per-file outcomes (default: bench-results/)
           --skip-corpus, --skip-sandbox   leave out part 1 (corpus) or part 3 (sandbox cost)
+        artgrid-bench preprocess --images DIR [--decoder Skia|ImageSharp] [--rounds N] [--no-watermark] [--stages] [--compare SET]
+          one-thread preprocessing time per image (median of rounds); --stages times each step of the pipeline;
+          --compare SET alternates the options with SET changed, round by round, and reports the median ratio
         """);
     return 2;
 }
