@@ -45,6 +45,7 @@ internal static class PreprocessBench
                 Decoder = decoder,
                 MaxDegreeOfParallelism = 1,
                 DetectWatermark = !args.Contains("--no-watermark"),
+                ReducedJpegDecode = args.Contains("--reduced-decode"),
             };
             if (variant)
             {
@@ -53,8 +54,11 @@ internal static class PreprocessBench
                     case "watermark":
                         options.DetectWatermark = !options.DetectWatermark;
                         break;
+                    case "reduced-decode":
+                        options.ReducedJpegDecode = !options.ReducedJpegDecode;
+                        break;
                     default:
-                        throw new ArgumentException($"--compare {compare}: unknown option set (watermark)");
+                        throw new ArgumentException($"--compare {compare}: unknown option set (watermark, reduced-decode)");
                 }
             }
 
