@@ -45,7 +45,7 @@ internal static class PreprocessBench
                 Decoder = decoder,
                 MaxDegreeOfParallelism = 1,
                 DetectWatermark = !args.Contains("--no-watermark"),
-                ReducedJpegDecode = args.Contains("--reduced-decode"),
+                ReducedJpegDecode = !args.Contains("--full-decode"),
             };
             if (variant)
             {
