@@ -4,6 +4,8 @@ using ArtGrid.Bench;
 return args switch
 {
     ["decoders", .. var rest] => await DecoderBench.RunAsync(rest),
+    ["preprocess", .. var rest] => PreprocessBench.Run(rest),
+    ["drift", .. var rest] => DriftBench.Run(rest),
     _ => Usage(),
 };
 
@@ -16,6 +18,13 @@ static int Usage()
           --limit N      use at most N of those images (default 400)
           --out DIR      where to write the per-file outcomes (default: bench-results/)
           --skip-corpus, --skip-sandbox   leave out part 1 (corpus) or part 3 (sandbox cost)
+        artgrid-bench preprocess --images DIR [--decoder Skia|ImageSharp] [--rounds N] [--no-watermark] [--full-decode] [--stages] [--compare SET]
+          one-thread preprocessing time per image (median of rounds); --stages times each step of the pipeline;
+          --compare SET alternates the options with SET changed (watermark, reduced-decode), round by round, and
+          reports the median ratio; --full-decode turns reduced JPEG decoding off for the base set
+        artgrid-bench drift --images DIR [--model ID] [--models DIR] [--min-pixels N]
+          the model's probability with and without reduced JPEG decoding, for every JPEG of DIR that is reduced, and
+          whether an embedded watermark still decodes from a half-size decode
         """);
     return 2;
 }

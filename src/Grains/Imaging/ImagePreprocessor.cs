@@ -140,12 +140,18 @@ public sealed class ImagePreprocessor
 
         try
         {
-            using Image<Rgba32> decoded = _decoder.DecodeFirstFrame(bytes);
+            // Large JPEGs may be decoded at a reduced size (both sides at least twice the model's): see ReducedJpegDecode.
+            int minSide = size is { } model && format is JpegFormat && _options.ReducedJpegDecode && pixels > _options.ReducedDecodeMinPixels
+                ? 2 * Math.Max(model.Width, model.Height)
+                : 0;
+            using Image<Rgba32> decoded = _decoder.DecodeFirstFrame(bytes, minSide);
+            bool fullSize = decoded.Width == sourceWidth && decoded.Height == sourceHeight;
 
             // The watermark and NovelAI's alpha-channel metadata live in the pixels as the generator wrote them: read them
-            // before orientation, compositing and resizing.
+            // before orientation, compositing and resizing. The DWT-DCT watermark needs the full-size chroma; a reduced
+            // decode has lost it, so it is not looked for there.
             List<Evidence> pixelEvidence = [];
-            if (readPixelEvidence && _options.DetectWatermark && DwtDctWatermark.Detect(decoded) is { } watermark)
+            if (readPixelEvidence && fullSize && _options.DetectWatermark && DwtDctWatermark.Detect(decoded) is { } watermark)
             {
                 pixelEvidence.Add(watermark);
             }

@@ -26,6 +26,22 @@ public sealed class PreprocessingOptions
     /// </summary>
     public bool DetectWatermark { get; set; } = true;
 
+    /// <summary>
+    /// Decode large JPEGs at a reduced size (libjpeg-turbo's DCT scaling by k/8; Skia decoder only), the
+    /// smallest whose both sides stay at least twice the model's input side, before the same bicubic resize. Much faster
+    /// for photographs, but the pixels differ slightly from the full-size decode the model was trained on, and the
+    /// watermark check is skipped for such images (the DWT-DCT mark does not survive the reduction). See
+    /// docs/DECODERS.md for the measured drift.
+    /// </summary>
+    public bool ReducedJpegDecode { get; set; } = true;
+
+    /// <summary>
+    /// Reduced decoding applies only to JPEGs of more than this many pixels; smaller ones (the sizes generators write,
+    /// where the watermark check matters) are decoded at full size.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long ReducedDecodeMinPixels { get; set; } = 4_200_000;
+
     /// <summary>The library that decodes pixels. See docs/DECODERS.md for why the default is what it is.</summary>
     public DecoderKind Decoder { get; set; } = DecoderKind.Skia;
 

@@ -28,7 +28,11 @@ public interface IFrameDecoder
     /// The first frame as straight (not premultiplied) RGBA, without colour management. A non-default EXIF orientation
     /// is left in <c>Metadata.ExifProfile</c>, not applied, so that pixel-level evidence sees the pixels as written.
     /// </summary>
-    Image<Rgba32> DecodeFirstFrame(byte[] bytes);
+    /// <remarks>
+    /// With <paramref name="minSide"/> above 0 a decoder that can decode at a reduced size (Skia, for JPEG) may return
+    /// the smallest such size whose width and height are both at least <paramref name="minSide"/>; others ignore it.
+    /// </remarks>
+    Image<Rgba32> DecodeFirstFrame(byte[] bytes, int minSide = 0);
 }
 
 public static class FrameDecoders

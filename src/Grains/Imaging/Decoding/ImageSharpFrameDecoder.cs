@@ -15,7 +15,7 @@ public sealed class ImageSharpFrameDecoder(Configuration configuration) : IFrame
         return (info.Width, info.Height);
     }
 
-    public Image<Rgba32> DecodeFirstFrame(byte[] bytes)
+    public Image<Rgba32> DecodeFirstFrame(byte[] bytes, int minSide = 0)
     {
         Image<Rgba32> decoded = Image.Load<Rgba32>(configuration, bytes);
 

@@ -22,7 +22,7 @@ public sealed class SkiaFrameDecoder(Configuration configuration) : IFrameDecode
         return (codec.Info.Width, codec.Info.Height);
     }
 
-    public Image<Rgba32> DecodeFirstFrame(byte[] bytes)
+    public Image<Rgba32> DecodeFirstFrame(byte[] bytes, int minSide = 0)
     {
         using SKData data = SKData.CreateCopy(bytes);
         using SKCodec codec = Open(data);
@@ -32,8 +32,9 @@ public sealed class SkiaFrameDecoder(Configuration configuration) : IFrameDecode
             throw new InvalidImageContentException($"The header gives an empty size ({source.Width}x{source.Height}).");
         }
 
-        var target = new SKImageInfo(source.Width, source.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        var image = new Image<Rgba32>(configuration, source.Width, source.Height);
+        SKSizeI size = minSide > 0 && codec.EncodedFormat == SKEncodedImageFormat.Jpeg ? ReducedSize(codec, minSide) : source.Size;
+        var target = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var image = new Image<Rgba32>(configuration, size.Width, size.Height);
         try
         {
             if (!image.DangerousTryGetSinglePixelMemory(out Memory<Rgba32> pixels))
@@ -74,6 +75,21 @@ public sealed class SkiaFrameDecoder(Configuration configuration) : IFrameDecode
             image.Dispose();
             throw;
         }
+    }
+
+    // libjpeg-turbo scales by k/8 while decoding the DCT blocks: the smallest such size with both sides >= minSide.
+    private static SKSizeI ReducedSize(SKCodec codec, int minSide)
+    {
+        for (int eighths = 1; eighths < 8; eighths++)
+        {
+            SKSizeI size = codec.GetScaledDimensions(eighths / 8f);
+            if (size.Width >= minSide && size.Height >= minSide)
+            {
+                return size;
+            }
+        }
+
+        return codec.Info.Size;
     }
 
     // The codec owns the stream; the stream reads the data without copying it.
