@@ -1,15 +1,37 @@
 using ArtGrid.Bench;
 
-// artgrid-bench COMMAND [options]; each command prints a table and ends with one line of name=value pairs.
+// artgrid-bench COMMAND [options]; each command prints a table per part and ends with one line of name=value pairs.
 return args switch
 {
     ["decoders", .. var rest] => await DecoderBench.RunAsync(rest),
+    ["--quick", .. var rest] => await QuickSuite.RunAsync(rest, quick: true),
+    ["quick", .. var rest] => await QuickSuite.RunAsync(rest, quick: true),
+    ["full", .. var rest] => await QuickSuite.RunAsync(rest, quick: false),
+    ["micro", .. var rest] => PerImageSteps.Run(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
     Console.Error.WriteLine("""
+        usage: artgrid-bench --quick | quick | full [--photos DIR] [--rounds N] [--overload-seconds S] [--skip-memory]
+                                                  [--models DIR] [--model NAME[/VERSION]] [--out DIR] [--plots DIR]
+          The performance suite, every ratio from paired, alternating rounds of one run:
+            1. preprocessing per image (0.3, 2 and 12 MP JPEG, 2 MP PNG), ArtGrid against libvips and libjpeg-turbo;
+            2. inference, raw ONNX Runtime against the inference grain, batch 1, 8, 16, 1 thread and the served threads;
+            3. the embedded pipeline (as artgrid score runs it) against 1 / (t_pre + t_infer), with latency;
+            4. memory per in-flight 12 MP image, and peak resident memory under 2x overload.
+          --quick is 5 rounds and 12 s of overload (under 10 minutes on 2 cores); full is 9 rounds and 60 s.
+          --photos DIR   folders 0.3mp/ 2mp/ 12mp/ png/ (default: built once by bench/photo-mix.sh into OUT/photo-mix)
+          --out DIR      raw numbers, bench-quick.json and bench-quick-rounds.csv (default: bench-results/)
+          --plots DIR    the PNG plots (default: docs/benchmarks/)
+          Needs vipsthumbnail (libvips-tools) and djpeg (libjpeg-turbo-progs). Last line: inference_ratio=… pipeline_ratio=…
+          decode_vs_libvips=… t_pre_ms=… t_infer_ms=… p50_ms=… p99_ms=… peak_rss_mib_overload=… bytes_per_inflight=… and more.
+
+        usage: artgrid-bench micro [BenchmarkDotNet arguments]
+          Micro-benchmarks (BenchmarkDotNet, in process by default): TensorPacker.Pack at 224x224, the linear head, the
+          activation map's sums. --filter PATTERN picks some; --outOfProcess runs them out of process.
+
         usage: artgrid-bench decoders --corpus DIR [--images DIR] [--limit N] [--out DIR] [--skip-corpus] [--skip-sandbox]
           --corpus DIR   a decoder test corpus with manifest.csv (path,suite,expected,source); see bench/decoder-corpus/
           --images DIR   ordinary images for the speed and sandbox-cost runs (default: samples/)
