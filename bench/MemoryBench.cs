@@ -9,10 +9,11 @@ namespace ArtGrid.Bench;
 /// <summary>
 /// Part 4: memory, with 12 MP JPEGs through the embedded pipeline. Resident memory is summed over this process and
 /// its decode worker processes (which hold the full-size pixels while decoding).
-/// (a) Bytes per in-flight image: resident memory over the pre-run level while 1 and while K images are in flight
-///     (EmbeddedScorer's bound; the median sample of each run's middle half), the difference over K - 1. In the host
-///     (where every in-flight image beyond the workers waits) and over host + workers (one image per worker, and a
-///     worker's memory moves with its own recycling, not with the load); and managed bytes allocated per image here.
+/// (a) Bytes per in-flight image, with 1 and with K images in flight (EmbeddedScorer's bound), the difference over K - 1:
+///     the managed bytes still reachable in the host a third and two thirds of the way through (a full collection
+///     first; every in-flight image beyond one per worker waits in the host), and, for comparison, resident memory over
+///     the pre-run level (the median sample of each run's middle half) of the host and of host + workers (a worker's
+///     memory moves with its own recycling, not with the load); and managed bytes allocated per image here.
 /// (b) Overload: jobs offered open-loop at twice the rate the K run scored, for a bounded time, then drained;
 ///     resident memory sampled throughout, so that the peak and whether it levels off can be read.
 /// </summary>
@@ -24,6 +25,7 @@ internal sealed class MemoryBench(IReadOnlyList<Photo> photos12Mp, string scratc
 
     public sealed record Result(
         double BytesPerInFlight,
+        double BytesPerInFlightHost,
         double BytesPerInFlightTree,
         double AllocatedBytesPerImage,
         double CapacityImagesPerSecond,
@@ -53,13 +55,14 @@ internal sealed class MemoryBench(IReadOnlyList<Photo> photos12Mp, string scratc
             {
                 InFlightRun result = await InFlightRunAsync(grains, k, k == 1 ? 1 : ((2 * ManyInFlight) + photos12Mp.Count - 1) / photos12Mp.Count, cancellationToken);
                 runs[k].Add(result);
-                Progress.Say($"  memory, {k} in flight: host {result.HostGrowth / 1048576:0} MiB, host + workers {result.TreeGrowth / 1048576:0} MiB over the pre-run level; {result.PerSecond:0.0} images/s; {result.AllocatedPerImage / 1048576:0.0} MiB allocated per image here");
+                Progress.Say($"  memory, {k} in flight: live managed {result.LiveGrowth / 1048576:0.0} MiB, resident host {result.HostGrowth / 1048576:0} MiB, host + workers {result.TreeGrowth / 1048576:0} MiB over the pre-run level; {result.PerSecond:0.0} images/s; {result.AllocatedPerImage / 1048576:0.0} MiB allocated per image here");
             }
         }
 
         double PerInFlight(Func<InFlightRun, double> growth) =>
             (Stats.Median([.. runs[ManyInFlight].Select(growth).Order()]) - Stats.Median([.. runs[1].Select(growth).Order()])) / (ManyInFlight - 1);
-        double bytesPerInFlight = PerInFlight(r => r.HostGrowth);
+        double bytesPerInFlight = PerInFlight(r => r.LiveGrowth);
+        double bytesPerInFlightHost = PerInFlight(r => r.HostGrowth);
         double bytesPerInFlightTree = PerInFlight(r => r.TreeGrowth);
         double scored = Stats.Median([.. runs[ManyInFlight].Select(r => r.PerSecond).Order()]);
         double[] allocated = [.. runs.Values.SelectMany(r => r).Select(r => r.AllocatedPerImage)];
@@ -144,6 +147,7 @@ internal sealed class MemoryBench(IReadOnlyList<Photo> photos12Mp, string scratc
         double slope = secondHalf.Length < 2 ? double.NaN : Slope([.. secondHalf.Select(s => s.Seconds)], [.. secondHalf.Select(s => s.Rss.TotalBytes / 1048576.0)]);
         return new Result(
             bytesPerInFlight,
+            bytesPerInFlightHost,
             bytesPerInFlightTree,
             Stats.Median([.. allocated.Order()]),
             scored,
@@ -160,6 +164,8 @@ internal sealed class MemoryBench(IReadOnlyList<Photo> photos12Mp, string scratc
             samples,
             new Dictionary<string, double[]>
             {
+                ["live_growth_1_inflight_bytes"] = [.. runs[1].Select(r => r.LiveGrowth)],
+                [$"live_growth_{ManyInFlight}_inflight_bytes"] = [.. runs[ManyInFlight].Select(r => r.LiveGrowth)],
                 ["host_rss_growth_1_inflight_bytes"] = [.. runs[1].Select(r => r.HostGrowth)],
                 [$"host_rss_growth_{ManyInFlight}_inflight_bytes"] = [.. runs[ManyInFlight].Select(r => r.HostGrowth)],
                 ["tree_rss_growth_1_inflight_bytes"] = [.. runs[1].Select(r => r.TreeGrowth)],
@@ -181,6 +187,9 @@ internal sealed class MemoryBench(IReadOnlyList<Photo> photos12Mp, string scratc
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         double seconds;
         List<(double Seconds, ProcessTree.Rss Rss)> samples;
+        var live = new List<double>();
+        long liveBefore = GC.GetTotalMemory(forceFullCollection: true);
+        int done = 0;
         await using (var sampler = new RssSampler(TimeSpan.FromMilliseconds(20)))
         {
             seconds = await Stats.SecondsAsync(() => new EmbeddedScorer(grains, k).RunAsync(files, (_, score) =>
@@ -188,6 +197,13 @@ internal sealed class MemoryBench(IReadOnlyList<Photo> photos12Mp, string scratc
                 if (score.Error is { } error)
                 {
                     _failures.AddOrUpdate(error.Code, 1, (_, n) => n + 1);
+                }
+
+                // A third and two thirds of the way, with k images in flight: the managed bytes still reachable.
+                done++;
+                if (done == Math.Max(1, files.Count / 3) || done == Math.Max(1, files.Count * 2 / 3))
+                {
+                    live.Add(GC.GetTotalMemory(forceFullCollection: true) - liveBefore);
                 }
 
                 return Task.CompletedTask;
@@ -211,13 +227,14 @@ internal sealed class MemoryBench(IReadOnlyList<Photo> photos12Mp, string scratc
         }
 
         return new InFlightRun(
+            Stats.Median([.. live.Order()]),
             Stats.Median([.. middle.Select(r => (double)(r.HostBytes - before.HostBytes)).Order()]),
             Stats.Median([.. middle.Select(r => (double)(r.TotalBytes - before.TotalBytes)).Order()]),
             files.Count / seconds,
             allocatedBytes / (double)files.Count);
     }
 
-    private readonly record struct InFlightRun(double HostGrowth, double TreeGrowth, double PerSecond, double AllocatedPerImage);
+    private readonly record struct InFlightRun(double LiveGrowth, double HostGrowth, double TreeGrowth, double PerSecond, double AllocatedPerImage);
 
     private static double Slope(double[] x, double[] y)
     {

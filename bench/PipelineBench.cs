@@ -38,6 +38,12 @@ internal sealed class PipelineBench(LoadedModel model, IReadOnlyList<Photo> phot
         double P99Ms,
         double AloneP50Ms,
         double AloneP99Ms,
+        Spread PipelineCpuMsPerImage,
+        Spread BusyCores,
+        Spread PreprocessCpuMsPerImage,
+        Spread InferCpuMsPerImage,
+        double MeanBatch,
+        Dictionary<int, int> BatchSizes,
         double[] LatenciesMs,
         int Failed,
         Dictionary<string, double[]> Rounds);
@@ -65,9 +71,34 @@ internal sealed class PipelineBench(LoadedModel model, IReadOnlyList<Photo> phot
         int inferImages = Math.Max(images / servedBatch, 2) * servedBatch;
         int nextRound = 0;
 
+        var pipelineCpuMs = new List<double>();
+        var busyCores = new List<double>();
+        var preprocessCpuMs = new List<double>();
+        var inferCpuMs = new List<double>();
+        var batchSizes = new ConcurrentBag<int>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        bool listening = false;
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == Grains.Diagnostics.ArtGridInstruments.MeterName && instrument.Name == "artgrid.inference.batch.size")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<int>((_, size, _, _) =>
+        {
+            if (Volatile.Read(ref listening))
+            {
+                batchSizes.Add(size);
+            }
+        });
+        listener.Start();
+
         async Task<double> Pipeline()
         {
             List<string> round = files[nextRound++];
+            TimeSpan cpuStart = ProcessTree.CpuTime();
+            Volatile.Write(ref listening, nextRound > 1);
             double seconds = await Stats.SecondsAsync(() => scorer.RunAsync(round, (_, score) =>
             {
                 if (score.Error is not null)
@@ -77,30 +108,53 @@ internal sealed class PipelineBench(LoadedModel model, IReadOnlyList<Photo> phot
 
                 return Task.CompletedTask;
             }, cancellationToken));
+            Volatile.Write(ref listening, false);
+            double cpu = (ProcessTree.CpuTime() - cpuStart).TotalMilliseconds;
+            if (nextRound > 1)
+            {
+                pipelineCpuMs.Add(cpu / round.Count);
+                busyCores.Add(cpu / 1000 / seconds);
+            }
+
             return round.Count / seconds;
         }
 
-        double Preprocess() => images / Stats.Seconds(() => Parallel.ForEach(bytes, new ParallelOptions { MaxDegreeOfParallelism = cores }, b =>
+        double Preprocess()
         {
-            if (preprocessor.Prepare(b, model.Input).Error is { } error)
+            TimeSpan cpuStart = CpuTime.Self;
+            double perSecond = images / Stats.Seconds(() => Parallel.ForEach(bytes, new ParallelOptions { MaxDegreeOfParallelism = cores }, b =>
             {
-                throw new InvalidDataException($"{error.Code}: {error.Message}");
-            }
-        }));
+                if (preprocessor.Prepare(b, model.Input).Error is { } error)
+                {
+                    throw new InvalidDataException($"{error.Code}: {error.Message}");
+                }
+            }));
+            preprocessCpuMs.Add((CpuTime.Self - cpuStart).TotalMilliseconds / images);
+            return perSecond;
+        }
+
+        double Infer()
+        {
+            TimeSpan cpuStart = CpuTime.Self;
+            double perSecond = rawServed.Throughput(servedBatch, inferImages);
+            inferCpuMs.Add((CpuTime.Self - cpuStart).TotalMilliseconds / inferImages);
+            return perSecond;
+        }
 
         // Warm-up: worker start, JIT, first batches.
         _ = await Pipeline();
         _ = Preprocess();
         latencies.Clear();
+        preprocessCpuMs.Clear();
         failed = 0;
 
         double[][] values = await Rounds.RunAsync(rounds,
         [
             Pipeline,
             () => Task.FromResult(Preprocess()),
-            () => Task.FromResult(rawServed.Throughput(servedBatch, inferImages)),
+            () => Task.FromResult(Infer()),
         ],
-        (round, v) => Progress.Say($"  pipeline round {round + 1}/{rounds}: {v[0]:0.0} images/s; preprocessing alone {v[1]:0.0}, inference alone {v[2]:0.0} images/s, limit {Limit(v[1], v[2]):0.0}"));
+        (round, v) => Progress.Say($"  pipeline round {round + 1}/{rounds}: {v[0]:0.0} images/s ({pipelineCpuMs[round]:0} CPU-ms per image, {busyCores[round]:0.00} cores busy); preprocessing alone {v[1]:0.0} ({preprocessCpuMs[round]:0} CPU-ms), inference alone {v[2]:0.0} images/s ({inferCpuMs[round]:0} CPU-ms), limit {Limit(v[1], v[2]):0.0}"));
 
         // Latency with nothing else in flight: the service time of one image.
         var aloneLatencies = new ConcurrentBag<double>();
@@ -130,6 +184,12 @@ internal sealed class PipelineBench(LoadedModel model, IReadOnlyList<Photo> phot
             Stats.Percentile(all, 99),
             Stats.Percentile(aloneLatencies, 50),
             Stats.Percentile(aloneLatencies, 99),
+            Spread.Of(pipelineCpuMs),
+            Spread.Of(busyCores),
+            Spread.Of(preprocessCpuMs),
+            Spread.Of(inferCpuMs),
+            batchSizes.IsEmpty ? double.NaN : batchSizes.Average(),
+            batchSizes.GroupBy(b => b).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Count()),
             all,
             failed,
             new Dictionary<string, double[]>
@@ -138,6 +198,10 @@ internal sealed class PipelineBench(LoadedModel model, IReadOnlyList<Photo> phot
                 ["preprocess_parallel_images_per_s"] = values[1],
                 ["infer_served_images_per_s"] = values[2],
                 ["limit_images_per_s"] = limit,
+                ["pipeline_cpu_ms_per_image"] = [.. pipelineCpuMs],
+                ["pipeline_busy_cores"] = [.. busyCores],
+                ["preprocess_cpu_ms_per_image"] = [.. preprocessCpuMs],
+                ["infer_cpu_ms_per_image"] = [.. inferCpuMs],
             });
     }
 

@@ -14,8 +14,8 @@ return args switch
 static int Usage()
 {
     Console.Error.WriteLine("""
-        usage: artgrid-bench --quick | quick | full [--photos DIR] [--rounds N] [--overload-seconds S] [--skip-memory]
-                                                  [--models DIR] [--model NAME[/VERSION]] [--out DIR] [--plots DIR]
+        usage: artgrid-bench --quick | quick | full [--photos DIR] [--rounds N] [--overload-seconds S] [--parts 1,2,3,4]
+                                                  [--skip-memory] [--models DIR] [--model NAME[/VERSION]] [--out DIR] [--plots DIR]
           The performance suite, every ratio from paired, alternating rounds of one run:
             1. preprocessing per image (0.3, 2 and 12 MP JPEG, 2 MP PNG), ArtGrid against libvips and libjpeg-turbo;
             2. inference, raw ONNX Runtime against the inference grain, batch 1, 8, 16, 1 thread and the served threads;
@@ -25,6 +25,9 @@ static int Usage()
           --photos DIR   folders 0.3mp/ 2mp/ 12mp/ png/ (default: built once by bench/photo-mix.sh into OUT/photo-mix)
           --out DIR      raw numbers, bench-quick.json and bench-quick-rounds.csv (default: bench-results/)
           --plots DIR    the PNG plots (default: docs/benchmarks/)
+          --parts LIST   run only these parts (default 1,2,3,4)
+          Served settings come from the defaults and ArtGrid__Inference__* variables (e.g. ArtGrid__Inference__IntraOpThreads=1),
+          which every part uses: the silos it starts and the raw ONNX Runtime baseline alike.
           Needs vipsthumbnail (libvips-tools) and djpeg (libjpeg-turbo-progs). Last line: inference_ratio=… pipeline_ratio=…
           decode_vs_libvips=… t_pre_ms=… t_infer_ms=… p50_ms=… p99_ms=… peak_rss_mib_overload=… bytes_per_inflight=… and more.
 

@@ -6,6 +6,7 @@ using System.Text.Json.Serialization;
 using ArtGrid.Cli.Commands;
 using ArtGrid.Grains.Imaging;
 using ArtGrid.Grains.Inference;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace ArtGrid.Bench;
@@ -45,81 +46,102 @@ internal static class QuickSuite
         string photosDir = await PhotoMix.EnsureAsync(Option(args, "--photos"), Path.Combine(outDir, "photo-mix"));
         List<Photo> photos = PhotoMix.Load(photosDir);
         LoadedModel model = new ModelRepository(modelsPath).Load(modelName);
+        // The served settings, as the embedded cluster reads them: defaults, overridden by ArtGrid__Inference__* variables.
         var served = new InferenceOptions();
+        new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddEnvironmentVariables().Build().GetSection(InferenceOptions.SectionName).Bind(served);
         int servedBatch = served.MaxBatchSize;
         int servedThreads = served.IntraOpThreads;
         DirectoryInfo scratch = Directory.CreateTempSubdirectory("artgrid-bench-");
-        var summary = new List<(string Name, double Value)>();
+        var summary = new Dictionary<string, double>();
         var json = new Dictionary<string, object?>();
         var csv = new StringBuilder("part,series,round,value\n");
+        HashSet<int> parts = [.. (Option(args, "--parts") ?? "1,2,3,4").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
+        if (skipMemory)
+        {
+            parts.Remove(4);
+        }
 
         Console.WriteLine($"ArtGrid performance suite ({(quick ? "quick" : "full")}): {rounds} paired rounds per comparison, model {model.Id}");
         Console.WriteLine($"Machine: {CpuModel()}, {Environment.ProcessorCount} cores, {MemoryGiB():0.#} GiB; .NET {Environment.Version}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC");
+        Console.WriteLine($"Served settings: MaxBatchSize {served.MaxBatchSize}, MaxQueueDelayMs {served.MaxQueueDelayMs}, IntraOpThreads {served.IntraOpThreads} (0: ONNX Runtime's choice), QueueCapacity {served.QueueCapacity}");
         Console.WriteLine($"Photograph mix {photosDir}: {string.Join(", ", PhotoMix.Classes.Select(c => $"{photos.Count(p => p.SizeClass == c)} x {Describe(c, photos)}"))}");
         json["machine"] = new { cores = Environment.ProcessorCount, cpu = CpuModel(), memory_gib = MemoryGiB(), os = System.Runtime.InteropServices.RuntimeInformation.OSDescription, runtime = Environment.Version.ToString(), server_gc = System.Runtime.GCSettings.IsServerGC };
         json["photos"] = photos.Select(p => new { file = Path.GetFileName(p.Path), p.SizeClass, p.Width, p.Height, bytes = p.Bytes.Length });
 
+        PreprocessBench.Result? pre = null;
+        InferenceBench.Result? inference = null;
+        PipelineBench.Result? pipeline = null;
+        MemoryBench.Result? memory = null;
         try
         {
             // 1. Preprocessing per image.
-            Progress.Say("Part 1: preprocessing per image, ArtGrid against libvips and libjpeg-turbo");
-            PreprocessBench.Result pre = await new PreprocessBench(photos, model.Input, scratch.FullName).RunAsync(rounds);
-            PrintPreprocessing(pre, photos);
-            summary.Add(("decode_vs_libvips", pre.DecodeVsLibvips.Median));
-            summary.Add(("decode_vs_libvips_wall", pre.DecodeVsLibvipsWall.Median));
-            json["preprocessing"] = pre;
-            AddCsv(csv, "preprocessing", pre.Rounds);
+            if (parts.Contains(1))
+            {
+                Progress.Say("Part 1: preprocessing per image, ArtGrid against libvips and libjpeg-turbo");
+                pre = await new PreprocessBench(photos, model.Input, scratch.FullName).RunAsync(rounds);
+                PrintPreprocessing(pre, photos);
+                summary["decode_vs_libvips"] = pre.DecodeVsLibvips.Median;
+                summary["decode_vs_libvips_wall"] = pre.DecodeVsLibvipsWall.Median;
+                summary["artgrid_ms_per_image_mix"] = pre.MsPerImage[PreprocessBench.ArtGrid].Sum(kv => kv.Value.Median * photos.Count(p => p.SizeClass == kv.Key)) / photos.Count;
+                json["preprocessing"] = pre;
+                AddCsv(csv, "preprocessing", pre.Rounds);
+            }
 
             // Ready-made tensors for inference: the 0.3 MP and 2 MP photographs, prepared as served.
             var preprocessor = new ImagePreprocessor(Options.Create(new PreprocessingOptions()));
             float[][] tensors = [.. photos.Where(p => p.SizeClass is "0.3mp" or "2mp").Select(p => preprocessor.Prepare(p.Bytes, model.Input).Tensor!)];
 
             // 2. Inference: raw ONNX Runtime against the grain.
-            Progress.Say("Part 2: inference, raw ONNX Runtime against the inference grain");
-            InferenceBench.Result inference = await new InferenceBench(model, modelsPath, tensors).RunAsync(rounds, 32, servedBatch, servedThreads, cancel.Token);
-            PrintInference(inference);
-            InferenceBench.Row servedRow = inference.Rows.Single(r => r.BatchSize == servedBatch);
-            summary.Insert(0, ("inference_ratio", servedRow.GrainOverRaw.Median));
-            json["inference"] = inference;
-            AddCsv(csv, "inference", inference.Rounds);
+            if (parts.Contains(2))
+            {
+                Progress.Say("Part 2: inference, raw ONNX Runtime against the inference grain");
+                inference = await new InferenceBench(model, modelsPath, tensors).RunAsync(rounds, 32, servedBatch, servedThreads, cancel.Token);
+                PrintInference(inference);
+                InferenceBench.Row servedRow = inference.Rows.Single(r => r.BatchSize == servedBatch);
+                summary["inference_ratio"] = servedRow.GrainOverRaw.Median;
+                summary["grain_images_per_s"] = servedRow.Grain.Median;
+                summary["raw_images_per_s"] = servedRow.RawServed.Median;
+                json["inference"] = inference;
+                AddCsv(csv, "inference", inference.Rounds);
+            }
 
             // 3 and 4 share the embedded cluster, as artgrid score starts it.
-            Progress.Say("Part 3: the embedded pipeline against the sum of its parts");
-            using var rawServed = new RawOrt(model, servedThreads, tensors);
-            PipelineBench.Result pipeline;
-            MemoryBench.Result? memory = null;
-            await using (EmbeddedCluster cluster = await PipelineBench.StartAsync(modelsPath, model.Id, cancel.Token))
+            if (parts.Contains(3) || parts.Contains(4))
             {
-                Photo[] pipelinePhotos = [.. photos.Where(p => p.SizeClass != "12mp")];
-                pipeline = await new PipelineBench(model, pipelinePhotos, rawServed, servedBatch, scratch.FullName).RunAsync(cluster, rounds, 2, cancel.Token);
-                PrintPipeline(pipeline, pipelinePhotos);
-                summary.Insert(1, ("pipeline_ratio", pipeline.Ratio.Median));
-                summary.AddRange([("t_pre_ms", pipeline.TPreMs.Median), ("t_infer_ms", pipeline.TInferMs.Median), ("p50_ms", pipeline.P50Ms), ("p99_ms", pipeline.P99Ms)]);
-                summary.Add(("p50_ms_1_inflight", pipeline.AloneP50Ms));
-                json["pipeline"] = pipeline;
-                AddCsv(csv, "pipeline", pipeline.Rounds);
+                using var rawServed = new RawOrt(model, servedThreads, tensors);
+                await using EmbeddedCluster cluster = await PipelineBench.StartAsync(modelsPath, model.Id, cancel.Token);
+                if (parts.Contains(3))
+                {
+                    Progress.Say("Part 3: the embedded pipeline against the sum of its parts");
+                    Photo[] pipelinePhotos = [.. photos.Where(p => p.SizeClass != "12mp")];
+                    pipeline = await new PipelineBench(model, pipelinePhotos, rawServed, servedBatch, scratch.FullName).RunAsync(cluster, rounds, 2, cancel.Token);
+                    PrintPipeline(pipeline, pipelinePhotos);
+                    summary["pipeline_ratio"] = pipeline.Ratio.Median;
+                    summary["t_pre_ms"] = pipeline.TPreMs.Median;
+                    summary["t_infer_ms"] = pipeline.TInferMs.Median;
+                    summary["p50_ms"] = pipeline.P50Ms;
+                    summary["p99_ms"] = pipeline.P99Ms;
+                    summary["p50_ms_1_inflight"] = pipeline.AloneP50Ms;
+                    summary["pipeline_images_per_s"] = pipeline.PipelineImagesPerSecond.Median;
+                    summary["limit_images_per_s"] = pipeline.LimitImagesPerSecond.Median;
+                    summary["pipeline_mean_batch"] = pipeline.MeanBatch;
+                    json["pipeline"] = pipeline;
+                    AddCsv(csv, "pipeline", pipeline.Rounds);
+                }
 
-                if (!skipMemory)
+                if (parts.Contains(4))
                 {
                     Progress.Say("Part 4: memory with 12 MP JPEGs");
                     memory = await new MemoryBench([.. photos.Where(p => p.SizeClass == "12mp")], scratch.FullName).RunAsync(cluster, quick ? 2 : 3, overloadSeconds, cancel.Token);
                     PrintMemory(memory);
-                    summary.Add(("peak_rss_mib_overload", memory.PeakOverload.TotalBytes / 1048576.0));
-                    summary.Add(("bytes_per_inflight", memory.BytesPerInFlight));
-                    summary.Add(("bytes_per_inflight_tree", memory.BytesPerInFlightTree));
+                    summary["peak_rss_mib_overload"] = memory.PeakOverload.TotalBytes / 1048576.0;
+                    summary["bytes_per_inflight"] = memory.BytesPerInFlight;
+                    summary["bytes_per_inflight_rss_host"] = memory.BytesPerInFlightHost;
+                    summary["bytes_per_inflight_rss_tree"] = memory.BytesPerInFlightTree;
                     json["memory"] = memory;
                     AddCsv(csv, "memory", memory.Rounds);
                 }
             }
-
-            summary.AddRange(
-            [
-                ("pipeline_images_per_s", pipeline.PipelineImagesPerSecond.Median),
-                ("limit_images_per_s", pipeline.LimitImagesPerSecond.Median),
-                ("grain_images_per_s", servedRow.Grain.Median),
-                ("raw_images_per_s", servedRow.RawServed.Median),
-                ("artgrid_ms_per_image_mix", pre.MsPerImage[PreprocessBench.ArtGrid].Sum(kv => kv.Value.Median * photos.Count(p => p.SizeClass == kv.Key)) / photos.Count),
-            ]);
 
             List<string> plots = BenchPlots.Write(plotsDir, pre, inference, pipeline, memory);
             Console.WriteLine();
@@ -130,14 +152,16 @@ internal static class QuickSuite
             scratch.Delete(recursive: true);
         }
 
-        summary.Add(("elapsed_s", clock.Elapsed.TotalSeconds));
-        json["summary"] = summary.ToDictionary(s => s.Name, s => s.Value);
+        summary["elapsed_s"] = clock.Elapsed.TotalSeconds;
+        string[] first = ["inference_ratio", "pipeline_ratio", "decode_vs_libvips", "t_pre_ms", "t_infer_ms", "p50_ms", "p99_ms", "peak_rss_mib_overload", "bytes_per_inflight"];
+        (string Name, double Value)[] line = [.. first.Where(summary.ContainsKey).Concat(summary.Keys.Except(first)).Select(k => (k, summary[k]))];
+        json["summary"] = summary;
         string stem = quick ? "bench-quick" : "bench-full";
         await File.WriteAllTextAsync(Path.Combine(outDir, stem + ".json"), JsonSerializer.Serialize(json, JsonOptions));
         await File.WriteAllTextAsync(Path.Combine(outDir, stem + "-rounds.csv"), csv.ToString());
         Console.WriteLine($"Raw numbers: {Path.Combine(Path.GetRelativePath(root, outDir), stem + ".json")}, {Path.Combine(Path.GetRelativePath(root, outDir), stem + "-rounds.csv")}; {clock.Elapsed.TotalMinutes:0.0} minutes in all");
         Console.WriteLine();
-        Console.WriteLine(string.Join(' ', summary.Select(s => $"{s.Name}={Number(s.Value)}")));
+        Console.WriteLine(string.Join(' ', line.Select(s => $"{s.Name}={Number(s.Value)}")));
         return 0;
     }
 
@@ -192,7 +216,12 @@ internal static class QuickSuite
             .Row("pipeline_ratio = pipeline / limit", pipeline.Ratio)
             .Row($"latency p50 / p90 / p99, ms ({PipelineBench.InFlight} in flight)", $"{pipeline.P50Ms:0} / {pipeline.P90Ms:0} / {pipeline.P99Ms:0}")
             .Row("latency p50 / p99, ms (1 in flight)", $"{pipeline.AloneP50Ms:0} / {pipeline.AloneP99Ms:0}")
-            .Row("images failed", pipeline.Failed);
+            .Row("images failed", pipeline.Failed)
+            .Row("pipeline CPU-ms per image (host + workers)", pipeline.PipelineCpuMsPerImage)
+            .Row("  preprocessing alone / inference alone, CPU-ms", $"{pipeline.PreprocessCpuMsPerImage.Median:0.0} / {pipeline.InferCpuMsPerImage.Median:0.0}")
+            .Row("cores busy during the pipeline", pipeline.BusyCores)
+            .Row("inference batches in the pipeline: mean size", pipeline.MeanBatch)
+            .Row("  sizes (size x batches)", string.Join(" ", pipeline.BatchSizes.Select(kv => $"{kv.Key}x{kv.Value}")));
         table.Print($"3. Embedded pipeline (EmbeddedCluster + EmbeddedScorer as artgrid score runs it, {PipelineBench.InFlight} in flight), {pipeline.ImagesPerRound} unique images per round ({string.Join(", ", photos.GroupBy(p => p.SizeClass).Select(g => $"{g.Count()} x {g.Key}"))}, x 2)");
         Console.WriteLine($"   t_pre: ImagePreprocessor.Prepare on the same files, {cores} in flight (one per core, one thread each, as the decode workers run).");
         Console.WriteLine("   t_infer: raw ONNX Runtime at the served batch and threads. Both with the whole machine on them: machine-ms;");
@@ -204,8 +233,9 @@ internal static class QuickSuite
     private static void PrintMemory(MemoryBench.Result memory)
     {
         var table = new Table("measure", "value");
-        table.Row("resident memory per in-flight 12 MP image, host, MiB", memory.BytesPerInFlight / 1048576)
-            .Row("  the same over host + decode workers, MiB", memory.BytesPerInFlightTree / 1048576)
+        table.Row("live managed bytes per in-flight 12 MP image, host, MiB", memory.BytesPerInFlight / 1048576)
+            .Row("  resident per in-flight image, host, MiB", memory.BytesPerInFlightHost / 1048576)
+            .Row("  resident per in-flight image, host + workers, MiB", memory.BytesPerInFlightTree / 1048576)
             .Row("managed bytes allocated per 12 MP image (host), MiB", memory.AllocatedBytesPerImage / 1048576)
             .Row($"capacity, 12 MP images/s ({MemoryBench.ManyInFlight} in flight)", memory.CapacityImagesPerSecond)
             .Row("offered, images/s (open loop)", memory.OfferedPerSecond)
@@ -219,9 +249,10 @@ internal static class QuickSuite
             .Row("failed in the in-flight runs", memory.InFlightRunFailures.Count == 0 ? "none" : string.Join(", ", memory.InFlightRunFailures.Select(o => $"{o.Key} {o.Value}")))
             .Row("overload outcomes", string.Join(", ", memory.Outcomes.OrderByDescending(o => o.Value).Select(o => $"{o.Key} {o.Value}")));
         table.Print("4. Memory, 12 MP JPEGs through the embedded pipeline; resident memory summed over the host and its decode worker processes");
-        Console.WriteLine($"   Per in-flight image: (resident over the pre-run level with {MemoryBench.ManyInFlight} in flight - the same with 1) / {MemoryBench.ManyInFlight - 1}, medians of rounds;");
-        Console.WriteLine("   each run's level is its median sample over the run's middle half. bytes_per_inflight is the host's: in-flight images");
-        Console.WriteLine("   beyond one per decode worker wait in the host, and the workers' memory follows their recycling, not the load.");
+        Console.WriteLine($"   Per in-flight image: (level with {MemoryBench.ManyInFlight} in flight - level with 1) / {MemoryBench.ManyInFlight - 1}, medians of rounds. bytes_per_inflight is the live");
+        Console.WriteLine("   managed bytes (after a full collection, a third and two thirds through the run): in-flight images beyond one per decode");
+        Console.WriteLine("   worker wait in the host. Resident levels (median sample of the run's middle half) follow the collector's and the");
+        Console.WriteLine("   workers' recycling more than the load, and are shown for comparison.");
         Console.WriteLine("   Overload: jobs offered open-loop at twice the capacity above for the time shown, then drained; sampled every 100 ms.");
     }
 
