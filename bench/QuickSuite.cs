@@ -64,7 +64,7 @@ internal static class QuickSuite
         Console.WriteLine($"ArtGrid performance suite ({(quick ? "quick" : "full")}): {rounds} paired rounds per comparison, model {model.Id}");
         Console.WriteLine($"Machine: {CpuModel()}, {Environment.ProcessorCount} cores, {MemoryGiB():0.#} GiB; .NET {Environment.Version}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC");
         Console.WriteLine($"Served settings: MaxBatchSize {served.MaxBatchSize}, MaxQueueDelayMs {served.MaxQueueDelayMs}, IntraOpThreads {served.IntraOpThreads} (0: ONNX Runtime's choice), QueueCapacity {served.QueueCapacity}");
-        Console.WriteLine($"Photograph mix {photosDir}: {string.Join(", ", PhotoMix.Classes.Select(c => $"{photos.Count(p => p.SizeClass == c)} x {Describe(c, photos)}"))}");
+        Console.WriteLine($"Photograph mix {Path.GetRelativePath(root, photosDir)}: {string.Join(", ", PhotoMix.Classes.Select(c => $"{photos.Count(p => p.SizeClass == c)} x {Describe(c, photos)}"))}");
         json["machine"] = new { cores = Environment.ProcessorCount, cpu = CpuModel(), memory_gib = MemoryGiB(), os = System.Runtime.InteropServices.RuntimeInformation.OSDescription, runtime = Environment.Version.ToString(), server_gc = System.Runtime.GCSettings.IsServerGC };
         json["photos"] = photos.Select(p => new { file = Path.GetFileName(p.Path), p.SizeClass, p.Width, p.Height, bytes = p.Bytes.Length });
 
