@@ -1,192 +1,244 @@
 using System.Diagnostics;
-using System.Globalization;
 using ArtGrid.Grains.Imaging;
-using ArtGrid.Grains.Imaging.Decoding;
-using ArtGrid.Grains.Provenance;
 using Microsoft.Extensions.Options;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Memory;
-using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
 
 namespace ArtGrid.Bench;
 
 /// <summary>
-/// Preprocessing time per image on one thread, for performance work: the same files, one untimed pass, then timed
-/// rounds. With --compare, two option sets alternate round by round and the median of the paired ratios is reported,
-/// so that a noisy neighbour slows both sides of a pair alike. To compare two builds, run this command from each build
-/// alternately and pair the medians.
+/// Part 1: milliseconds per image to turn a photograph into the model's 224x224 input, per size class, one thread:
+/// ArtGrid's real path (<see cref="ImagePreprocessor.Prepare"/>: checks, Skia decode, orientation, watermark pass,
+/// resize, pack) against Debian's libvips (<c>vipsthumbnail -s 224x224!</c>, which shrinks JPEGs while decoding) and
+/// libjpeg-turbo (<c>djpeg -scale M/8</c>, the smallest DCT scale that keeps 224 pixels, no final resample).
+/// The tools are processes: vipsthumbnail runs once per size class over many files, djpeg once per file, and the
+/// process start-up (the same tool on an 8x8 JPEG, measured in the same round) is subtracted from every invocation.
+/// libvips runs with one thread (VIPS_CONCURRENCY=1) and its operation cache off, so that a repeated file is decoded again.
+/// Times are CPU-ms per image (this process's CPU time for ArtGrid, the tool processes' own for the tools), with wall-ms
+/// beside them: on a machine shared with other work, the CPU time of single-threaded work barely moves, while its wall
+/// time follows the neighbours.
 /// </summary>
-internal static class PreprocessBench
+internal sealed class PreprocessBench(IReadOnlyList<Photo> photos, ModelInputSpec spec, string scratch)
 {
-    private static readonly string[] ImageExtensions = [".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"];
-    private static readonly ModelInputSpec Spec = new("input", 224, 224, TensorLayout.Nchw, ChannelOrder.Rgb, 1f, [0f, 0f, 0f], [1f, 1f, 1f]);
+    public const string ArtGrid = "ArtGrid";
+    public const string Vips = "libvips";
+    public const string Djpeg = "libjpeg-turbo";
+    public static readonly string[] Tools = [ArtGrid, Vips, Djpeg];
 
-    public static int Run(string[] args)
+    // Decodes per file per round, by size class: about the same time per class.
+    private static readonly Dictionary<string, int> Repeats = new() { ["0.3mp"] = 2, ["2mp"] = 1, ["12mp"] = 1, ["png"] = 1 };
+
+    private readonly ImagePreprocessor _preprocessor = new(Options.Create(new PreprocessingOptions { MaxDegreeOfParallelism = 1 }));
+    private readonly string _tiny = Path.Combine(scratch, "tiny.jpg");
+    private readonly string _vipsOut = Path.Combine(scratch, "vips-out");
+
+    /// <summary>Per tool and size class: CPU-ms and wall-ms per image (medians with ranges); ratios paired per round.</summary>
+    public sealed record Result(
+        Dictionary<string, Dictionary<string, Spread>> MsPerImage,
+        Dictionary<string, Dictionary<string, Spread>> WallMsPerImage,
+        Dictionary<string, Spread> VipsOverArtGrid,
+        Dictionary<string, Spread> VipsOverArtGridWall,
+        Spread DecodeVsLibvips,
+        Spread DecodeVsLibvipsWall,
+        Spread DjpegOverArtGridJpeg,
+        Spread VipsStartupMs,
+        Spread DjpegStartupMs,
+        Dictionary<string, double[]> Rounds);
+
+    /// <summary>One tool's pass over the mix: ms per image by size class, CPU and wall.</summary>
+    private sealed record Sample(Dictionary<string, double> Cpu, Dictionary<string, double> Wall, double StartupCpuMs = 0);
+
+    public static bool ToolsPresent(out string? missing)
     {
-        string images = Option(args, "--images") ?? "samples";
-        int rounds = int.Parse(Option(args, "--rounds") ?? "5", CultureInfo.InvariantCulture);
-        var decoder = Enum.Parse<DecoderKind>(Option(args, "--decoder") ?? "Skia", ignoreCase: true);
-        string? compare = Option(args, "--compare");
-        byte[][] files = [.. Directory.EnumerateFiles(images, "*", SearchOption.AllDirectories)
-            .Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
-            .Order(StringComparer.Ordinal)
-            .Select(File.ReadAllBytes)];
-        if (files.Length == 0)
+        missing = new[] { "vipsthumbnail", "djpeg", "vips" }.FirstOrDefault(t => !OnPath(t));
+        return missing is null;
+    }
+
+    public async Task<Result> RunAsync(int rounds)
+    {
+        Directory.CreateDirectory(_vipsOut);
+        await RunToolAsync("vips", ["black", _tiny, "8", "8"]);
+        string[] classes = [.. PhotoMix.Classes.Where(c => photos.Any(p => p.SizeClass == c))];
+        string[] jpegClasses = [.. classes.Where(c => photos.Where(p => p.SizeClass == c).All(p => p.IsJpeg))];
+
+        // Untimed pass of each: JIT, page cache, the tools' shared libraries.
+        _ = MeasureArtGrid(classes);
+        _ = await MeasureVipsAsync(classes);
+        _ = await MeasureDjpegAsync(jpegClasses);
+
+        var samples = Tools.ToDictionary(t => t, _ => new List<Sample>());
+        await Rounds.RunAsync(rounds,
+        [
+            () => Task.FromResult(Record(ArtGrid, MeasureArtGrid(classes))),
+            async () => Record(Vips, await MeasureVipsAsync(classes)),
+            async () => Record(Djpeg, await MeasureDjpegAsync(jpegClasses)),
+        ],
+        (round, _) => Progress.Say($"  preprocessing round {round + 1}/{rounds}: CPU-ms per pass over the mix: ArtGrid {Total(samples[ArtGrid][round].Cpu):0}, libvips {Total(samples[Vips][round].Cpu):0}"));
+
+        var msPerImage = Tools.ToDictionary(t => t, t => Spreads(samples[t], s => s.Cpu));
+        var wallPerImage = Tools.ToDictionary(t => t, t => Spreads(samples[t], s => s.Wall));
+        var raw = new Dictionary<string, double[]>
         {
-            Console.Error.WriteLine($"no images in {images}");
-            return 2;
+            ["artgrid_mix_cpu_ms"] = [.. samples[ArtGrid].Select(s => Total(s.Cpu))],
+            ["vips_mix_cpu_ms"] = [.. samples[Vips].Select(s => Total(s.Cpu))],
+            ["artgrid_mix_wall_ms"] = [.. samples[ArtGrid].Select(s => Total(s.Wall))],
+            ["vips_mix_wall_ms"] = [.. samples[Vips].Select(s => Total(s.Wall))],
+            ["vips_startup_cpu_ms"] = [.. samples[Vips].Select(s => s.StartupCpuMs)],
+            ["djpeg_startup_cpu_ms"] = [.. samples[Djpeg].Select(s => s.StartupCpuMs)],
+        };
+        foreach (string tool in Tools)
+        {
+            foreach (string c in msPerImage[tool].Keys)
+            {
+                raw[$"{tool}_{c}_cpu_ms_per_image"] = [.. samples[tool].Select(s => s.Cpu[c])];
+                raw[$"{tool}_{c}_wall_ms_per_image"] = [.. samples[tool].Select(s => s.Wall[c])];
+            }
         }
 
-        PreprocessingOptions Options(bool variant)
+        return new Result(
+            msPerImage,
+            wallPerImage,
+            classes.ToDictionary(c => c, c => Ratio(s => s.Cpu[c])),
+            classes.ToDictionary(c => c, c => Ratio(s => s.Wall[c])),
+            Ratio(s => Total(s.Cpu)),
+            Ratio(s => Total(s.Wall)),
+            Spread.OfRatios([.. samples[Djpeg].Select(s => Total(s.Cpu))], [.. samples[ArtGrid].Select(s => Total(s.Cpu, jpegClasses))]),
+            Spread.Of(samples[Vips].Select(s => s.StartupCpuMs)),
+            Spread.Of(samples[Djpeg].Select(s => s.StartupCpuMs)),
+            raw);
+
+        double Record(string tool, Sample sample)
         {
-            var options = new PreprocessingOptions
+            samples[tool].Add(sample);
+            return Total(sample.Cpu);
+        }
+
+        Spread Ratio(Func<Sample, double> value) =>
+            Spread.OfRatios([.. samples[Vips].Select(value)], [.. samples[ArtGrid].Select(value)]);
+    }
+
+    private static Dictionary<string, Spread> Spreads(List<Sample> samples, Func<Sample, Dictionary<string, double>> pick) =>
+        pick(samples[0]).Keys.ToDictionary(c => c, c => Spread.Of(samples.Select(s => pick(s)[c])));
+
+    /// <summary>Milliseconds to prepare each file of the mix (or of <paramref name="only"/> those classes) once.</summary>
+    private double Total(Dictionary<string, double> msPerImage, string[]? only = null) =>
+        msPerImage.Where(kv => only is null || only.Contains(kv.Key)).Sum(kv => kv.Value * photos.Count(p => p.SizeClass == kv.Key));
+
+    private Sample MeasureArtGrid(string[] classes)
+    {
+        var cpu = new Dictionary<string, double>();
+        var wall = new Dictionary<string, double>();
+        foreach (string c in classes)
+        {
+            Photo[] files = [.. photos.Where(p => p.SizeClass == c)];
+            int repeats = Repeats.GetValueOrDefault(c, 1);
+            TimeSpan cpuStart = CpuTime.Self;
+            long start = Stopwatch.GetTimestamp();
+            for (int r = 0; r < repeats; r++)
             {
-                Decoder = decoder,
-                MaxDegreeOfParallelism = 1,
-                DetectWatermark = !args.Contains("--no-watermark"),
-                ReducedJpegDecode = !args.Contains("--full-decode"),
-            };
-            if (variant)
-            {
-                switch (compare)
+                foreach (Photo photo in files)
                 {
-                    case "watermark":
-                        options.DetectWatermark = !options.DetectWatermark;
-                        break;
-                    case "reduced-decode":
-                        options.ReducedJpegDecode = !options.ReducedJpegDecode;
-                        break;
-                    default:
-                        throw new ArgumentException($"--compare {compare}: unknown option set (watermark, reduced-decode)");
+                    PreparedImage prepared = _preprocessor.Prepare(photo.Bytes, spec);
+                    if (prepared.Error is { } error)
+                    {
+                        throw new InvalidDataException($"{photo.Path}: {error.Code} {error.Message}");
+                    }
                 }
             }
 
-            return options;
+            wall[c] = Stopwatch.GetElapsedTime(start).TotalMilliseconds / (repeats * files.Length);
+            cpu[c] = (CpuTime.Self - cpuStart).TotalMilliseconds / (repeats * files.Length);
         }
 
-        // At least 10 images per timed round, so that one round of a small folder is not a single timer tick.
-        int passes = Math.Max(1, (10 + files.Length - 1) / files.Length);
-        Console.WriteLine($"{files.Length} images from {images}, {decoder}, one thread, {rounds} rounds of {passes} pass(es)");
-        if (args.Contains("--stages"))
-        {
-            Stages(files, decoder, rounds);
-        }
-
-        var a = new ImagePreprocessor(Microsoft.Extensions.Options.Options.Create(Options(false)));
-        ImagePreprocessor? b = compare is null ? null : new ImagePreprocessor(Microsoft.Extensions.Options.Options.Create(Options(true)));
-        Time(a, files, 1);
-        if (b is not null)
-        {
-            Time(b, files, 1);
-        }
-
-        var msA = new List<double>();
-        var ratios = new List<double>();
-        for (int round = 0; round < rounds; round++)
-        {
-            double ta = Time(a, files, passes);
-            msA.Add(ta);
-            if (b is null)
-            {
-                Console.WriteLine($"  round {round + 1}: {ta,8:0.00} ms/image");
-                continue;
-            }
-
-            double tb = Time(b, files, passes);
-            ratios.Add(tb / ta);
-            Console.WriteLine($"  round {round + 1}: {ta,8:0.00} ms/image, with {compare} changed {tb,8:0.00} ms/image, ratio {tb / ta:0.000}");
-        }
-
-        string line = $"ms_per_image={Median(msA).ToString("0.00", CultureInfo.InvariantCulture)}";
-        if (ratios.Count > 0)
-        {
-            line += $" ratio_{compare}={Median(ratios).ToString("0.000", CultureInfo.InvariantCulture)}";
-        }
-
-        Console.WriteLine(line);
-        return 0;
+        return new Sample(cpu, wall);
     }
 
-    private static double Time(ImagePreprocessor preprocessor, byte[][] files, int passes)
+    private async Task<Sample> MeasureVipsAsync(string[] classes)
     {
-        var clock = Stopwatch.StartNew();
-        for (int pass = 0; pass < passes; pass++)
+        (double startupWall, double startupCpu) = await StartupAsync(() => RunVipsAsync([_tiny]));
+        var cpu = new Dictionary<string, double>();
+        var wall = new Dictionary<string, double>();
+        foreach (string c in classes)
         {
-            foreach (byte[] bytes in files)
-            {
-                if (preprocessor.Prepare(bytes, Spec).Error is { } error)
-                {
-                    throw new InvalidOperationException($"{error.Code}: {error.Message}");
-                }
-            }
+            string[] files = [.. photos.Where(p => p.SizeClass == c).Select(p => p.Path)];
+            int repeats = Repeats.GetValueOrDefault(c, 1);
+            (double w, double u) = await RunVipsAsync([.. Enumerable.Repeat(files, repeats).SelectMany(f => f)]);
+            wall[c] = Math.Max(0, w - startupWall) / (repeats * files.Length);
+            cpu[c] = Math.Max(0, u - startupCpu) / (repeats * files.Length);
         }
 
-        return clock.Elapsed.TotalMilliseconds / (files.Length * passes);
+        return new Sample(cpu, wall, startupCpu);
     }
 
-    // The steps of ImagePreprocessor.Prepare one by one, timed separately (medians over rounds, ms per image).
-    private static void Stages(byte[][] files, DecoderKind decoder, int rounds)
+    private async Task<Sample> MeasureDjpegAsync(string[] classes)
     {
-        Configuration configuration = Configuration.Default.Clone();
-        configuration.PreferContiguousImageBuffers = true;
-        configuration.MaxDegreeOfParallelism = 1;
-        configuration.MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions { MaximumPoolSizeMegabytes = 256 });
-        IFrameDecoder frames = FrameDecoders.Create(decoder, configuration);
-        string[] names = ["decode", "watermark", "stealth", "orient+resize+background", "clone to Rgb24", "pack"];
-        var samples = names.Select(_ => new List<double>()).ToArray();
-        for (int round = 0; round <= rounds; round++)
+        (double startupWall, double startupCpu) = await StartupAsync(() => RunToolAsync("djpeg", ["-outfile", "/dev/null", _tiny]));
+        var cpu = new Dictionary<string, double>();
+        var wall = new Dictionary<string, double>();
+        foreach (string c in classes)
         {
-            var totals = new double[names.Length];
-            foreach (byte[] bytes in files)
+            Photo[] files = [.. photos.Where(p => p.SizeClass == c)];
+            int repeats = Repeats.GetValueOrDefault(c, 1);
+            double totalWall = 0, totalCpu = 0;
+            for (int r = 0; r < repeats; r++)
             {
-                long t0 = Stopwatch.GetTimestamp();
-                using Image<Rgba32> decoded = frames.DecodeFirstFrame(bytes);
-                long t1 = Stopwatch.GetTimestamp();
-                _ = DwtDctWatermark.Detect(decoded);
-                long t2 = Stopwatch.GetTimestamp();
-                _ = StealthMetadata.Read(decoded);
-                long t3 = Stopwatch.GetTimestamp();
-                decoded.Mutate(x => x.AutoOrient()
-                    .Resize(new ResizeOptions { Size = new Size(224, 224), Mode = ResizeMode.Stretch, Sampler = KnownResamplers.Bicubic })
-                    .BackgroundColor(Color.White));
-                long t4 = Stopwatch.GetTimestamp();
-                using Image<Rgb24> small = decoded.CloneAs<Rgb24>();
-                long t5 = Stopwatch.GetTimestamp();
-                _ = TensorPacker.Pack(small, Spec);
-                long t6 = Stopwatch.GetTimestamp();
-                long[] marks = [t0, t1, t2, t3, t4, t5, t6];
-                for (int s = 0; s < names.Length; s++)
+                foreach (Photo photo in files)
                 {
-                    totals[s] += Stopwatch.GetElapsedTime(marks[s], marks[s + 1]).TotalMilliseconds;
+                    // The smallest M/8 that keeps the short side at 224 pixels or more.
+                    int m = Math.Clamp((int)Math.Ceiling(8.0 * spec.Height / Math.Min(photo.Width, photo.Height)), 1, 8);
+                    (double w, double u) = await RunToolAsync("djpeg", ["-scale", $"{m}/8", "-outfile", "/dev/null", photo.Path]);
+                    totalWall += Math.Max(0, w - startupWall);
+                    totalCpu += Math.Max(0, u - startupCpu);
                 }
             }
 
-            if (round > 0)
-            {
-                for (int s = 0; s < names.Length; s++)
-                {
-                    samples[s].Add(totals[s] / files.Length);
-                }
-            }
+            wall[c] = totalWall / (repeats * files.Length);
+            cpu[c] = totalCpu / (repeats * files.Length);
         }
 
-        Console.WriteLine("  stages (median ms/image):");
-        for (int s = 0; s < names.Length; s++)
+        return new Sample(cpu, wall, startupCpu);
+    }
+
+    // Wall and CPU ms of one invocation on an 8x8 JPEG: medians of five.
+    private static async Task<(double Wall, double Cpu)> StartupAsync(Func<Task<(double Wall, double Cpu)>> run)
+    {
+        var times = new List<(double Wall, double Cpu)>();
+        for (int i = 0; i < 5; i++)
         {
-            Console.WriteLine($"    {names[s],-26} {Median(samples[s]),8:0.00}");
+            times.Add(await run());
         }
+
+        return (Stats.Median([.. times.Select(t => t.Wall).Order()]), Stats.Median([.. times.Select(t => t.Cpu).Order()]));
     }
 
-    private static double Median(List<double> values)
+    private Task<(double Wall, double Cpu)> RunVipsAsync(IReadOnlyList<string> files) =>
+        RunToolAsync("vipsthumbnail", [.. files, "-s", $"{spec.Width}x{spec.Height}!", "-o", Path.Combine(_vipsOut, "%s.v"), "--vips-cache-max=0"]);
+
+    // Wall and CPU milliseconds (the process's own, every thread) from start to exit.
+    private static async Task<(double Wall, double Cpu)> RunToolAsync(string tool, IReadOnlyList<string> args)
     {
-        double[] sorted = [.. values.Order()];
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+        var start = new ProcessStartInfo(tool) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        start.Environment["VIPS_CONCURRENCY"] = "1";
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        TimeSpan cpuStart = CpuTime.ExitedChildren;
+        long clock = Stopwatch.GetTimestamp();
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {tool}");
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        double ms = Stopwatch.GetElapsedTime(clock).TotalMilliseconds;
+        double cpu = (CpuTime.ExitedChildren - cpuStart).TotalMilliseconds;
+        await stdout;
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{tool} {string.Join(' ', args.Take(6))} failed (exit {process.ExitCode}): {(await stderr).Trim()}");
+        }
+
+        return (ms, cpu);
     }
 
-    private static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
+    private static bool OnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(dir => File.Exists(Path.Combine(dir, tool)));
 }

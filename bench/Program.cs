@@ -1,10 +1,14 @@
 using ArtGrid.Bench;
 
-// artgrid-bench COMMAND [options]; each command prints a table and ends with one line of name=value pairs.
+// artgrid-bench COMMAND [options]; each command prints a table per part and ends with one line of name=value pairs.
 return args switch
 {
     ["decoders", .. var rest] => await DecoderBench.RunAsync(rest),
-    ["preprocess", .. var rest] => PreprocessBench.Run(rest),
+    ["--quick", .. var rest] => await QuickSuite.RunAsync(rest, quick: true),
+    ["quick", .. var rest] => await QuickSuite.RunAsync(rest, quick: true),
+    ["full", .. var rest] => await QuickSuite.RunAsync(rest, quick: false),
+    ["micro", .. var rest] => PerImageSteps.Run(rest),
+    ["preprocess", .. var rest] => PreprocessStagesBench.Run(rest),
     ["drift", .. var rest] => DriftBench.Run(rest),
     _ => Usage(),
 };
@@ -12,17 +16,40 @@ return args switch
 static int Usage()
 {
     Console.Error.WriteLine("""
+        usage: artgrid-bench --quick | quick | full [--photos DIR] [--rounds N] [--overload-seconds S] [--parts 1,2,3,4]
+                                                  [--skip-memory] [--models DIR] [--model NAME[/VERSION]] [--out DIR] [--plots DIR]
+          The performance suite, every ratio from paired, alternating rounds of one run:
+            1. preprocessing per image (0.3, 2 and 12 MP JPEG, 2 MP PNG), ArtGrid against libvips and libjpeg-turbo;
+            2. inference, raw ONNX Runtime against the inference grain, batch 1, 8, 16, 1 thread and the served threads;
+            3. the embedded pipeline (as artgrid score runs it) against 1 / (t_pre + t_infer), with latency;
+            4. memory per in-flight 12 MP image, and peak resident memory under 2x overload.
+          --quick is 5 rounds and 12 s of overload (under 10 minutes on 2 cores); full is 9 rounds and 60 s.
+          --photos DIR   folders 0.3mp/ 2mp/ 12mp/ png/ (default: built once by bench/photo-mix.sh into OUT/photo-mix)
+          --out DIR      raw numbers, bench-quick.json and bench-quick-rounds.csv (default: bench-results/)
+          --plots DIR    the PNG plots (default: docs/benchmarks/)
+          --parts LIST   run only these parts (default 1,2,3,4)
+          Served settings come from the defaults and ArtGrid__Inference__* variables (e.g. ArtGrid__Inference__IntraOpThreads=1),
+          which every part uses: the silos it starts and the raw ONNX Runtime baseline alike.
+          Needs vipsthumbnail (libvips-tools) and djpeg (libjpeg-turbo-progs). Last line: inference_ratio=… pipeline_ratio=…
+          decode_vs_libvips=… t_pre_ms=… t_infer_ms=… p50_ms=… p99_ms=… peak_rss_mib_overload=… bytes_per_inflight=… and more.
+
+        usage: artgrid-bench micro [BenchmarkDotNet arguments]
+          Micro-benchmarks (BenchmarkDotNet, in process by default): TensorPacker.Pack at 224x224, the linear head, the
+          activation map's sums. --filter PATTERN picks some; --outOfProcess runs them out of process.
+
         usage: artgrid-bench decoders --corpus DIR [--images DIR] [--limit N] [--out DIR] [--skip-corpus] [--skip-sandbox]
           --corpus DIR   a decoder test corpus with manifest.csv (path,suite,expected,source); see bench/decoder-corpus/
           --images DIR   ordinary images for the speed and sandbox-cost runs (default: samples/)
           --limit N      use at most N of those images (default 400)
           --out DIR      where to write the per-file outcomes (default: bench-results/)
           --skip-corpus, --skip-sandbox   leave out part 1 (corpus) or part 3 (sandbox cost)
-        artgrid-bench preprocess --images DIR [--decoder Skia|ImageSharp] [--rounds N] [--no-watermark] [--full-decode] [--stages] [--compare SET]
+
+        usage: artgrid-bench preprocess --images DIR [--decoder Skia|ImageSharp] [--rounds N] [--no-watermark] [--full-decode] [--stages] [--compare SET]
           one-thread preprocessing time per image (median of rounds); --stages times each step of the pipeline;
           --compare SET alternates the options with SET changed (watermark, reduced-decode), round by round, and
           reports the median ratio; --full-decode turns reduced JPEG decoding off for the base set
-        artgrid-bench drift --images DIR [--model ID] [--models DIR] [--min-pixels N]
+
+        usage: artgrid-bench drift --images DIR [--model ID] [--models DIR] [--min-pixels N]
           the model's probability with and without reduced JPEG decoding, for every JPEG of DIR that is reduced, and
           whether an embedded watermark still decodes from a half-size decode
         """);
