@@ -35,7 +35,7 @@ internal static class BenchPlots
                 "images/s",
                 [.. inference.Rows.Select(r => $"batch {r.BatchSize}")],
                 [
-                    ("raw ONNX Runtime, 1 thread", [.. inference.Rows.Select(r => r.RawOneThread.Median)]),
+                    ($"raw ONNX Runtime, every core ({Environment.ProcessorCount} threads)", [.. inference.Rows.Select(r => r.RawAllCores.Median)]),
                     ($"raw ONNX Runtime, {ThreadsLabel(inference.ServedThreads)}", [.. inference.Rows.Select(r => r.RawServed.Median)]),
                     ($"inference grain, {ThreadsLabel(inference.ServedThreads)}", [.. inference.Rows.Select(r => r.Grain.Median)]),
                 ]),

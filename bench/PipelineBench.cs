@@ -17,7 +17,8 @@ namespace ArtGrid.Bench;
 ///
 /// Both parts are measured with the whole machine on them, so their times are machine-seconds per image:
 /// t_pre = 1 / (images/s of ImagePreprocessor.Prepare, one image per core in flight, one thread each, as the decode
-/// workers run), t_infer = 1 / (images/s of raw ONNX Runtime at the served batch size and threads). A pipeline that
+/// workers run), t_infer = 1 / (images/s of raw ONNX Runtime at the served batch size and threads, with as many
+/// concurrent runs as it takes to cover the cores: cores / threads). A pipeline that
 /// spent the machine on nothing but these two would score 1 / (t_pre + t_infer) images/s; in CPU-seconds
 /// (cores x machine-seconds) the same limit reads cores / (cpu_pre + cpu_infer). pipeline_ratio is the pipeline's
 /// images/s over that limit, paired round by round.
@@ -136,7 +137,9 @@ internal sealed class PipelineBench(LoadedModel model, IReadOnlyList<Photo> phot
         double Infer()
         {
             TimeSpan cpuStart = CpuTime.Self;
-            double perSecond = rawServed.Throughput(servedBatch, inferImages);
+            // A session of fewer threads than cores gets one caller per share of the cores: the whole machine, as
+            // preprocessing has it.
+            double perSecond = rawServed.Throughput(servedBatch, inferImages, InferCallers(cores));
             inferCpuMs.Add((CpuTime.Self - cpuStart).TotalMilliseconds / inferImages);
             return perSecond;
         }
@@ -204,6 +207,8 @@ internal sealed class PipelineBench(LoadedModel model, IReadOnlyList<Photo> phot
                 ["infer_cpu_ms_per_image"] = [.. inferCpuMs],
             });
     }
+
+    private int InferCallers(int cores) => rawServed.Threads > 0 ? Math.Max(1, cores / rawServed.Threads) : 1;
 
     // 1 / (t_pre + t_infer), from the two throughputs.
     public static double Limit(double preprocessPerSecond, double inferPerSecond) => 1 / ((1 / preprocessPerSecond) + (1 / inferPerSecond));

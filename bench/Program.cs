@@ -20,7 +20,7 @@ static int Usage()
                                                   [--skip-memory] [--models DIR] [--model NAME[/VERSION]] [--out DIR] [--plots DIR]
           The performance suite, every ratio from paired, alternating rounds of one run:
             1. preprocessing per image (0.3, 2 and 12 MP JPEG, 2 MP PNG), ArtGrid against libvips and libjpeg-turbo;
-            2. inference, raw ONNX Runtime against the inference grain, batch 1, 8, 16, 1 thread and the served threads;
+            2. inference, raw ONNX Runtime against the inference grain, batch 1, 8, 16, every core and the served threads;
             3. the embedded pipeline (as artgrid score runs it) against 1 / (t_pre + t_infer), with latency;
             4. memory per in-flight 12 MP image, and peak resident memory under 2x overload.
           --quick is 5 rounds and 12 s of overload (under 10 minutes on 2 cores); full is 9 rounds and 60 s.

@@ -50,7 +50,7 @@ internal static class QuickSuite
         var served = new InferenceOptions();
         new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddEnvironmentVariables().Build().GetSection(InferenceOptions.SectionName).Bind(served);
         int servedBatch = served.MaxBatchSize;
-        int servedThreads = served.IntraOpThreads;
+        int servedThreads = served.EffectiveIntraOpThreads;
         DirectoryInfo scratch = Directory.CreateTempSubdirectory("artgrid-bench-");
         var summary = new Dictionary<string, double>();
         var json = new Dictionary<string, object?>();
@@ -63,7 +63,7 @@ internal static class QuickSuite
 
         Console.WriteLine($"ArtGrid performance suite ({(quick ? "quick" : "full")}): {rounds} paired rounds per comparison, model {model.Id}");
         Console.WriteLine($"Machine: {CpuModel()}, {Environment.ProcessorCount} cores, {MemoryGiB():0.#} GiB; .NET {Environment.Version}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC");
-        Console.WriteLine($"Served settings: MaxBatchSize {served.MaxBatchSize}, MaxQueueDelayMs {served.MaxQueueDelayMs}, IntraOpThreads {served.IntraOpThreads} (0: ONNX Runtime's choice), QueueCapacity {served.QueueCapacity}");
+        Console.WriteLine($"Served settings: MaxBatchSize {served.MaxBatchSize}, MaxQueueDelayMs {served.MaxQueueDelayMs}, IntraOpThreads {served.EffectiveIntraOpThreads}{(served.IntraOpThreads == 0 ? " (0: half the cores)" : "")}, QueueCapacity {served.QueueCapacity}");
         Console.WriteLine($"Photograph mix {Path.GetRelativePath(root, photosDir)}: {string.Join(", ", PhotoMix.Classes.Select(c => $"{photos.Count(p => p.SizeClass == c)} x {Describe(c, photos)}"))}");
         json["machine"] = new { cores = Environment.ProcessorCount, cpu = CpuModel(), memory_gib = MemoryGiB(), os = System.Runtime.InteropServices.RuntimeInformation.OSDescription, runtime = Environment.Version.ToString(), server_gc = System.Runtime.GCSettings.IsServerGC };
         json["photos"] = photos.Select(p => new { file = Path.GetFileName(p.Path), p.SizeClass, p.Width, p.Height, bytes = p.Bytes.Length });
@@ -190,11 +190,11 @@ internal static class QuickSuite
 
     private static void PrintInference(InferenceBench.Result inference)
     {
-        var table = new Table("batch", "raw, 1 thread", $"raw, {Threads(inference.ServedThreads)}", $"grain, {Threads(inference.ServedThreads)}", "grain / raw", "raw served / 1 thread", "mean grain batch");
+        var table = new Table("batch", $"raw, {Threads(0)}", $"raw, {Threads(inference.ServedThreads)}", $"grain, {Threads(inference.ServedThreads)}", "grain / raw", "raw served / every core", "mean grain batch");
         foreach (InferenceBench.Row row in inference.Rows)
         {
             table.Row(row.BatchSize == inference.ServedBatch ? $"{row.BatchSize} (served)" : row.BatchSize.ToString(CultureInfo.InvariantCulture),
-                row.RawOneThread, row.RawServed, row.Grain, row.GrainOverRaw, row.ServedOverOneThread, row.MeanGrainBatch);
+                row.RawAllCores, row.RawServed, row.Grain, row.GrainOverRaw, row.ServedOverAllCores, row.MeanGrainBatch);
         }
 
         table.Print("2. Inference, images/s: median [range] of rounds; ratios paired per round");
@@ -224,7 +224,7 @@ internal static class QuickSuite
             .Row("  sizes (size x batches)", string.Join(" ", pipeline.BatchSizes.Select(kv => $"{kv.Key}x{kv.Value}")));
         table.Print($"3. Embedded pipeline (EmbeddedCluster + EmbeddedScorer as artgrid score runs it, {PipelineBench.InFlight} in flight), {pipeline.ImagesPerRound} unique images per round ({string.Join(", ", photos.GroupBy(p => p.SizeClass).Select(g => $"{g.Count()} x {g.Key}"))}, x 2)");
         Console.WriteLine($"   t_pre: ImagePreprocessor.Prepare on the same files, {cores} in flight (one per core, one thread each, as the decode workers run).");
-        Console.WriteLine("   t_infer: raw ONNX Runtime at the served batch and threads. Both with the whole machine on them: machine-ms;");
+        Console.WriteLine("   t_infer: raw ONNX Runtime at the served batch and threads, cores / threads runs at once. Both with the whole machine on them: machine-ms;");
         Console.WriteLine($"   CPU-ms = {cores} x machine-ms, and the limit is {cores} / (cpu_pre + cpu_infer), the same number.");
         Console.WriteLine($"   Latency: each image's job, from the scorer's call to its verdict, over every round ({PipelineBench.InFlight} in flight: mostly");
         Console.WriteLine("   queueing, in-flight / throughput), and once more with one image at a time (one copy of the set).");

@@ -40,9 +40,17 @@ public sealed class InferenceOptions
     [Range(1, 1_000_000)]
     public int QueueCapacity { get; set; } = 256;
 
-    /// <summary>ONNX Runtime intra-op threads per CPU session; 0 lets ONNX Runtime choose (one per core).</summary>
+    /// <summary>
+    /// ONNX Runtime intra-op threads per CPU session; 0 (the default) means half the cores, at least one. A silo decodes
+    /// on every core too (one decode worker per core), and ONNX Runtime's own choice, one thread per core, made the two
+    /// fight: on 2 cores the embedded pipeline scored 1.33x more images/s with 1 thread than with ONNX Runtime's 2
+    /// (docs/BENCHMARKS.md). A silo that only infers may want every core.
+    /// </summary>
     [Range(0, 1024)]
     public int IntraOpThreads { get; set; }
+
+    /// <summary>The threads a CPU session gets: <see cref="IntraOpThreads"/>, or half the cores (at least one) for 0.</summary>
+    public int EffectiveIntraOpThreads => IntraOpThreads > 0 ? IntraOpThreads : Math.Max(1, Environment.ProcessorCount / 2);
 
     /// <summary>How often ingestion retries an image that a saturated device refused, honouring its retry hint.</summary>
     [Range(0, 1000)]

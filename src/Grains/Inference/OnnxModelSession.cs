@@ -429,7 +429,7 @@ public sealed class ModelSessions(ModelRepository repository, Microsoft.Extensio
         {
             if (!_sessions.TryGetValue(key, out shared!))
             {
-                shared = new SharedSession(new Lazy<OnnxModelSession>(() => new OnnxModelSession(GetModel(modelId), device, options.Value.IntraOpThreads)));
+                shared = new SharedSession(new Lazy<OnnxModelSession>(() => new OnnxModelSession(GetModel(modelId), device, options.Value.EffectiveIntraOpThreads)));
                 _sessions[key] = shared;
             }
 
