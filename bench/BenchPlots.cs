@@ -1,5 +1,5 @@
+using ArtGrid.Cli.Evaluation;
 using ScottPlot;
-using SkiaSharp;
 
 namespace ArtGrid.Bench;
 
@@ -162,40 +162,5 @@ internal static class BenchPlots
         line.Color = colour;
         line.LinePattern = LinePattern.Dashed;
         line.LegendText = legend;
-    }
-
-    /// <summary>
-    /// The font for the plots' text: the Skia build ArtGrid ships for Linux has no font manager, so a common sans-serif
-    /// TrueType file is looked up in the usual font folders (as artgrid eval does).
-    /// </summary>
-    private static class PlotFont
-    {
-        private static readonly string[] Files = ["DejaVuSans.ttf", "LiberationSans-Regular.ttf", "NotoSans-Regular.ttf", "FreeSans.ttf", "Arial.ttf", "arial.ttf"];
-
-        public static readonly Lazy<string?> Name = new(() =>
-        {
-            if (SKTypeface.Default.GlyphCount > 0)
-            {
-                return null;
-            }
-
-            string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            string[] folders = ["/usr/share/fonts", "/usr/local/share/fonts", Path.Combine(home, ".local", "share", "fonts"), Path.Combine(home, ".fonts")];
-            foreach (string file in Files)
-            {
-                foreach (string folder in folders.Where(Directory.Exists))
-                {
-                    string? path = Directory.EnumerateFiles(folder, file, new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true }).FirstOrDefault();
-                    using SKTypeface? typeface = path is null ? null : SKTypeface.FromFile(path);
-                    if (typeface is { GlyphCount: > 0 })
-                    {
-                        Fonts.AddFontFile(typeface.FamilyName, path!);
-                        return typeface.FamilyName;
-                    }
-                }
-            }
-
-            return null;
-        });
     }
 }

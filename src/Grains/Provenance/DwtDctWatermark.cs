@@ -308,7 +308,8 @@ public static class DwtDctWatermark
         return largest % Scale > 0.5 * Scale ? 1 : 0;
     }
 
-    private static void ReadBlock(double[,] band, int blockRow, int blockCol, double[,] block)
+    // The plane-by-plane steps below serve Embed, and the tests' reference decoder that checks the streaming one.
+    internal static void ReadBlock(double[,] band, int blockRow, int blockCol, double[,] block)
     {
         for (int y = 0; y < Block; y++)
         {
@@ -338,7 +339,7 @@ public static class DwtDctWatermark
         block[y, x] = value >= 0 ? magnitude : -magnitude;
     }
 
-    private static (int Y, int X) LargestAc(double[,] block)
+    internal static (int Y, int X) LargestAc(double[,] block)
     {
         int best = 1;
         double bestValue = -1;
@@ -357,7 +358,7 @@ public static class DwtDctWatermark
 
     // OpenCV's BGR2YUV for 8-bit images: Y = .299R + .587G + .114B, U = .492(B - Y) + 128, V = .877(R - Y) + 128.
     // Decoding reads only U and V; the luma plane is filled only when the image is to be written back.
-    private static float[][] Yuv<TPixel>(Image<TPixel> image, int rows, int cols, bool withLuma)
+    internal static float[][] Yuv<TPixel>(Image<TPixel> image, int rows, int cols, bool withLuma)
         where TPixel : unmanaged, IPixel<TPixel>
     {
         float[] y = withLuma ? new float[rows * cols] : [];
@@ -409,7 +410,7 @@ public static class DwtDctWatermark
     }
 
     // pywt.dwt2(..., 'haar'): cA = (a + b + c + d) / 2 over each 2x2 block.
-    private static double[,] HaarApproximation(float[] plane, int rows, int cols)
+    internal static double[,] HaarApproximation(float[] plane, int rows, int cols)
     {
         var approximation = new double[rows / 2, cols / 2];
         for (int r = 0; r < rows / 2; r++)
@@ -496,7 +497,7 @@ public static class DwtDctWatermark
         return basis;
     }
 
-    private static double[,] Dct4(double[,] block) => Multiply(Multiply(Basis, block, false), Basis, true);
+    internal static double[,] Dct4(double[,] block) => Multiply(Multiply(Basis, block, false), Basis, true);
 
     private static double[,] InverseDct4(double[,] coefficients) => Multiply(Multiply(Basis, coefficients, false, leftTransposed: true), Basis, false);
 
