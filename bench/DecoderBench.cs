@@ -27,10 +27,10 @@ internal static class DecoderBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        string? corpus = Option(args, "--corpus");
-        string images = Option(args, "--images") ?? "samples";
-        int limit = int.Parse(Option(args, "--limit") ?? "400", CultureInfo.InvariantCulture);
-        string outDir = Option(args, "--out") ?? "bench-results";
+        string? corpus = CommandLine.Option(args, "--corpus");
+        string images = CommandLine.Option(args, "--images") ?? "samples";
+        int limit = int.Parse(CommandLine.Option(args, "--limit") ?? "400", CultureInfo.InvariantCulture);
+        string outDir = CommandLine.Option(args, "--out") ?? "bench-results";
         if (!args.Contains("--skip-corpus") && (corpus is null || !File.Exists(Path.Combine(corpus, "manifest.csv"))))
         {
             Console.Error.WriteLine("--corpus DIR with a manifest.csv is required (bench/decoder-corpus/fetch-corpus.sh builds one).");
@@ -239,12 +239,6 @@ internal static class DecoderBench
             .Where(l => l.Length > 0)
             .Select(l => l.Split(','))
             .Select(c => new CorpusFile(c[0], c[1], c[2]))];
-
-    private static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
 
     private static string Pair(string name, double value) => $"{name}={value.ToString("0.###", CultureInfo.InvariantCulture)}";
 

@@ -21,10 +21,10 @@ internal static class DriftBench
 {
     public static int Run(string[] args)
     {
-        string images = Option(args, "--images") ?? "samples";
-        string models = Option(args, "--models") ?? "models";
-        string modelId = Option(args, "--model") ?? "artgrid-resnet18/2";
-        long minPixels = long.Parse(Option(args, "--min-pixels") ?? "0", CultureInfo.InvariantCulture);
+        string images = CommandLine.Option(args, "--images") ?? "samples";
+        string models = CommandLine.Option(args, "--models") ?? "models";
+        string modelId = CommandLine.Option(args, "--model") ?? "artgrid-resnet18/2";
+        long minPixels = long.Parse(CommandLine.Option(args, "--min-pixels") ?? "0", CultureInfo.InvariantCulture);
         LoadedModel model = new ModelRepository(models).Load(modelId);
         using var session = new OnnxModelSession(model, "cpu:0", 1);
         var full = new ImagePreprocessor(Options.Create(new PreprocessingOptions { MaxDegreeOfParallelism = 1 }));
@@ -100,12 +100,6 @@ internal static class DriftBench
     }
 
     private static string Label(double p, double low, double high) => p >= high ? "ai" : p >= low ? "uncertain" : "human";
-
-    private static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
 
     private readonly record struct ImageInfo(int Width, int Height);
 }

@@ -53,6 +53,16 @@ internal readonly record struct Spread(double Median, double Min, double Max)
         $"{Median.ToString(format, CultureInfo.InvariantCulture)} [{Min.ToString(format, CultureInfo.InvariantCulture)}-{Max.ToString(format, CultureInfo.InvariantCulture)}]";
 }
 
+/// <summary>The bench commands' options: "--name value".</summary>
+internal static class CommandLine
+{
+    public static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
+
 internal static class Stats
 {
     public static double Median(IReadOnlyList<double> sorted) =>

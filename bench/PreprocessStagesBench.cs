@@ -24,10 +24,10 @@ internal static class PreprocessStagesBench
 
     public static int Run(string[] args)
     {
-        string images = Option(args, "--images") ?? "samples";
-        int rounds = int.Parse(Option(args, "--rounds") ?? "5", CultureInfo.InvariantCulture);
-        var decoder = Enum.Parse<DecoderKind>(Option(args, "--decoder") ?? "Skia", ignoreCase: true);
-        string? compare = Option(args, "--compare");
+        string images = CommandLine.Option(args, "--images") ?? "samples";
+        int rounds = int.Parse(CommandLine.Option(args, "--rounds") ?? "5", CultureInfo.InvariantCulture);
+        var decoder = Enum.Parse<DecoderKind>(CommandLine.Option(args, "--decoder") ?? "Skia", ignoreCase: true);
+        string? compare = CommandLine.Option(args, "--compare");
         byte[][] files = [.. Directory.EnumerateFiles(images, "*", SearchOption.AllDirectories)
             .Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
             .Order(StringComparer.Ordinal)
@@ -98,10 +98,10 @@ internal static class PreprocessStagesBench
             Console.WriteLine($"  round {round + 1}: {ta,8:0.00} ms/image, with {compare} changed {tb,8:0.00} ms/image, ratio {tb / ta:0.000}");
         }
 
-        string line = $"ms_per_image={Median(msA).ToString("0.00", CultureInfo.InvariantCulture)}";
+        string line = $"ms_per_image={Stats.Median([.. msA.Order()]).ToString("0.00", CultureInfo.InvariantCulture)}";
         if (ratios.Count > 0)
         {
-            line += $" ratio_{compare}={Median(ratios).ToString("0.000", CultureInfo.InvariantCulture)}";
+            line += $" ratio_{compare}={Stats.Median([.. ratios.Order()]).ToString("0.000", CultureInfo.InvariantCulture)}";
         }
 
         Console.WriteLine(line);
@@ -174,19 +174,7 @@ internal static class PreprocessStagesBench
         Console.WriteLine("  stages (median ms/image):");
         for (int s = 0; s < names.Length; s++)
         {
-            Console.WriteLine($"    {names[s],-26} {Median(samples[s]),8:0.00}");
+            Console.WriteLine($"    {names[s],-26} {Stats.Median([.. samples[s].Order()]),8:0.00}");
         }
-    }
-
-    private static double Median(List<double> values)
-    {
-        double[] sorted = [.. values.Order()];
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
-    private static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

@@ -29,12 +29,12 @@ internal static class QuickSuite
         };
 
         string root = PhotoMix.RepositoryRoot();
-        string outDir = Option(args, "--out") ?? Path.Combine(root, "bench-results");
-        string plotsDir = Option(args, "--plots") ?? Path.Combine(root, "docs", "benchmarks");
-        string modelsPath = Option(args, "--models") ?? Path.Combine(AppContext.BaseDirectory, "models");
-        string modelName = Option(args, "--model") ?? new InferenceOptions().Model;
-        int rounds = int.Parse(Option(args, "--rounds") ?? (quick ? "5" : "9"), CultureInfo.InvariantCulture);
-        double overloadSeconds = double.Parse(Option(args, "--overload-seconds") ?? (quick ? "12" : "60"), CultureInfo.InvariantCulture);
+        string outDir = CommandLine.Option(args, "--out") ?? Path.Combine(root, "bench-results");
+        string plotsDir = CommandLine.Option(args, "--plots") ?? Path.Combine(root, "docs", "benchmarks");
+        string modelsPath = CommandLine.Option(args, "--models") ?? Path.Combine(AppContext.BaseDirectory, "models");
+        string modelName = CommandLine.Option(args, "--model") ?? new InferenceOptions().Model;
+        int rounds = int.Parse(CommandLine.Option(args, "--rounds") ?? (quick ? "5" : "9"), CultureInfo.InvariantCulture);
+        double overloadSeconds = double.Parse(CommandLine.Option(args, "--overload-seconds") ?? (quick ? "12" : "60"), CultureInfo.InvariantCulture);
         bool skipMemory = args.Contains("--skip-memory");
         if (!PreprocessBench.ToolsPresent(out string? missing))
         {
@@ -43,7 +43,7 @@ internal static class QuickSuite
         }
 
         Directory.CreateDirectory(outDir);
-        string photosDir = await PhotoMix.EnsureAsync(Option(args, "--photos"), Path.Combine(outDir, "photo-mix"));
+        string photosDir = await PhotoMix.EnsureAsync(CommandLine.Option(args, "--photos"), Path.Combine(outDir, "photo-mix"));
         List<Photo> photos = PhotoMix.Load(photosDir);
         LoadedModel model = new ModelRepository(modelsPath).Load(modelName);
         // The served settings, as the embedded cluster reads them: defaults, overridden by ArtGrid__Inference__* variables.
@@ -55,7 +55,7 @@ internal static class QuickSuite
         var summary = new Dictionary<string, double>();
         var json = new Dictionary<string, object?>();
         var csv = new StringBuilder("part,series,round,value\n");
-        HashSet<int> parts = [.. (Option(args, "--parts") ?? "1,2,3,4").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
+        HashSet<int> parts = [.. (CommandLine.Option(args, "--parts") ?? "1,2,3,4").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
         if (skipMemory)
         {
             parts.Remove(4);
@@ -315,10 +315,4 @@ internal static class QuickSuite
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
     };
-
-    private static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
 }
