@@ -25,6 +25,11 @@ public sealed class ModelVersionsFixture : IAsyncLifetime
             {
                 ["ArtGrid__Inference__ModelsPath"] = Repository,
                 ["ArtGrid__Inference__Model"] = $"{TestModelRepository.Name}/1",
+                // One job at a time per silo, so that jobs finish one after another and the switch can land between
+                // them: with 16 at once, the first six jobs' images interleave and all six finished together once
+                // preprocessing got faster, leaving nothing in flight to switch under.
+                ["ArtGrid__Bus__ConcurrentMessageLimit"] = "1",
+                ["ArtGrid__Bus__PrefetchCount"] = "1",
             },
         };
     }
