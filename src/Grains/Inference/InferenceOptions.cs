@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using ArtGrid.Grains.Inference.Devices;
 
 namespace ArtGrid.Grains.Inference;
 
@@ -24,9 +25,18 @@ public sealed class InferenceOptions
     [Range(0.05, 3600)]
     public double ActiveVersionRefreshSeconds { get; set; } = 2;
 
-    /// <summary>The devices this silo serves: "cpu:N" slots (CUDA devices come with the GPU work).</summary>
-    [MinLength(1)]
+    /// <summary>
+    /// The devices this silo serves, each by its own inference grain placed on this silo: "cpu:N" slots, "cuda:N" GPUs
+    /// (a build with the CUDA provider), "sim:N" simulated GPUs, or "cuda:all" for every GPU the node has. Empty: the
+    /// silo ingests and preprocesses, and sends its tensors to other silos' devices.
+    /// </summary>
     public string[] Devices { get; set; } = ["cpu:0"];
+
+    /// <summary>Session options of "cuda:N" devices.</summary>
+    public CudaOptions Cuda { get; set; } = new();
+
+    /// <summary>Latency model of "sim:N" devices.</summary>
+    public SimulatedDeviceOptions Simulated { get; set; } = new();
 
     /// <summary>Largest batch one Run call scores.</summary>
     [Range(1, 1024)]
@@ -35,6 +45,24 @@ public sealed class InferenceOptions
     /// <summary>How long the oldest queued request may wait for the batch to fill.</summary>
     [Range(0, 10_000)]
     public double MaxQueueDelayMs { get; set; } = 4;
+
+    /// <summary>
+    /// Batch sizes a device prefers (Triton's preferred_batch_size): once the queue holds the largest of them, that many
+    /// run at once without waiting; when the queue delay runs out, the batch is the largest preferred size available, or
+    /// all that is queued when none is. Empty: every batch takes what is queued, up to <see cref="MaxBatchSize"/>.
+    /// </summary>
+    public int[] PreferredBatchSizes { get; set; } = [];
+
+    /// <summary>Which batch sizes a device runs once at activation, so that the first real request of each size does not pay for it.</summary>
+    public BatchWarmup Warmup { get; set; } = BatchWarmup.Auto;
+
+    /// <summary>
+    /// A device counts as saturated, for routing, once its queue holds this many full batches: ingestion then looks at
+    /// other silos' devices and sends its tensor to the less loaded of two (power of two choices) when that one is less
+    /// loaded than the best local device.
+    /// </summary>
+    [Range(0, 1000)]
+    public double SaturatedQueueBatches { get; set; } = 2;
 
     /// <summary>Requests a device queues before it rejects new ones with a retry hint.</summary>
     [Range(1, 1_000_000)]
@@ -55,4 +83,20 @@ public sealed class InferenceOptions
     /// <summary>How often ingestion retries an image that a saturated device refused, honouring its retry hint.</summary>
     [Range(0, 1000)]
     public int MaxOverloadRetries { get; set; } = 50;
+}
+
+/// <summary>Batch sizes run once when a device's inference grain activates.</summary>
+public enum BatchWarmup
+{
+    /// <summary>Every size 1..MaxBatchSize on GPUs and simulated devices (cuDNN picks kernels per shape); the largest only on CPU slots (the CPU provider's arena, grown once, serves every smaller batch).</summary>
+    Auto,
+
+    /// <summary>Every size from 1 to MaxBatchSize.</summary>
+    Every,
+
+    /// <summary>MaxBatchSize only.</summary>
+    Largest,
+
+    /// <summary>One image only (the check every session runs when it is created).</summary>
+    None,
 }
