@@ -4,6 +4,7 @@ using System.Globalization;
 using ArtGrid.Abstractions;
 using ArtGrid.Cli.Commands;
 using ArtGrid.Grains.Inference;
+using ArtGrid.Grains.Inference.Devices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.ML.OnnxRuntime;
 using Orleans.Concurrency;

@@ -31,14 +31,29 @@ public interface IPreprocessGrain : IGrainWithIntegerKey
     Task<PreprocessResult> PrepareAsync(Immutable<byte[]> bytes, string modelId, CancellationToken cancellationToken = default);
 }
 
-/// <summary>The model's scores for one image from an inference grain, with its class activation map when the model has one.</summary>
+/// <summary>
+/// The model's scores for one image from an inference grain, with its class activation map when the model has one.
+/// <see cref="Device"/> is where it ran ("{silo}/{device}"), <see cref="DevicePending"/> what that device held when it
+/// answered (routers use it as the device's load), and <see cref="Simulated"/> marks a score from a simulated device,
+/// which is not a real prediction.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("artgrid.Inference")]
 public sealed record InferenceResult(
     [property: Id(0)] double AiProbability,
     [property: Id(1)] double QueueMs,
     [property: Id(2)] double ComputeMs,
     [property: Id(3)] int BatchSize,
-    [property: Id(4)] ActivationMap? ActivationMap = null);
+    [property: Id(4)] ActivationMap? ActivationMap = null)
+{
+    [Id(5)]
+    public string Device { get; init; } = "";
+
+    [Id(6)]
+    public int DevicePending { get; init; }
+
+    [Id(7)]
+    public bool Simulated { get; init; }
+}
 
 /// <summary>An image made ready for the model, or why it could not be.</summary>
 [GenerateSerializer, Immutable, Alias("artgrid.PreprocessResult")]
@@ -51,8 +66,8 @@ public sealed record PreprocessResult(
     [property: Id(5)] IReadOnlyList<Evidence>? PixelEvidence = null);
 
 /// <summary>
-/// Inference pinned to one device, keyed "{modelId}@{device}" (e.g. "artgrid-resnet18/1@cpu:0").
-/// Batches the requests that reach it.
+/// Inference pinned to one device, keyed "{modelId}@{silo}/{device}" (e.g. "artgrid-resnet18/2@silo-1/cuda:0") and
+/// placed on that silo, or "{modelId}@{device}" for the calling silo's device. Batches the requests that reach it.
 /// </summary>
 public interface IInferenceGrain : IGrainWithStringKey
 {

@@ -69,6 +69,14 @@ public sealed record ImageScore(
     [property: Id(10)] IReadOnlyList<string>? Reasons = null,
     [property: Id(11), System.Text.Json.Serialization.JsonIgnore] ActivationMap? ActivationMap = null)
 {
+    /// <summary>Where the model ran ("{silo}/{device}"); null for a cached score or a failure before inference.</summary>
+    [Id(12)]
+    public string? Device { get; init; }
+
+    /// <summary>The score came from a simulated device ("sim:N"): it is not a prediction, and it is never cached.</summary>
+    [Id(13)]
+    public bool Simulated { get; init; }
+
     public bool Succeeded => Error is null;
 }
 

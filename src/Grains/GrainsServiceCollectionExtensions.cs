@@ -3,10 +3,12 @@ using ArtGrid.Grains.Diagnostics;
 using ArtGrid.Grains.Imaging;
 using ArtGrid.Grains.Imaging.Sandbox;
 using ArtGrid.Grains.Inference;
+using ArtGrid.Grains.Inference.Devices;
 using ArtGrid.Grains.Ingestion;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace ArtGrid.Grains;
 
@@ -33,9 +35,26 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddSingleton(sp => new ModelRepository(sp.GetRequiredService<IOptions<InferenceOptions>>().Value.ModelsPath));
         services.TryAddSingleton<ModelSessions>();
         services.TryAddSingleton<ActiveVersions>();
-        services.TryAddSingleton<IDeviceRouter, LocalDeviceRouter>();
+        services.TryAddSingleton<LocalDevices>();
         services.TryAddSingleton<IResultCache>(_ => new InMemoryResultCache());
         services.TryAddSingleton<IJobCompletion, NoJobCompletion>();
         return services;
+    }
+
+    /// <summary>
+    /// This silo's devices ("ArtGrid:Inference:Devices"), advertised to the cluster in the silo's metadata, with the
+    /// placement that pins each device's inference grain to its silo and the router that sends tensors to devices
+    /// (this silo's first, others' when those are saturated or absent). Every silo of a cluster needs it, devices or not.
+    /// </summary>
+    public static ISiloBuilder AddArtGridDevices(this ISiloBuilder silo)
+    {
+        DeviceInventory inventory = DeviceInventory.FromConfiguration(silo.Configuration, () => [.. GpuProbe.List().Select(g => g.Index)]);
+        silo.UseSiloMetadata(new Dictionary<string, string> { [DeviceInventory.MetadataKey] = inventory.Advertised });
+        silo.Services.AddSingleton(inventory);
+        silo.Services.AddPlacementDirector<DevicePlacement, DevicePlacementDirector>();
+        silo.Services.TryAddSingleton<ClusterDevices>();
+        silo.Services.TryAddSingleton<IDeviceRouter, LoadAwareDeviceRouter>();
+        silo.Services.TryAddSingleton<InferenceDispatcher>();
+        return silo;
     }
 }

@@ -29,6 +29,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             siloBuilder.AddMemoryGrainStorage(JobGrain.StorageName);
             siloBuilder.AddMemoryGrainStorage(AuthorGrain.StorageName);
             siloBuilder.AddMemoryGrainStorage(ModelCatalogGrain.StorageName);
+            siloBuilder.AddArtGridDevices();
             siloBuilder.ConfigureServices(services =>
             {
                 services.AddArtGridGrainServices();

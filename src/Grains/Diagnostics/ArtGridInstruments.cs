@@ -1,8 +1,12 @@
 using System.Diagnostics.Metrics;
+using ArtGrid.Grains.Inference.Devices;
 
 namespace ArtGrid.Grains.Diagnostics;
 
-/// <summary>Owns the "ArtGrid" meter. Tags stay low-cardinality: device, outcome.</summary>
+/// <summary>
+/// Owns the "ArtGrid" meter. Tags stay low-cardinality: device ("{silo}/{device}"), model, outcome. Per device:
+/// queue depth (a gauge read from the active device grains), batch sizes, queue delay, compute time and rejections.
+/// </summary>
 public sealed class ArtGridInstruments
 {
     public const string MeterName = "ArtGrid";
@@ -15,9 +19,16 @@ public sealed class ArtGridInstruments
     private readonly Histogram<double> _decode;
     private readonly Counter<long> _decodeWorkerReplaced;
 
-    public ArtGridInstruments(IMeterFactory meters)
+    public ArtGridInstruments(IMeterFactory meters, LocalDevices? devices = null)
     {
         Meter meter = meters.Create(MeterName);
+        meter.CreateObservableGauge(
+            "artgrid.inference.queue.depth",
+            () => (devices?.Snapshot() ?? []).Select(p => DeviceKey.Parse(p.Key) is var key
+                ? new Measurement<int>(p.Value, new KeyValuePair<string, object?>("device", key.Location), new KeyValuePair<string, object?>("model", key.ModelId))
+                : default),
+            "{request}",
+            "Requests a device holds: queued, or in the batch it is running.");
         _batchSize = meter.CreateHistogram<int>("artgrid.inference.batch.size", "{image}", "Images per inference run.");
         _queueDelay = meter.CreateHistogram<double>("artgrid.inference.queue.delay", "ms", "Time a request waited in a device queue.");
         _compute = meter.CreateHistogram<double>("artgrid.inference.compute.duration", "ms", "Time of one inference run.");

@@ -4,7 +4,7 @@ using ArtGrid.Abstractions;
 
 namespace ArtGrid.Grains.Inference;
 
-public sealed record BatchingOptions(int MaxBatchSize, TimeSpan MaxQueueDelay, int QueueCapacity);
+public sealed record BatchingOptions(int MaxBatchSize, TimeSpan MaxQueueDelay, int QueueCapacity, IReadOnlyList<int>? PreferredBatchSizes = null);
 
 /// <summary>What a batched request got back, and what it cost.</summary>
 public readonly record struct BatchedResult<T>(T Value, TimeSpan QueueDelay, TimeSpan Compute, int BatchSize);

@@ -2,22 +2,30 @@ using ArtGrid.Abstractions;
 using ArtGrid.Grains.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ArtGrid.Grains.Inference.Devices;
 using Orleans.Concurrency;
 
 namespace ArtGrid.Grains.Inference;
 
 /// <summary>
-/// Inference pinned to one device, keyed "{model}@{device}". Reentrant, so that concurrent requests meet in its
-/// <see cref="DynamicBatcher{TIn,TOut}"/>; ONNX Runtime runs on the batcher's thread-pool loop, never on the
-/// grain scheduler. It holds its model's session while active and releases it when deactivated; once its model
-/// version is no longer the active one it asks to be deactivated as soon as it is idle (checked every
-/// <see cref="InactiveCheckPeriod"/>), so that a switched-away version unloads without waiting for idle collection.
+/// Inference pinned to one device, keyed "{model}@{silo}/{device}" and placed on that silo only
+/// (<see cref="DevicePlacement"/>). Reentrant, so that concurrent requests meet in its
+/// <see cref="DynamicBatcher{TIn,TOut}"/>; the model runs on the batcher's thread-pool loop, never on the grain
+/// scheduler. Activation loads the model on the device (an ONNX Runtime session for cpu:N and cuda:N, a
+/// <see cref="SimulatedDevice"/> for sim:N) and runs the batch sizes <see cref="InferenceOptions.Warmup"/> names, so
+/// the first real request of each size does not pay for them. It holds its session while active and releases it when
+/// deactivated; once its model version is no longer the active one it asks to be deactivated as soon as it is idle
+/// (checked every <see cref="InactiveCheckPeriod"/>), so that a switched-away version unloads without waiting for idle
+/// collection.
 /// </summary>
 [Reentrant]
-[Orleans.Placement.PreferLocalPlacement]
+[DevicePlacement]
 public sealed partial class InferenceGrain(
     ModelSessions models,
     ActiveVersions activeVersions,
+    DeviceInventory inventory,
+    LocalDevices localDevices,
+    ILocalSiloDetails localSilo,
     IOptions<InferenceOptions> options,
     ArtGridInstruments instruments,
     TimeProvider time,
@@ -28,37 +36,73 @@ public sealed partial class InferenceGrain(
     public static readonly TimeSpan InactiveCheckPeriod = TimeSpan.FromSeconds(15);
 
     private DynamicBatcher<float[], ModelScore>? _batcher;
-    private string _modelId = "";
-    private string _device = "";
+    private DeviceKey _key;
+    private string _location = "";
+    private bool _simulated;
+    private bool _holdsSession;
+    private int _pending;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        (string modelId, string device) = DeviceKey.Parse(this.GetPrimaryKeyString());
-        _modelId = modelId;
-        _device = device;
+        string key = this.GetPrimaryKeyString();
+        _key = DeviceKey.Parse(key);
+        if (_key.Silo is not null && _key.Silo != localSilo.Name)
+        {
+            throw new DeviceUnavailableException(key, $"it belongs to silo '{_key.Silo}', and this is '{localSilo.Name}'");
+        }
+
+        if (!inventory.Contains(_key.Device))
+        {
+            throw new DeviceUnavailableException(key, $"silo '{localSilo.Name}' does not serve {_key.Device} (its devices: {(inventory.Devices.Count == 0 ? "none" : inventory.Advertised)})");
+        }
+
+        _location = $"{localSilo.Name}/{_key.Device}";
         InferenceOptions settings = options.Value;
-        // Creating the session runs a blank image through it, so the first real request does not pay for ONNX
-        // Runtime's first-run allocations.
-        OnnxModelSession session = await Task.Run(() => models.AcquireSession(modelId, device), cancellationToken);
+        Func<IReadOnlyList<float[]>, ModelScore[]> score;
+        int inputLength;
+        if (_key.Device.Kind == DeviceKind.Sim)
+        {
+            LoadedModel model = models.GetModel(_key.ModelId);
+            var device = new SimulatedDevice(model.Input.ElementCount, settings.Simulated);
+            (score, inputLength, _simulated) = (device.Score, device.InputLength, true);
+        }
+        else
+        {
+            // Creating the session runs one blank image through it, which checks the outputs against the config.
+            OnnxModelSession session = await Task.Run(() => models.AcquireSession(_key.ModelId, _key.Device.ToString()), cancellationToken);
+            _holdsSession = true;
+            (score, inputLength) = (session.Score, session.Input.ElementCount);
+        }
+
+        int[] warmup = WarmupSizes(settings, _key.Device.Kind);
+        TimeSpan warmupTime = await Task.Run(() => Warm(score, inputLength, warmup), cancellationToken);
+        string location = _location;
         _batcher = new DynamicBatcher<float[], ModelScore>(
-            device,
-            new BatchingOptions(settings.MaxBatchSize, TimeSpan.FromMilliseconds(settings.MaxQueueDelayMs), settings.QueueCapacity),
-            session.Score,
+            location,
+            new BatchingOptions(settings.MaxBatchSize, TimeSpan.FromMilliseconds(settings.MaxQueueDelayMs), settings.QueueCapacity, settings.PreferredBatchSizes),
+            score,
             time,
-            (size, compute) => instruments.BatchRan(device, size, compute));
+            (size, compute) => instruments.BatchRan(location, size, compute));
+        localDevices.Register(key, () => Volatile.Read(ref _pending));
         this.RegisterGrainTimer(DeactivateIfInactiveAsync, InactiveCheckPeriod, InactiveCheckPeriod);
-        LogActivated(modelId, device, settings.MaxBatchSize, settings.QueueCapacity);
+        LogActivated(_key.ModelId, location, settings.MaxBatchSize, settings.QueueCapacity, warmup.Length, warmupTime.TotalMilliseconds);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         if (_batcher is not null)
         {
+            localDevices.Unregister(this.GetPrimaryKeyString());
             // Finishes what is queued before the session goes.
             await _batcher.DisposeAsync();
             _batcher = null;
-            models.ReleaseSession(_modelId, _device);
-            LogReleased(_modelId, _device, reason.Description);
+            if (_holdsSession)
+            {
+                models.ReleaseSession(_key.ModelId, _key.Device.ToString());
+                _holdsSession = false;
+            }
+
+            LogReleased(_key.ModelId, _location, reason.Description);
         }
     }
 
@@ -72,89 +116,80 @@ public sealed partial class InferenceGrain(
         }
         catch (OverloadedException)
         {
-            instruments.Rejected(_device);
+            instruments.Rejected(_location);
             throw;
         }
 
-        BatchedResult<ModelScore> result = await queued;
-        instruments.Dequeued(_device, result.QueueDelay);
-        return new InferenceResult(result.Value.AiProbability, result.QueueDelay.TotalMilliseconds, result.Compute.TotalMilliseconds, result.BatchSize, result.Value.Map);
+        Interlocked.Increment(ref _pending);
+        BatchedResult<ModelScore> result;
+        try
+        {
+            result = await queued;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pending);
+        }
+
+        instruments.Dequeued(_location, result.QueueDelay);
+        return new InferenceResult(result.Value.AiProbability, result.QueueDelay.TotalMilliseconds, result.Compute.TotalMilliseconds, result.BatchSize, result.Value.Map)
+        {
+            Device = _location,
+            DevicePending = Volatile.Read(ref _pending),
+            Simulated = _simulated,
+        };
+    }
+
+    /// <summary>The batch sizes a device of <paramref name="kind"/> runs at activation.</summary>
+    public static int[] WarmupSizes(InferenceOptions settings, DeviceKind kind) => settings.Warmup switch
+    {
+        BatchWarmup.Every => [.. Enumerable.Range(1, settings.MaxBatchSize)],
+        BatchWarmup.Largest => [settings.MaxBatchSize],
+        BatchWarmup.None => [],
+        _ => kind == DeviceKind.Cpu ? [settings.MaxBatchSize] : [.. Enumerable.Range(1, settings.MaxBatchSize)],
+    };
+
+    private static TimeSpan Warm(Func<IReadOnlyList<float[]>, ModelScore[]> score, int inputLength, int[] sizes)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var blank = new float[inputLength];
+        foreach (int size in sizes)
+        {
+            score(Enumerable.Repeat(blank, size).ToArray());
+        }
+
+        return System.Diagnostics.Stopwatch.GetElapsedTime(start);
     }
 
     // Requests still on their way to an inactive version (jobs that resolved it before the switch) are served: Orleans
     // deactivates the grain only once it is idle, and a request arriving later activates it again.
     private async Task DeactivateIfInactiveAsync(CancellationToken cancellationToken)
     {
-        int slash = _modelId.IndexOf('/', StringComparison.Ordinal);
+        string modelId = _key.ModelId;
+        int slash = modelId.IndexOf('/', StringComparison.Ordinal);
         string active;
         try
         {
-            active = slash > 0 ? await activeVersions.ModelIdAsync(_modelId[..slash], cancellationToken) : _modelId;
+            active = slash > 0 ? await activeVersions.ModelIdAsync(modelId[..slash], cancellationToken) : modelId;
         }
         catch (ModelVersionException)
         {
             return; // the catalog has no active version of this model: nothing better to switch to, stay loaded
         }
 
-        if (active != _modelId)
+        if (active != modelId)
         {
-            LogInactive(_modelId, _device);
+            LogInactive(modelId, _location);
             this.DeactivateOnIdle();
         }
     }
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Inference for {Model} on {Device} ready (max batch {MaxBatch}, queue {Queue})")]
-    private partial void LogActivated(string model, string device, int maxBatch, int queue);
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Inference for {Model} on {Device} ready (max batch {MaxBatch}, queue {Queue}; {WarmupSizes} batch sizes warmed up in {WarmupMs:0} ms)")]
+    private partial void LogActivated(string model, string device, int maxBatch, int queue, int warmupSizes, double warmupMs);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Inference for {Model} on {Device} is no longer the active version; unloading when idle")]
     private partial void LogInactive(string model, string device);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Inference for {Model} on {Device} released its session ({Reason})")]
     private partial void LogReleased(string model, string device, string reason);
-}
-
-/// <summary>
-/// Inference grain keys: "{model id}@{device}", or "{model id}@{silo}/{device}" for a device of one silo (the grain
-/// is placed on the silo that first calls it, and only that silo's ingestion calls it).
-/// </summary>
-public static class DeviceKey
-{
-    public static string Format(string modelId, string device, string? silo = null) =>
-        silo is null ? $"{modelId}@{device}" : $"{modelId}@{silo}/{device}";
-
-    public static (string ModelId, string Device) Parse(string key)
-    {
-        int at = key.LastIndexOf('@');
-        if (at <= 0 || at >= key.Length - 1)
-        {
-            throw new ArgumentException($"Inference grain key '{key}' is not '{{model}}@{{device}}'.", nameof(key));
-        }
-
-        string device = key[(at + 1)..];
-        int slash = device.LastIndexOf('/');
-        return (key[..at], slash >= 0 ? device[(slash + 1)..] : device);
-    }
-}
-
-/// <summary>Chooses the device an image's tensor goes to.</summary>
-public interface IDeviceRouter
-{
-    /// <summary>The inference grain key for one tensor prepared on the silo named <paramref name="silo"/>.</summary>
-    string Pick(string modelId, string silo);
-}
-
-/// <summary>
-/// Round robin over this silo's configured devices, each served by an inference grain of this silo, so that tensors
-/// never leave the silo that prepared them (routing across silos comes with GPU placement).
-/// </summary>
-public sealed class LocalDeviceRouter(IOptions<InferenceOptions> options) : IDeviceRouter
-{
-    private int _next = -1;
-
-    public string Pick(string modelId, string silo)
-    {
-        string[] devices = options.Value.Devices;
-        int index = (int)((uint)Interlocked.Increment(ref _next) % (uint)devices.Length);
-        return DeviceKey.Format(modelId, devices[index], silo);
-    }
 }

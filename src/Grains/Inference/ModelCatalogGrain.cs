@@ -70,7 +70,8 @@ public sealed partial class ModelCatalogGrain(
         }
 
         InferenceOptions settings = options.Value;
-        await Task.Run(() => ModelVersionCheck.Run(repository, name, version, settings.Devices[0], settings.EffectiveIntraOpThreads), cancellationToken);
+        // On the CPU whatever devices this silo serves: the check proves the files, and a GPU's memory stays for serving.
+        await Task.Run(() => ModelVersionCheck.Run(repository, name, version, "cpu:0", settings.EffectiveIntraOpThreads), cancellationToken);
         var activated = new ActiveModelVersion(name, version, time.GetUtcNow());
         ModelCatalogState previous = state.State;
         state.State = new ModelCatalogState { Active = activated };

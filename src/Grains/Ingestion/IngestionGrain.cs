@@ -5,6 +5,7 @@ using ArtGrid.Grains.Aggregation;
 using ArtGrid.Grains.Diagnostics;
 using ArtGrid.Grains.Imaging;
 using ArtGrid.Grains.Inference;
+using ArtGrid.Grains.Inference.Devices;
 using ArtGrid.Grains.Provenance;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,9 +22,8 @@ namespace ArtGrid.Grains.Ingestion;
 public sealed partial class IngestionGrain(
     ModelSessions models,
     IResultCache cache,
-    IDeviceRouter router,
+    InferenceDispatcher dispatcher,
     IOptions<PreprocessingOptions> preprocessing,
-    IOptions<InferenceOptions> inference,
     ArtGridInstruments instruments,
     ILogger<IngestionGrain> logger) : Grain, IIngestionGrain
 {
@@ -80,11 +80,15 @@ public sealed partial class IngestionGrain(
         InferenceResult result;
         try
         {
-            result = await InferWithRetryAsync(model.Id, prepared.Tensor, cancellationToken);
+            result = await dispatcher.InferAsync(model.Id, prepared.Tensor, cancellationToken);
         }
         catch (OverloadedException ex)
         {
             return Failed(index, image, sha256, model.Id, new ImageError(ErrorCodes.Overloaded, ex.Message));
+        }
+        catch (DeviceUnavailableException ex)
+        {
+            return Failed(index, image, sha256, model.Id, new ImageError(ErrorCodes.InferenceFailed, ex.Message));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -94,38 +98,18 @@ public sealed partial class IngestionGrain(
 
         double inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         string label = VerdictPolicy.Label(result.AiProbability, model.Config);
-        await cache.SetAsync(sha256, model.Id, new CachedScore(label, result.AiProbability, prepared.PixelEvidence, result.ActivationMap), cancellationToken);
+        if (!result.Simulated)
+        {
+            await cache.SetAsync(sha256, model.Id, new CachedScore(label, result.AiProbability, prepared.PixelEvidence, result.ActivationMap), cancellationToken);
+        }
+
         return new ImageScore(index, image.Name, sha256, label, result.AiProbability, model.Id, null, false, new ImageTimings(readMs, preprocessMs, inferenceMs), WithPixelEvidence(evidence, prepared.PixelEvidence))
         {
             ActivationMap = result.ActivationMap,
+            Device = result.Device,
+            Simulated = result.Simulated,
         };
     }
-
-    // A full device queue is backpressure, not failure: wait as long as the device says, a bounded number of times.
-    // A call that times out is asked again a few times: the first calls to a device wait for its activation, which
-    // loads the model and runs a blank input through it, and that can outlast Orleans' 30 s response timeout on a busy
-    // machine. Orleans drops a timed-out request that has not started, so nothing is scored twice.
-    private async Task<InferenceResult> InferWithRetryAsync(string modelId, float[] tensor, CancellationToken cancellationToken)
-    {
-        for (int attempt = 0, timeouts = 0; ; attempt++)
-        {
-            IInferenceGrain device = GrainFactory.GetGrain<IInferenceGrain>(router.Pick(modelId, RuntimeIdentity));
-            try
-            {
-                return await device.InferAsync(tensor.AsImmutable(), cancellationToken);
-            }
-            catch (OverloadedException ex) when (attempt < inference.Value.MaxOverloadRetries)
-            {
-                await Task.Delay(ex.RetryAfter, cancellationToken);
-            }
-            catch (TimeoutException) when (++timeouts <= MaxInferenceTimeouts && !cancellationToken.IsCancellationRequested)
-            {
-                LogInferenceTimedOut(modelId, timeouts);
-            }
-        }
-    }
-
-    private const int MaxInferenceTimeouts = 3;
 
     private async Task<(byte[]? Bytes, ImageError? Error)> ReadAsync(ImageRef image, CancellationToken cancellationToken)
     {
@@ -178,9 +162,6 @@ public sealed partial class IngestionGrain(
 
     private static ImageScore Failed(int index, ImageRef image, string? sha256, string modelId, ImageError error) =>
         new(index, image.Name, sha256, null, null, modelId, error, false, null);
-
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Inference on {Model} timed out (time {Timeouts}); asking again")]
-    private partial void LogInferenceTimedOut(string model, int timeouts);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Inference failed for {Image}")]
     private partial void LogInferenceFailed(string image, Exception exception);

@@ -57,6 +57,7 @@ public static class ClusterHostingExtensions
                 IPAddress.Parse(silo.AdvertisedAddress),
                 silo.SiloPort == 0 ? HostingExtensions.FreeTcpPort() : silo.SiloPort,
                 silo.GatewayPort == 0 ? HostingExtensions.FreeTcpPort() : silo.GatewayPort);
+            orleans.AddArtGridDevices();
             orleans.UseRedisClustering(o =>
             {
                 o.ConfigurationOptions = redis.Options;

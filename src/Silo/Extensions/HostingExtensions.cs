@@ -26,6 +26,7 @@ public static class HostingExtensions
         builder.UseOrleans(orleans =>
         {
             orleans.UseLocalhostClustering(siloPort, gatewayPort, serviceId: silo.ServiceId, clusterId: silo.ClusterId);
+            orleans.AddArtGridDevices();
             orleans.AddMemoryGrainStorage(JobGrain.StorageName);
             orleans.AddMemoryGrainStorage(AuthorGrain.StorageName);
             orleans.AddMemoryGrainStorage(ModelCatalogGrain.StorageName);
