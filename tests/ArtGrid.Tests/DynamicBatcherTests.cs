@@ -105,6 +105,171 @@ public sealed class DynamicBatcherTests
         Assert.Equal(2, (await batcher.EnqueueAsync(2)).Value);
     }
 
+    [Fact]
+    public async Task TheLargestPreferredSizeRunsAtOnceWithoutWaitingForTheDelay()
+    {
+        var time = new WatchedTime();
+        var gate = new ManualResetEventSlim(false);
+        var batches = new List<int[]>();
+        await using var batcher = new DynamicBatcher<int, int>(
+            "test:0",
+            new BatchingOptions(MaxBatchSize: 16, MaxQueueDelay: TimeSpan.FromMilliseconds(50), QueueCapacity: 100, PreferredBatchSizes: [4, 8]),
+            items => Record(batches, items, gate),
+            time);
+
+        Task<BatchedResult<int>>[] first = Enumerable.Range(0, 8).Select(i => batcher.EnqueueAsync(i)).ToArray();
+        await WaitUntil(() => Count(batches) == 1);
+        Task<BatchedResult<int>>[] piled = Enumerable.Range(8, 10).Select(i => batcher.EnqueueAsync(i)).ToArray();
+        Assert.Equal(10, batcher.QueueDepth);
+
+        gate.Set();
+        await WaitUntil(() => Count(batches) == 2 && batcher.QueueDepth == 0 && time.IsWaitingUntil(TimeSpan.FromMilliseconds(50)));
+        Assert.Equal(TimeSpan.Zero, time.Elapsed);
+        Assert.All(piled[8..], call => Assert.False(call.IsCompleted));
+
+        time.Advance(TimeSpan.FromMilliseconds(50));
+        BatchedResult<int>[] results = await Task.WhenAll(first.Concat(piled)).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([8, 8, 2], Snapshot(batches).Select(b => b.Length));
+        Assert.Equal(Enumerable.Range(0, 18), Snapshot(batches).SelectMany(b => b));
+        Assert.Equal(Enumerable.Range(0, 18).Select(i => i * 10), results.Select(r => r.Value));
+        Assert.Equal(Enumerable.Repeat(8, 16).Concat([2, 2]), results.Select(r => r.BatchSize));
+    }
+
+    [Fact]
+    public async Task WhenTheDelayRunsOutTheLargestPreferredSizeQueuedRunsAndTheRestFollowAtOnce()
+    {
+        var time = new WatchedTime();
+        var gate = new ManualResetEventSlim(false);
+        var batches = new List<int[]>();
+        await using var batcher = new DynamicBatcher<int, int>(
+            "test:0",
+            new BatchingOptions(16, TimeSpan.FromMilliseconds(50), 100, [8, 4, 8]), // unsorted and repeated: read as [4, 8]
+            items => Record(batches, items, gate),
+            time);
+
+        Task<BatchedResult<int>>[] calls = Enumerable.Range(0, 6).Select(i => batcher.EnqueueAsync(i)).ToArray();
+        await WaitUntil(() => batcher.QueueDepth == 0 && time.IsWaitingUntil(TimeSpan.FromMilliseconds(50)));
+        Assert.Equal(0, Count(batches));
+
+        time.Advance(TimeSpan.FromMilliseconds(50));
+        await WaitUntil(() => Count(batches) == 1);
+        Assert.Equal([0, 1, 2, 3], Snapshot(batches)[0]);
+        Assert.Equal(2, batcher.QueueDepth); // the two left over wait again while the four compute
+
+        gate.Set();
+        BatchedResult<int>[] results = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([[0, 1, 2, 3], [4, 5]], Snapshot(batches));
+        Assert.Equal([0, 10, 20, 30, 40, 50], results.Select(r => r.Value));
+        Assert.Equal([4, 4, 4, 4, 2, 2], results.Select(r => r.BatchSize));
+        Assert.All(results, r => Assert.Equal(TimeSpan.FromMilliseconds(50), r.QueueDelay));
+        Assert.Equal(0, batcher.QueueDepth);
+    }
+
+    [Fact]
+    public async Task ALeftoverRequestWaitsForItsOwnQueueDelay()
+    {
+        var time = new WatchedTime();
+        var batches = new List<int[]>();
+        await using var batcher = new DynamicBatcher<int, int>(
+            "test:0",
+            new BatchingOptions(8, TimeSpan.FromMilliseconds(50), 100, [2, 4]),
+            items => Record(batches, items, gate: null),
+            time);
+
+        Task<BatchedResult<int>> oldest = batcher.EnqueueAsync(0);
+        await WaitUntil(() => time.IsWaitingUntil(TimeSpan.FromMilliseconds(50)));
+        time.Advance(TimeSpan.FromMilliseconds(30));
+        Task<BatchedResult<int>> second = batcher.EnqueueAsync(1);
+        Task<BatchedResult<int>> youngest = batcher.EnqueueAsync(2);
+        await WaitUntil(() => batcher.QueueDepth == 0 && time.IsWaitingUntil(TimeSpan.FromMilliseconds(50)));
+
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        await WaitUntil(() => Count(batches) == 1 && batcher.QueueDepth == 0 && time.IsWaitingUntil(TimeSpan.FromMilliseconds(80)));
+        Assert.Equal([0, 1], Snapshot(batches)[0]);
+        Assert.False(youngest.IsCompleted);
+
+        time.Advance(TimeSpan.FromMilliseconds(30));
+        BatchedResult<int> last = await youngest.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([[0, 1], [2]], Snapshot(batches));
+        Assert.Equal(20, last.Value);
+        Assert.Equal(1, last.BatchSize);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), last.QueueDelay);
+        Assert.Equal([0, 10], (await Task.WhenAll(oldest, second)).Select(r => r.Value));
+    }
+
+    [Fact]
+    public async Task CancelledRequestsDoNotCountTowardAPreferredSize()
+    {
+        var time = new WatchedTime();
+        var gate = new ManualResetEventSlim(false);
+        var batches = new List<int[]>();
+        await using var batcher = new DynamicBatcher<int, int>(
+            "test:0",
+            new BatchingOptions(8, TimeSpan.FromMilliseconds(50), 100, [4]),
+            items => Record(batches, items, gate),
+            time);
+
+        Task<BatchedResult<int>>[] first = Enumerable.Range(0, 4).Select(i => batcher.EnqueueAsync(i)).ToArray();
+        await WaitUntil(() => Count(batches) == 1);
+        using var cancel = new CancellationTokenSource();
+        Task<BatchedResult<int>> cancelled = batcher.EnqueueAsync(-1, cancel.Token);
+        Task<BatchedResult<int>>[] rest = Enumerable.Range(4, 4).Select(i => batcher.EnqueueAsync(i)).ToArray();
+        await cancel.CancelAsync();
+
+        gate.Set();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(TimeSpan.FromSeconds(10)));
+        BatchedResult<int>[] results = await Task.WhenAll(first.Concat(rest)).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(TimeSpan.Zero, time.Elapsed);
+        Assert.Equal([[0, 1, 2, 3], [4, 5, 6, 7]], Snapshot(batches));
+        Assert.Equal(Enumerable.Range(0, 8).Select(i => i * 10), results.Select(r => r.Value));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-3)]
+    [InlineData(17)]
+    public void APreferredSizeOutsideOneToTheMaximumIsRejected(int bad)
+    {
+        ArgumentOutOfRangeException thrown = Assert.Throws<ArgumentOutOfRangeException>(() => new DynamicBatcher<int, int>(
+            "test:0",
+            new BatchingOptions(16, TimeSpan.FromMilliseconds(50), 100, [4, bad, 8]),
+            items => [.. items]));
+
+        Assert.Equal(bad, thrown.ActualValue);
+        Assert.Contains(bad.ToString(System.Globalization.CultureInfo.InvariantCulture), thrown.Message);
+    }
+
+    private static int[] Record(List<int[]> batches, IReadOnlyList<int> items, ManualResetEventSlim? gate)
+    {
+        lock (batches)
+        {
+            batches.Add([.. items]);
+        }
+
+        gate?.Wait(TimeSpan.FromSeconds(10));
+        return items.Select(i => i * 10).ToArray();
+    }
+
+    private static int Count(List<int[]> batches)
+    {
+        lock (batches)
+        {
+            return batches.Count;
+        }
+    }
+
+    private static int[][] Snapshot(List<int[]> batches)
+    {
+        lock (batches)
+        {
+            return [.. batches];
+        }
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         for (int i = 0; i < 1000 && !condition(); i++)
@@ -113,5 +278,89 @@ public sealed class DynamicBatcherTests
         }
 
         Assert.True(condition());
+    }
+
+    /// <summary>
+    /// Fake time that knows which timers are pending, so a test advances it only once the batcher has armed its
+    /// delay: advancing between the batcher reading the clock and arming the timer would arm it late.
+    /// </summary>
+    private sealed class WatchedTime : TimeProvider
+    {
+        private readonly FakeTimeProvider _fake = new();
+        private readonly List<DateTimeOffset> _pending = [];
+        private readonly DateTimeOffset _start;
+
+        public WatchedTime() => _start = _fake.GetUtcNow();
+
+        public TimeSpan Elapsed => _fake.GetUtcNow() - _start;
+
+        public override DateTimeOffset GetUtcNow() => _fake.GetUtcNow();
+
+        public override long GetTimestamp() => _fake.GetTimestamp();
+
+        public override long TimestampFrequency => _fake.TimestampFrequency;
+
+        public void Advance(TimeSpan by) => _fake.Advance(by);
+
+        /// <summary>Whether a timer is pending that fires this long after the start.</summary>
+        public bool IsWaitingUntil(TimeSpan sinceStart)
+        {
+            lock (_pending)
+            {
+                return _pending.Contains(_start + sinceStart);
+            }
+        }
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            DateTimeOffset due = _fake.GetUtcNow() + dueTime;
+            lock (_pending)
+            {
+                _pending.Add(due);
+            }
+
+            return new Watched(this, due, _fake.CreateTimer(callback, state, dueTime, period));
+        }
+
+        private sealed class Watched(WatchedTime owner, DateTimeOffset due, ITimer inner) : ITimer
+        {
+            private bool _disposed;
+
+            public bool Change(TimeSpan dueTime, TimeSpan period)
+            {
+                lock (owner._pending)
+                {
+                    if (!_disposed)
+                    {
+                        owner._pending.Remove(due);
+                        due = owner._fake.GetUtcNow() + dueTime;
+                        owner._pending.Add(due);
+                    }
+                }
+
+                return inner.Change(dueTime, period);
+            }
+
+            public void Dispose()
+            {
+                lock (owner._pending)
+                {
+                    // Disposed twice when it fires and is then cancelled: forget it only once.
+                    if (!_disposed)
+                    {
+                        _disposed = true;
+                        owner._pending.Remove(due);
+                    }
+                }
+
+                inner.Dispose();
+            }
+
+            public ValueTask DisposeAsync()
+            {
+                Dispose();
+                return ValueTask.CompletedTask;
+            }
+        }
     }
 }

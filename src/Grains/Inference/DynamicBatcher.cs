@@ -4,6 +4,13 @@ using ArtGrid.Abstractions;
 
 namespace ArtGrid.Grains.Inference;
 
+/// <summary>How a <see cref="DynamicBatcher{TIn,TOut}"/> forms batches.</summary>
+/// <param name="MaxBatchSize">The most requests one batch may hold.</param>
+/// <param name="MaxQueueDelay">The longest the oldest queued request waits for its batch to fill.</param>
+/// <param name="QueueCapacity">The most requests that may wait; more are rejected at once.</param>
+/// <param name="PreferredBatchSizes">
+/// Batch sizes the device runs best at, each in 1..<paramref name="MaxBatchSize"/>; null or empty for none.
+/// </param>
 public sealed record BatchingOptions(int MaxBatchSize, TimeSpan MaxQueueDelay, int QueueCapacity, IReadOnlyList<int>? PreferredBatchSizes = null);
 
 /// <summary>What a batched request got back, and what it cost.</summary>
@@ -15,10 +22,18 @@ public readonly record struct BatchedResult<T>(T Value, TimeSpan QueueDelay, Tim
 /// <c>MaxQueueDelay</c> after the oldest arrived for the batch to fill, then runs them in one call. One batch
 /// is in flight at a time.
 /// </summary>
+/// <remarks>
+/// With <c>PreferredBatchSizes</c>, a batch runs at once when the largest preferred size is queued (so no batch
+/// is larger); when the oldest request's delay runs out it runs the largest preferred size that is queued, or
+/// everything queued when that is fewer than the smallest preferred size. Requests left over keep their place
+/// at the head of the queue and their own arrival time, so the next batch may be due at once.
+/// </remarks>
 public sealed class DynamicBatcher<TIn, TOut> : IAsyncDisposable
 {
     private readonly string _device;
     private readonly BatchingOptions _options;
+    private readonly int[] _preferred;
+    private readonly int _fillTarget;
     private readonly Func<IReadOnlyList<TIn>, TOut[]> _execute;
     private readonly TimeProvider _time;
     private readonly Action<int, TimeSpan>? _onBatch;
@@ -38,6 +53,17 @@ public sealed class DynamicBatcher<TIn, TOut> : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBatchSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.QueueCapacity, 1);
+        foreach (int size in options.PreferredBatchSizes ?? [])
+        {
+            if (size < 1 || size > options.MaxBatchSize)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(options), size, $"Preferred batch size {size} is outside 1..{options.MaxBatchSize}.");
+            }
+        }
+
+        _preferred = [.. (options.PreferredBatchSizes ?? []).Distinct().Order()];
+        _fillTarget = _preferred.Length > 0 ? _preferred[^1] : options.MaxBatchSize;
         _device = device;
         _options = options;
         _execute = execute;
@@ -69,28 +95,42 @@ public sealed class DynamicBatcher<TIn, TOut> : IAsyncDisposable
         return pending.Completion.Task;
     }
 
-    // Time to drain what is queued now, at the last batch's speed.
+    // Time to drain what is queued now, at the last batch's speed; batches stop growing at the fill target.
     private TimeSpan RetryHint()
     {
-        long batches = (QueueDepth + _options.MaxBatchSize - 1) / _options.MaxBatchSize;
+        long batches = (QueueDepth + _fillTarget - 1) / _fillTarget;
         return TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, batches * Interlocked.Read(ref _lastBatchTicks)));
     }
 
     private async Task RunAsync()
     {
         ChannelReader<Pending> reader = _queue.Reader;
-        var batch = new List<Pending>(_options.MaxBatchSize);
-        while (await reader.WaitToReadAsync())
+        var batch = new List<Pending>(_fillTarget);
+
+        // Requests taken from the channel but not run: older than anything still in it, so they go first.
+        var leftovers = new List<Pending>(_fillTarget);
+        while (true)
         {
             batch.Clear();
+            foreach (Pending pending in leftovers)
+            {
+                Take(pending, batch);
+            }
+
+            leftovers.Clear();
             TakeAvailable(reader, batch);
             if (batch.Count == 0)
             {
+                if (!await reader.WaitToReadAsync())
+                {
+                    return;
+                }
+
                 continue;
             }
 
             // Wait for the batch to fill, but never keep the oldest request longer than the queue delay.
-            while (batch.Count < _options.MaxBatchSize)
+            while (batch.Count < _fillTarget)
             {
                 TimeSpan remaining = _options.MaxQueueDelay - _time.GetElapsedTime(batch[0].EnqueuedAt);
                 if (remaining <= TimeSpan.Zero)
@@ -111,23 +151,52 @@ public sealed class DynamicBatcher<TIn, TOut> : IAsyncDisposable
                 TakeAvailable(reader, batch);
             }
 
+            // What arrived as the delay ran out counts toward choosing the size.
+            TakeAvailable(reader, batch);
+            int size = BatchSize(batch.Count);
+            if (size < batch.Count)
+            {
+                leftovers.AddRange(batch.Skip(size));
+                batch.RemoveRange(size, batch.Count - size);
+                Interlocked.Add(ref _queued, leftovers.Count);
+            }
+
             Execute(batch);
         }
     }
 
     private void TakeAvailable(ChannelReader<Pending> reader, List<Pending> batch)
     {
-        while (batch.Count < _options.MaxBatchSize && reader.TryRead(out Pending? pending))
+        while (batch.Count < _fillTarget && reader.TryRead(out Pending? pending))
         {
-            Interlocked.Decrement(ref _queued);
-            if (pending.CancellationToken.IsCancellationRequested)
-            {
-                pending.Completion.TrySetCanceled(pending.CancellationToken);
-                continue;
-            }
-
-            batch.Add(pending);
+            Take(pending, batch);
         }
+    }
+
+    private void Take(Pending pending, List<Pending> batch)
+    {
+        Interlocked.Decrement(ref _queued);
+        if (pending.CancellationToken.IsCancellationRequested)
+        {
+            pending.Completion.TrySetCanceled(pending.CancellationToken);
+            return;
+        }
+
+        batch.Add(pending);
+    }
+
+    // How many of the queued requests to run now: the largest preferred size that fits, else all of them.
+    private int BatchSize(int queued)
+    {
+        for (int i = _preferred.Length - 1; i >= 0; i--)
+        {
+            if (_preferred[i] <= queued)
+            {
+                return _preferred[i];
+            }
+        }
+
+        return queued;
     }
 
     private void Execute(List<Pending> batch)
