@@ -10,6 +10,7 @@ return args switch
     ["micro", .. var rest] => PerImageSteps.Run(rest),
     ["preprocess", .. var rest] => PreprocessStagesBench.Run(rest),
     ["drift", .. var rest] => DriftBench.Run(rest),
+    ["devices", .. var rest] => await DevicesBench.RunAsync(rest),
     _ => Usage(),
 };
 

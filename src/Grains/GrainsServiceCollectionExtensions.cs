@@ -55,6 +55,7 @@ public static class GrainsServiceCollectionExtensions
         silo.Services.TryAddSingleton<ClusterDevices>();
         silo.Services.TryAddSingleton<IDeviceRouter, LoadAwareDeviceRouter>();
         silo.Services.TryAddSingleton<InferenceDispatcher>();
+        silo.Services.TryAddSingleton<IntakeGate>();
         return silo;
     }
 }

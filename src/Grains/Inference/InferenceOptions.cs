@@ -64,6 +64,13 @@ public sealed class InferenceOptions
     [Range(0, 1000)]
     public double SaturatedQueueBatches { get; set; } = 2;
 
+    /// <summary>
+    /// Backpressure to the bus: a silo takes no new job off the bus while every device it can send to holds this many
+    /// full batches, so that waiting work stays in the broker (bounded by prefetch) instead of in silo memory.
+    /// </summary>
+    [Range(0.1, 1000)]
+    public double PauseIntakeQueueBatches { get; set; } = 4;
+
     /// <summary>Requests a device queues before it rejects new ones with a retry hint.</summary>
     [Range(1, 1_000_000)]
     public int QueueCapacity { get; set; } = 256;

@@ -1,4 +1,5 @@
 using ArtGrid.Abstractions;
+using ArtGrid.Grains.Inference.Devices;
 using ArtGrid.Messaging;
 using ArtGrid.Silo.Images;
 using MassTransit;
@@ -14,11 +15,13 @@ namespace ArtGrid.Silo.Messaging;
 /// published and answered); anything that may pass throws, so that MassTransit retries it and, when retries run
 /// out, moves it to the "_error" queue with the exception and publishes <c>Fault&lt;ScoreImages&gt;</c>. What it
 /// publishes or answers must reach the broker within <see cref="BusOptions.PublishTimeout"/> (<see cref="BusDeadline"/>).
+/// While every device is saturated, a job waits at the <see cref="IntakeGate"/> before it starts.
 /// </summary>
 public sealed partial class ScoreImagesConsumer(
     IGrainFactory grains,
     ImageResolver resolver,
     RedisJobRecords records,
+    IntakeGate intake,
     TimeProvider time,
     IOptions<BusOptions> options,
     ILogger<ScoreImagesConsumer> logger) : IConsumer<ScoreImages>
@@ -42,6 +45,9 @@ public sealed partial class ScoreImagesConsumer(
             return;
         }
 
+        // Backpressure: while every device is saturated this job waits here, holding its concurrency slot, so that the
+        // broker keeps the backlog (prefetch bounds what this silo holds) instead of the silo's memory.
+        await intake.WaitAsync(context.CancellationToken);
         await records.ReceivedAsync(command.JobId, time.GetUtcNow());
         IJobGrain job = grains.GetGrain<IJobGrain>(command.JobId);
         JobVerdict? verdict = await job.ResumeAsync(context.CancellationToken);

@@ -22,6 +22,13 @@ public interface IDeviceRouter
 
     /// <summary>The device could not be reached (its silo left, or it is not there): skip it for a while.</summary>
     void MarkDown(DeviceRoute route);
+
+    /// <summary>
+    /// Whether every device this silo can send to holds at least <paramref name="fullBatches"/> full batches (all models
+    /// together): more work taken in now would only wait in memory. False when the cluster has no device at all (jobs
+    /// then fail fast instead of waiting for one).
+    /// </summary>
+    bool AllSaturated(double fullBatches);
 }
 
 /// <summary>
@@ -144,6 +151,43 @@ public sealed class LoadAwareDeviceRouter(
 
     public void MarkDown(DeviceRoute route) =>
         Volatile.Write(ref LoadOf(route.Key).DownUntil, time.GetTimestamp() + (long)(DownPeriod.TotalSeconds * time.TimestampFrequency));
+
+    public bool AllSaturated(double fullBatches)
+    {
+        long now = time.GetTimestamp();
+        double threshold = Math.Max(1, fullBatches * options.Value.MaxBatchSize);
+        var perDevice = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (DeviceId device in cluster.Local)
+        {
+            perDevice[$"{cluster.LocalSilo}/{device}"] = 0;
+        }
+
+        foreach (SiloDevice device in cluster.Remote)
+        {
+            perDevice[device.ToString()] = 0;
+        }
+
+        if (perDevice.Count == 0)
+        {
+            return false;
+        }
+
+        // Every model's grain on a device shares it: add their loads up per device.
+        foreach (KeyValuePair<string, Load> entry in _loads)
+        {
+            DeviceKey key = DeviceKey.Parse(entry.Key);
+            string location = key.Silo is null ? $"{cluster.LocalSilo}/{key.Device}" : key.Location;
+            if (perDevice.TryGetValue(location, out int sum))
+            {
+                int load = key.Silo == cluster.LocalSilo || key.Silo is null
+                    ? Math.Max(local.Pending(entry.Key) ?? 0, Volatile.Read(ref entry.Value.Outstanding))
+                    : RemoteLoad(entry.Key, now);
+                perDevice[location] = sum + load;
+            }
+        }
+
+        return perDevice.Values.All(load => load >= threshold);
+    }
 
     private int RemoteLoad(string key, long now)
     {
