@@ -70,7 +70,7 @@ public sealed partial class ModelCatalogGrain(
         }
 
         InferenceOptions settings = options.Value;
-        await Task.Run(() => ModelVersionCheck.Run(repository, name, version, settings.Devices[0], settings.EffectiveIntraOpThreads), cancellationToken);
+        await Task.Run(() => ModelVersionCheck.Run(repository, name, version, settings.Devices[0], settings.EffectiveIntraOpThreads, settings.Cuda), cancellationToken);
         var activated = new ActiveModelVersion(name, version, time.GetUtcNow());
         ModelCatalogState previous = state.State;
         state.State = new ModelCatalogState { Active = activated };
