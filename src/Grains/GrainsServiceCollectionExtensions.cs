@@ -48,7 +48,7 @@ public static class GrainsServiceCollectionExtensions
     /// </summary>
     public static ISiloBuilder AddArtGridDevices(this ISiloBuilder silo)
     {
-        DeviceInventory inventory = DeviceInventory.FromConfiguration(silo.Configuration, () => [.. GpuProbe.List().Select(g => g.Index)]);
+        DeviceInventory inventory = DeviceInventory.FromConfiguration(silo.Configuration, () => [.. new GpuProbe().List().Select(g => g.Index)]);
         silo.UseSiloMetadata(new Dictionary<string, string> { [DeviceInventory.MetadataKey] = inventory.Advertised });
         silo.Services.AddSingleton(inventory);
         silo.Services.AddPlacementDirector<DevicePlacement, DevicePlacementDirector>();

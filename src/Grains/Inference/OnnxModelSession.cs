@@ -1,5 +1,6 @@
 using ArtGrid.Abstractions;
 using ArtGrid.Grains.Imaging;
+using ArtGrid.Grains.Inference.Devices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -13,7 +14,8 @@ public readonly record struct ModelScore(double AiProbability, ActivationMap? Ma
 /// thread-safe). One call runs a whole batch and fetches every configured output at once: <see cref="Score"/> turns
 /// them into probabilities (and class activation maps, at no extra inference), <see cref="Run"/> into the feature
 /// vectors that training fits a head on. Creating it runs one blank image, which checks the outputs' shapes against
-/// the config and head, and warms the session up.
+/// the config and head, and warms the session up. "cpu:N" runs on the CPU provider; "cuda:N" on the CUDA provider
+/// (a build with <c>-p:ArtGridGpu=true</c>, docs/GPU.md), with the CPU provider for any node CUDA does not take.
 /// </summary>
 public sealed class OnnxModelSession : IDisposable
 {
@@ -28,14 +30,23 @@ public sealed class OnnxModelSession : IDisposable
     private readonly int _inputLength;
     private readonly long[] _inputShapeTail;
 
-    public OnnxModelSession(LoadedModel model, string device, int intraOpThreads)
-        : this(model.BackbonePath, model.Config.Backbone, model.Input, model.Config.Output, model.Head, model.Config.Labels, device, intraOpThreads)
+    /// <summary>A session that scores with <paramref name="model"/> on <paramref name="device"/> ("cpu:N" or "cuda:N").</summary>
+    /// <param name="model">The model: backbone, input spec, output config and head.</param>
+    /// <param name="device">"cpu:N" or "cuda:N"; "sim:N" devices have no session.</param>
+    /// <param name="intraOpThreads">ONNX Runtime intra-op threads (CPU work, on a GPU too); 0 leaves ONNX Runtime's choice.</param>
+    /// <param name="cuda">Session options of "cuda:N" devices; null takes the defaults. Ignored on CPU slots.</param>
+    /// <param name="useIoBinding">
+    /// Whether batches run through an IOBinding; null: <see cref="CudaOptions.UseIoBinding"/> on "cuda:N", off on "cpu:N".
+    /// </param>
+    /// <exception cref="NotSupportedException">The device is "sim:N", or "cuda:N" where this build or node has no CUDA provider.</exception>
+    public OnnxModelSession(LoadedModel model, string device, int intraOpThreads, CudaOptions? cuda = null, bool? useIoBinding = null)
+        : this(model.BackbonePath, model.Config.Backbone, model.Input, model.Config.Output, model.Head, model.Config.Labels, device, intraOpThreads, cuda, useIoBinding)
     {
     }
 
     /// <summary>A session over a backbone alone (training extracts features before any head exists): <see cref="Run"/> only.</summary>
     public OnnxModelSession(string backbonePath, BackboneConfig backbone, ModelInputSpec input, string device, int intraOpThreads)
-        : this(backbonePath, backbone, input, new OutputConfig(), null, null, device, intraOpThreads)
+        : this(backbonePath, backbone, input, new OutputConfig(), null, null, device, intraOpThreads, cuda: null, useIoBinding: null)
     {
     }
 
@@ -47,15 +58,20 @@ public sealed class OnnxModelSession : IDisposable
         LinearHead? head,
         IReadOnlyList<string>? labels,
         string device,
-        int intraOpThreads)
+        int intraOpThreads,
+        CudaOptions? cuda,
+        bool? useIoBinding)
     {
         Device = device;
         Input = input;
-        if (!device.StartsWith("cpu", StringComparison.OrdinalIgnoreCase))
+        DeviceId id = DeviceId.Parse(device);
+        cuda ??= new CudaOptions();
+        if (id.Kind == DeviceKind.Sim)
         {
-            throw new NotSupportedException($"Device '{device}' is not supported yet: this build runs on CPU slots (cpu:N).");
+            throw new NotSupportedException($"Device '{device}': sim devices have no ONNX Runtime session (simulated devices are served by their own inference path, not by a model session).");
         }
 
+        UsesIoBinding = useIoBinding ?? (id.Kind == DeviceKind.Cuda && cuda.UseIoBinding);
         _backbonePath = backbonePath;
         _output = output;
         _head = head;
@@ -77,9 +93,19 @@ public sealed class OnnxModelSession : IDisposable
             options.IntraOpNumThreads = intraOpThreads;
         }
 
+        if (id.Kind == DeviceKind.Cuda)
+        {
+            AppendCuda(options, id, cuda);
+        }
+
         try
         {
             _session = new InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(graph), options);
+        }
+        catch (OnnxRuntimeException ex) when (id.Kind == DeviceKind.Cuda)
+        {
+            // On a GPU the likely cause is the node (no GPU with that index, driver or library mismatch), not the model.
+            throw new InvalidOperationException($"{device}: ONNX Runtime could not create a CUDA session for {backbonePath}: {ex.Message} (docs/GPU.md lists what the CUDA provider needs).", ex);
         }
         catch (OnnxRuntimeException ex)
         {
@@ -104,6 +130,18 @@ public sealed class OnnxModelSession : IDisposable
     public ModelInputSpec Input { get; }
 
     public string Device { get; }
+
+    /// <summary>Whether batches run through an <see cref="OrtIoBinding"/> (input bound from the batch buffer, outputs to CPU memory).</summary>
+    public bool UsesIoBinding { get; }
+
+    /// <summary>The execution providers this process's ONNX Runtime was built with ("CPUExecutionProvider", "CUDAExecutionProvider", …).</summary>
+    public static IReadOnlyList<string> AvailableProviders => OrtEnv.Instance().GetAvailableProviders();
+
+    /// <summary>Whether this build's ONNX Runtime has the CUDA execution provider (Microsoft.ML.OnnxRuntime.Gpu); it may still fail to load without CUDA and cuDNN.</summary>
+    public static bool HasCudaProvider => AvailableProviders.Contains(CudaProvider, StringComparer.Ordinal);
+
+    /// <summary>The name ONNX Runtime gives its CUDA execution provider.</summary>
+    public const string CudaProvider = "CUDAExecutionProvider";
 
     /// <summary>Length of the vector <see cref="Run"/> returns: the configured outputs, pooled and concatenated.</summary>
     public int FeatureCount { get; }
@@ -173,6 +211,61 @@ public sealed class OnnxModelSession : IDisposable
         }
     }
 
+    // The CUDA provider for GPU id.Index, ahead of the CPU provider that ONNX Runtime always keeps for nodes CUDA lacks.
+    private static void AppendCuda(SessionOptions options, DeviceId id, CudaOptions cuda)
+    {
+        // The options first: a mistake in them is reported on any build, not only once the node has a GPU.
+        Dictionary<string, string> settings = CudaProviderSettings(id, cuda);
+        if (!HasCudaProvider)
+        {
+            throw new NotSupportedException(
+                $"Device '{id}': this build has no CUDA provider (ONNX Runtime providers: {string.Join(", ", AvailableProviders)}). " +
+                "Build for GPU nodes with -p:ArtGridGpu=true (docs/GPU.md).");
+        }
+
+        try
+        {
+            using var provider = new OrtCUDAProviderOptions();
+            provider.UpdateOptions(settings);
+            options.AppendExecutionProvider_CUDA(provider);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            // The GPU package lists the provider whether or not CUDA and cuDNN are installed; loading it is the test.
+            throw new NotSupportedException(
+                $"Device '{id}': the CUDA provider did not load: {ex.Message} (it needs an NVIDIA driver and the CUDA and cuDNN libraries of docs/GPU.md on the library path).", ex);
+        }
+    }
+
+    /// <summary>The CUDA provider's settings (ONNX Runtime's names and values) for GPU <paramref name="id"/>.</summary>
+    /// <exception cref="ArgumentException"><see cref="CudaOptions.ConvAlgoSearch"/> is not Exhaustive, Heuristic or Default.</exception>
+    internal static Dictionary<string, string> CudaProviderSettings(DeviceId id, CudaOptions cuda)
+    {
+        string search = cuda.ConvAlgoSearch?.Trim().ToUpperInvariant() switch
+        {
+            "EXHAUSTIVE" => "EXHAUSTIVE",
+            "HEURISTIC" => "HEURISTIC",
+            "DEFAULT" => "DEFAULT",
+            _ => throw new ArgumentException(
+                $"ArtGrid:Inference:Cuda:ConvAlgoSearch is '{cuda.ConvAlgoSearch}'; it must be Exhaustive, Heuristic or Default.", nameof(cuda)),
+        };
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["device_id"] = id.Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["cudnn_conv_algo_search"] = search,
+            // Copies on the compute stream: ONNX Runtime's default, and separate streams can race (its own warning).
+            ["do_copy_in_default_stream"] = "1",
+        };
+        if (cuda.MemoryLimitMib > 0)
+        {
+            settings["gpu_mem_limit"] = ((long)cuda.MemoryLimitMib * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            // Growing by powers of two would overshoot a limit long before the memory in use reaches it.
+            settings["arena_extend_strategy"] = "kSameAsRequested";
+        }
+
+        return settings;
+    }
+
     private Forwarded Forward(IReadOnlyList<float[]> inputs, bool keepFeatureMap)
     {
         ArgumentOutOfRangeException.ThrowIfZero(inputs.Count);
@@ -208,7 +301,7 @@ public sealed class OnnxModelSession : IDisposable
         long[] shape = [n, .. _inputShapeTail];
         using OrtValue input = OrtValue.CreateTensorValueFromMemory(batch, shape);
         using var runOptions = new RunOptions();
-        using IDisposableReadOnlyCollection<OrtValue> outputs = _session.Run(runOptions, [Input.Name], [input], _outputNames);
+        using IDisposableReadOnlyCollection<OrtValue> outputs = UsesIoBinding ? RunBound(runOptions, input) : _session.Run(runOptions, [Input.Name], [input], _outputNames);
 
         var features = new float[n][];
         for (int i = 0; i < n; i++)
@@ -243,6 +336,24 @@ public sealed class OnnxModelSession : IDisposable
         }
 
         return new Forwarded(features, mapSums);
+    }
+
+    // The batch through an IOBinding: the input is bound where it lies (the managed batch buffer, pinned for the call),
+    // and every output to CPU memory, so that ONNX Runtime copies each result off the device once, into memory it
+    // allocates, and returns them in the order bound. A binding is not thread-safe; one per call keeps Run's guarantee.
+    private IDisposableReadOnlyCollection<OrtValue> RunBound(RunOptions runOptions, OrtValue input)
+    {
+        using OrtIoBinding binding = _session.CreateIoBinding();
+        binding.BindInput(Input.Name, input);
+        foreach (string name in _outputNames)
+        {
+            binding.BindOutputToDevice(name, OrtMemoryInfo.DefaultInstance);
+        }
+
+        binding.SynchronizeBoundInputs();
+        IDisposableReadOnlyCollection<OrtValue> outputs = _session.RunWithBoundResults(runOptions, binding);
+        binding.SynchronizeBoundOutputs();
+        return outputs;
     }
 
     // Mean over the cells of each channel ([C, cells] row-major); cells = 1 copies.
@@ -429,7 +540,7 @@ public sealed class ModelSessions(ModelRepository repository, Microsoft.Extensio
         {
             if (!_sessions.TryGetValue(key, out shared!))
             {
-                shared = new SharedSession(new Lazy<OnnxModelSession>(() => new OnnxModelSession(GetModel(modelId), device, options.Value.EffectiveIntraOpThreads)));
+                shared = new SharedSession(new Lazy<OnnxModelSession>(() => new OnnxModelSession(GetModel(modelId), device, options.Value.EffectiveIntraOpThreads, options.Value.Cuda)));
                 _sessions[key] = shared;
             }
 
