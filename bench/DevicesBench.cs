@@ -36,6 +36,7 @@ internal static class DevicesBench
         double baseMs = Double(args, "--base-ms", 8);
         double perImageMs = Double(args, "--per-image-ms", 1);
         double queueDelayMs = Double(args, "--queue-delay-ms", 2);
+        double spillBatches = Double(args, "--spill-batches", new InferenceOptions().SaturatedQueueBatches);
         double phaseSeconds = Double(args, "--phase-seconds", full ? 30 : 10);
         double overloadSeconds = Double(args, "--overload-seconds", 60);
         string modelsPath = CommandLine.Option(args, "--models") ?? Path.Combine(AppContext.BaseDirectory, "models");
@@ -48,7 +49,7 @@ internal static class DevicesBench
         Say($"{silos} silos x {devices} sim devices, batch {maxBatch} in {baseMs} + {perImageMs}*n ms: capacity {capacity:0} images/s; {consumers} consumers per silo");
 
         using var batches = new BatchSizes();
-        await using var cluster = await StartClusterAsync(silos, devices, maxBatch, queueDelayMs, simulated, modelsPath);
+        await using var cluster = await StartClusterAsync(silos, devices, maxBatch, queueDelayMs, spillBatches, simulated, modelsPath);
         string modelId = cluster.Silos[0].ServiceProvider.GetRequiredService<ModelSessions>().DefaultModel.Id;
         int inputLength = cluster.Silos[0].ServiceProvider.GetRequiredService<ModelSessions>().DefaultModel.Input.ElementCount;
         float[][] tensors = [.. Enumerable.Range(0, 8).Select(seed =>
@@ -89,8 +90,8 @@ internal static class DevicesBench
         long intakeWaits = cluster.Silos.Sum(s => s.ServiceProvider.GetRequiredService<IntakeGate>().Waits) - waitsBefore;
 
         Console.WriteLine();
-        Console.WriteLine($"| {silos} silos x {devices} simulated GPUs | offered/s | achieved/s | of capacity | p50 ms | p99 ms | failed |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
+        Console.WriteLine($"| {silos} silos x {devices} simulated GPUs | offered/s | achieved/s | of capacity | p50 ms | p99 ms | failed | served by another silo | gen2 GCs | CPU µs/image |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         Console.WriteLine(Row("saturation (1.25x)", saturation, capacity));
         foreach ((double fraction, PhaseResult result) in latency)
         {
@@ -125,7 +126,7 @@ internal static class DevicesBench
     }
 
     private static string Row(string name, PhaseResult r, double capacity) =>
-        FormattableString.Invariant($"| {name} | {r.Offered:0} | {r.Throughput:0} | {r.Throughput / capacity:0.000} | {r.P50Ms:0.0} | {r.P99Ms:0.0} | {r.Failed} |");
+        FormattableString.Invariant($"| {name} | {r.Offered:0} | {r.Throughput:0} | {r.Throughput / capacity:0.000} | {r.P50Ms:0.0} | {r.P99Ms:0.0} | {r.Failed} | {r.SpilledShare:P1} | {r.Gen2Collections} | {r.CpuUsPerImage:0} |");
 
     private static double Mib(long bytes) => bytes / 1048576.0;
 
@@ -137,7 +138,7 @@ internal static class DevicesBench
     private static double Double(string[] args, string name, double fallback) =>
         CommandLine.Option(args, name) is { } value ? double.Parse(value, CultureInfo.InvariantCulture) : fallback;
 
-    private static async Task<InProcessTestCluster> StartClusterAsync(int silos, int devices, int maxBatch, double queueDelayMs, SimulatedDeviceOptions simulated, string modelsPath)
+    private static async Task<InProcessTestCluster> StartClusterAsync(int silos, int devices, int maxBatch, double queueDelayMs, double spillBatches, SimulatedDeviceOptions simulated, string modelsPath)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ConfigureFileLogging = false;
@@ -149,6 +150,7 @@ internal static class DevicesBench
                 ["ArtGrid:Inference:MaxBatchSize"] = maxBatch.ToString(CultureInfo.InvariantCulture),
                 ["ArtGrid:Inference:MaxQueueDelayMs"] = queueDelayMs.ToString(CultureInfo.InvariantCulture),
                 ["ArtGrid:Inference:QueueCapacity"] = (maxBatch * 16).ToString(CultureInfo.InvariantCulture),
+                ["ArtGrid:Inference:SaturatedQueueBatches"] = spillBatches.ToString(CultureInfo.InvariantCulture),
                 ["ArtGrid:Inference:Simulated:BaseMs"] = simulated.BaseMs.ToString(CultureInfo.InvariantCulture),
                 ["ArtGrid:Inference:Simulated:PerImageMs"] = simulated.PerImageMs.ToString(CultureInfo.InvariantCulture),
             };
@@ -185,7 +187,7 @@ internal static class DevicesBench
         return cluster;
     }
 
-    private sealed record PhaseResult(double Offered, double Throughput, double P50Ms, double P99Ms, int Failed, long Backlog);
+    private sealed record PhaseResult(double Offered, double Throughput, double P50Ms, double P99Ms, int Failed, long Backlog, double SpilledShare, int Gen2Collections, double CpuUsPerImage);
 
     /// <summary>Open-loop arrivals per silo into a broker queue; a bounded set of consumers per silo takes them through the intake gate.</summary>
     private sealed class Load(InProcessTestCluster cluster, string modelId, float[][] tensors, int consumersPerSilo)
@@ -198,6 +200,10 @@ internal static class DevicesBench
             using var stop = new CancellationTokenSource();
             int silos = cluster.Silos.Count;
             var tasks = new List<Task>();
+            int gen2 = GC.CollectionCount(2);
+            TimeSpan cpuStart = TimeSpan.Zero, cpuEnd = TimeSpan.Zero;
+            long completedAtStart = 0;
+            bool settled = false;
             var brokers = new List<Broker>();
             foreach (InProcessSiloHandle silo in cluster.Silos)
             {
@@ -209,7 +215,8 @@ internal static class DevicesBench
                 for (int c = 0; c < consumersPerSilo; c++)
                 {
                     int seed = c;
-                    tasks.Add(Task.Run(() => ConsumeAsync(broker, gate, dispatcher, phase, seed, stop.Token)));
+                    string name = silo.Name;
+                    tasks.Add(Task.Run(() => ConsumeAsync(name, broker, gate, dispatcher, phase, seed, stop.Token)));
                 }
             }
 
@@ -217,8 +224,16 @@ internal static class DevicesBench
             while (Stopwatch.GetTimestamp() < end)
             {
                 sample?.Invoke();
+                if (!settled && Stopwatch.GetTimestamp() >= phase.MeasureFrom)
+                {
+                    (settled, cpuStart, completedAtStart) = (true, Environment.CpuUsage.TotalTime, Interlocked.Read(ref phase.Completed));
+                }
+
                 await Task.Delay(100);
             }
+
+            cpuEnd = Environment.CpuUsage.TotalTime;
+            Say($"  threads {ThreadPool.ThreadCount}, work items {ThreadPool.CompletedWorkItemCount}, lock contention {Monitor.LockContentionCount}, pending work {ThreadPool.PendingWorkItemCount}");
 
             double measured = seconds - settle;
             long completed = Interlocked.Read(ref phase.Completed);
@@ -235,7 +250,10 @@ internal static class DevicesBench
                 latencies.Length == 0 ? double.NaN : Stats.Percentile(latencies, 50),
                 latencies.Length == 0 ? double.NaN : Stats.Percentile(latencies, 99),
                 phase.Failed,
-                backlog);
+                backlog,
+                (double)Interlocked.Read(ref phase.Spilled) / Math.Max(1, completed),
+                GC.CollectionCount(2) - gen2,
+                (cpuEnd - cpuStart).TotalMicroseconds / Math.Max(1, completed - completedAtStart));
         }
 
         private static async Task ArriveAsync(Broker broker, double rate, CancellationToken stop)
@@ -263,7 +281,7 @@ internal static class DevicesBench
             }
         }
 
-        private async Task ConsumeAsync(Broker broker, IntakeGate gate, InferenceDispatcher dispatcher, Phase phase, int seed, CancellationToken stop)
+        private async Task ConsumeAsync(string silo, Broker broker, IntakeGate gate, InferenceDispatcher dispatcher, Phase phase, int seed, CancellationToken stop)
         {
             float[] tensor = tensors[seed % tensors.Length];
             try
@@ -276,8 +294,8 @@ internal static class DevicesBench
                     Interlocked.Decrement(ref broker.Waiting);
                     try
                     {
-                        await dispatcher.InferAsync(modelId, tensor, CancellationToken.None);
-                        phase.Done(arrivedAt);
+                        InferenceResult result = await dispatcher.InferAsync(modelId, tensor, CancellationToken.None);
+                        phase.Done(arrivedAt, !result.Device.StartsWith(silo + "/", StringComparison.Ordinal));
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
@@ -302,23 +320,38 @@ internal static class DevicesBench
 
     private sealed class Phase(long capacity, long measureFrom)
     {
+        public long MeasureFrom => measureFrom;
+
         private readonly double[] _latencies = new double[capacity];
         private long _count;
         public long Completed;
+        public long Spilled;
         public int Failed;
 
-        public void Done(long arrivedAt)
+        // Throughput counts what completes in the window, whenever it arrived; latency is of what arrived in it.
+        public void Done(long arrivedAt, bool spilled)
         {
-            if (arrivedAt < measureFrom)
+            long now = Stopwatch.GetTimestamp();
+            if (now < measureFrom)
             {
                 return;
             }
 
             Interlocked.Increment(ref Completed);
+            if (spilled)
+            {
+                Interlocked.Increment(ref Spilled);
+            }
+
+            if (arrivedAt < measureFrom)
+            {
+                return;
+            }
+
             long slot = Interlocked.Increment(ref _count) - 1;
             if (slot < _latencies.Length)
             {
-                _latencies[slot] = Stopwatch.GetElapsedTime(arrivedAt).TotalMilliseconds;
+                _latencies[slot] = Stopwatch.GetElapsedTime(arrivedAt, now).TotalMilliseconds;
             }
         }
 

@@ -36,9 +36,10 @@ public interface IDeviceRouter
 /// read from <see cref="LocalDevices"/>, or counted as sent when more are on their way) unless that device is saturated (its queue holds
 /// <see cref="InferenceOptions.SaturatedQueueBatches"/> full batches) or the silo has none. Then two devices of other
 /// silos are drawn at random and the less loaded one is taken (power of two choices: near the best of all at the cost
-/// of two look-ups, and no herding on one stale minimum), unless the best local device is no more loaded than it.
-/// A remote device's load is the larger of this silo's own requests in flight to it and what it reported on its last
-/// answer (for <see cref="ReportFreshness"/>).
+/// of two look-ups, and no herding on one stale minimum) when it has room (is not saturated itself) and holds at least
+/// a full batch less than the best local device; otherwise the tensor queues locally. A silo without devices always sends to the chosen one.
+/// A remote device's load is what it reported on its last answer (for <see cref="ReportFreshness"/>) plus this silo's
+/// requests in flight to it; a device with no fresh report gets one probe at a time.
 /// </summary>
 public sealed class LoadAwareDeviceRouter(
     ClusterDevices cluster,
@@ -133,7 +134,14 @@ public sealed class LoadAwareDeviceRouter(
             (chosen, chosenLoad) = (second, secondLoad);
         }
 
-        return bestLocal is not null && bestLocalLoad <= chosenLoad ? new DeviceRoute(bestLocal, true) : new DeviceRoute(chosen, false);
+        // Spill only to room: when every device is saturated, moving tensors between silos costs a copy and a hop and
+        // serves nothing sooner, so the tensor queues locally (and a full queue's rejection slows intake down).
+        if (bestLocal is null || (chosenLoad < saturated && chosenLoad + settings.MaxBatchSize <= bestLocalLoad))
+        {
+            return new DeviceRoute(chosen, false);
+        }
+
+        return new DeviceRoute(bestLocal, true);
     }
 
     public void Sent(DeviceRoute route) => Interlocked.Increment(ref LoadOf(route.Key).Outstanding);
@@ -189,14 +197,20 @@ public sealed class LoadAwareDeviceRouter(
         return perDevice.Values.All(load => load >= threshold);
     }
 
+    // A fresh report plus this silo's requests sent since (an over-estimate: some were in the report already). With no
+    // fresh report the device's load is unknown: one probe may go, and until it answers the device counts as full, so
+    // a saturated silo does not pour tensors into devices it knows nothing about.
     private int RemoteLoad(string key, long now)
     {
         Load load = LoadOf(key);
         int outstanding = Volatile.Read(ref load.Outstanding);
         long reportedAt = Volatile.Read(ref load.ReportedAt);
-        return reportedAt != 0 && time.GetElapsedTime(reportedAt, now) <= ReportFreshness
-            ? Math.Max(outstanding, Volatile.Read(ref load.Reported))
-            : outstanding;
+        if (reportedAt != 0 && time.GetElapsedTime(reportedAt, now) <= ReportFreshness)
+        {
+            return Volatile.Read(ref load.Reported) + outstanding;
+        }
+
+        return outstanding == 0 ? 0 : int.MaxValue / 2;
     }
 
     private bool IsDown(string key, long now) =>
