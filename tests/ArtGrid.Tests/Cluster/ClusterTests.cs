@@ -66,7 +66,7 @@ public sealed class ClusterTests(ServersFixture cluster, ITestOutputHelper outpu
         Assert.All(first, id => Assert.Equal($"author-{id[^1]}", cluster.Events.Scored[id].Single().Verdict.Author?.Author));
 
         // Both silos took jobs off the queue and scored them on their own device.
-        Assert.All(cluster.Silos, s => Assert.Contains($"Inference for {TestAssets.DefaultModelId} on cpu:0 ready", s.Log, StringComparison.Ordinal));
+        Assert.All(cluster.Silos, s => Assert.Contains($"Inference for {TestAssets.DefaultModelId} on {s.Name}/cpu:0 ready", s.Log, StringComparison.Ordinal));
 
         // The same images again, as new jobs: every score comes from the Redis cache.
         clock.Restart();

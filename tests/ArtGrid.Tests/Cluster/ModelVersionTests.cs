@@ -104,12 +104,12 @@ public sealed class ModelVersionTests(ModelVersionsFixture fixture, ITestOutputH
         Assert.Equal(rescored.AiProbability.Value, entry2.AiProbability);
 
         // Every silo that loaded version 1 noticed the switch on its own and unloaded version 1 once idle.
-        SiloProcess[] loaded = [.. cluster.Silos.Where(s => s.Log.Contains($"Inference for {Version1} on cpu:0 ready", StringComparison.Ordinal))];
+        SiloProcess[] loaded = [.. cluster.Silos.Where(s => s.Log.Contains($"Inference for {Version1} on {s.Name}/cpu:0 ready", StringComparison.Ordinal))];
         Assert.NotEmpty(loaded);
         foreach (SiloProcess silo in loaded)
         {
             await WaitForLogAsync(silo, $"now scores new jobs with {Version2}", TimeSpan.FromSeconds(90));
-            await WaitForLogAsync(silo, $"Inference for {Version1} on cpu:0 released its session", TimeSpan.FromSeconds(90));
+            await WaitForLogAsync(silo, $"Inference for {Version1} on {silo.Name}/cpu:0 released its session", TimeSpan.FromSeconds(90));
         }
 
         output.WriteLine($"{loaded.Length} silos had loaded version 1; all released it within {clock.Elapsed.TotalSeconds:0} s of the switch");
