@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 
 HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
 builder.AddArtGridConsoleLogging(LogLevel.Information);
+builder.AddArtGridTelemetry("artgrid-silo");
 if (builder.Configuration.GetConnectionString("Redis") is { Length: > 0 })
 {
     builder.AddArtGridCluster();

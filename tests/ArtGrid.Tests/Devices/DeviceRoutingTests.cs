@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using ArtGrid.Abstractions;
+using ArtGrid.Grains.Diagnostics;
 using ArtGrid.Grains.Inference.Devices;
 using Orleans.Concurrency;
 
@@ -99,5 +101,82 @@ public sealed class DeviceRoutingTests(DeviceClusterFixture fixture) : IClassFix
         Assert.True(local >= 8, $"only {local} of 80 stayed on Silo_0");
         Assert.True(spilled > 0, "nothing spilled to Silo_1");
         Assert.All(results.Where(r => !r.Device.StartsWith("Silo_0/", StringComparison.Ordinal)), r => Assert.StartsWith("Silo_1/", r.Device, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnImageScoredOnASimulatedDeviceSaysSoAndIsNeverCached()
+    {
+        // Silo_0 serves only simulated devices, and its ingestion sends its tensors there.
+        IIngestionGrain ingestion = Cluster.Service<IGrainFactory>("Silo_0").GetGrain<IIngestionGrain>(0);
+        byte[] photo = await File.ReadAllBytesAsync(TestAssets.Photo);
+
+        ImageScore first = await ingestion.ScoreImageAsync(0, ImageRef.FromBytes("photo.jpg", photo), Cluster.ModelId);
+        ImageScore again = await ingestion.ScoreImageAsync(0, ImageRef.FromBytes("photo.jpg", photo), Cluster.ModelId);
+
+        Assert.True(first.Succeeded, first.Error?.Message);
+        Assert.True(first.Simulated);
+        Assert.StartsWith("Silo_0/sim:", first.Device, StringComparison.Ordinal);
+        Assert.False(again.Cached); // a simulated score is not a prediction: it must never answer for the image later
+        Assert.Equal(first.AiProbability, again.AiProbability); // deterministic for the same pixels
+    }
+
+    [Fact]
+    public async Task EveryDeviceReportsItsQueueDepthBatchSizesAndQueueDelays()
+    {
+        InferenceDispatcher dispatcher = Cluster.Service<InferenceDispatcher>("Silo_0");
+        float[] tensor = Cluster.BlankTensor();
+
+        // Both devices active (and warmed up) first, so that what follows measures serving.
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => dispatcher.InferAsync(Cluster.ModelId, tensor)));
+        var depths = new Dictionary<string, int>();
+        var batches = new List<(string Device, int Size)>();
+        var delays = new List<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == ArtGridInstruments.MeterName && instrument.Name.StartsWith("artgrid.inference.", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) =>
+        {
+            string device = (string)tags.ToArray().Single(t => t.Key == "device").Value!;
+            lock (batches)
+            {
+                if (instrument.Name == "artgrid.inference.queue.depth")
+                {
+                    depths[device] = Math.Max(depths.GetValueOrDefault(device), value);
+                }
+                else if (instrument.Name == "artgrid.inference.batch.size")
+                {
+                    batches.Add((device, value));
+                }
+            }
+        });
+        listener.SetMeasurementEventCallback<double>((instrument, _, tags, _) =>
+        {
+            if (instrument.Name == "artgrid.inference.queue.delay")
+            {
+                lock (batches)
+                {
+                    delays.Add((string)tags.ToArray().Single(t => t.Key == "device").Value!);
+                }
+            }
+        });
+        listener.Start();
+
+        Task<InferenceResult>[] calls = [.. Enumerable.Range(0, 40).Select(_ => dispatcher.InferAsync(Cluster.ModelId, tensor))];
+        await Task.Delay(50);
+        listener.RecordObservableInstruments(); // the queue depth gauge, read while the queues are full
+        await Task.WhenAll(calls);
+
+        lock (batches)
+        {
+            Assert.True(depths.Any(d => d.Key.StartsWith("Silo_0/sim:", StringComparison.Ordinal) && d.Value > 0), string.Join(", ", depths.Select(d => $"{d.Key}={d.Value}")) + " batches " + string.Join(",", batches));
+            Assert.Contains(batches, b => b.Device.StartsWith("Silo_0/sim:", StringComparison.Ordinal) && b.Size > 1);
+            Assert.All(batches, b => Assert.InRange(b.Size, 1, 4));
+            Assert.Contains(delays, d => d.StartsWith("Silo_0/sim:", StringComparison.Ordinal));
+        }
     }
 }
