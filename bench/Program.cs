@@ -34,6 +34,15 @@ static int Usage()
           Needs vipsthumbnail (libvips-tools) and djpeg (libjpeg-turbo-progs). Last line: inference_ratio=… pipeline_ratio=…
           decode_vs_libvips=… t_pre_ms=… t_infer_ms=… p50_ms=… p99_ms=… peak_rss_mib_overload=… bytes_per_inflight=… and more.
 
+        usage: artgrid-bench devices [--quick | --full] [--silos 4] [--devices 4] [--max-batch 32] [--base-ms 8] [--per-image-ms 1]
+                                     [--queue-delay-ms 2] [--phase-seconds S] [--overload-seconds 60] [--consumers N]
+                                     [--spill-batches B] [--models DIR] [--out DIR]
+          The device layer at GPU rates without a GPU: silos in this process with simulated GPUs (a batch of n takes
+          base + per-image*n ms), driven with ready-made tensors by an open-loop load generator through the intake gate,
+          router, placement and batchers. Throughput at saturation over summed capacity, mean batch, p50/p99 at 50, 80 and
+          95% of capacity, peak resident memory at 2x capacity. --quick: 10 s phases (about 2 minutes); --full: 30 s.
+          Last line: sim_utilisation=… p99_ms_at_80=… mean_batch=… peak_rss_mib_overload=… and more.
+
         usage: artgrid-bench micro [BenchmarkDotNet arguments]
           Micro-benchmarks (BenchmarkDotNet, in process by default): TensorPacker.Pack at 224x224, the linear head, the
           activation map's sums. --filter PATTERN picks some; --outOfProcess runs them out of process.
