@@ -85,6 +85,26 @@ public sealed class IntakeGateTests
     }
 
     [Fact]
+    public async Task AWaiterWhoseDevicesDrainBeforeThePollStartsIsReleased()
+    {
+        // The first look finds every device full; by the time the poll loop looks (more than the answer's millisecond
+        // later: a slow sum over many devices, a preempted thread) they have room, so the loop ends before it waits once.
+        _router.Saturated = true;
+        _router.Asked = () =>
+        {
+            _router.Asked = null;
+            _time.Advance(TimeSpan.FromMilliseconds(2));
+            _router.Saturated = false;
+        };
+        IntakeGate gate = Gate();
+
+        Task wait = gate.WaitAsync();
+
+        await wait.WaitAsync(Patience);
+        Assert.Equal(1, gate.Waits);
+    }
+
+    [Fact]
     public void WaitsCountsEveryWaiterThatWasHeld()
     {
         IntakeGate gate = Gate();
@@ -174,6 +194,9 @@ public sealed class IntakeGateTests
             set => _saturated = value;
         }
 
+        /// <summary>Runs after each question is answered: lets a test move time or change the answer in between.</summary>
+        public Action? Asked { get; set; }
+
         public int Calls
         {
             get
@@ -204,6 +227,7 @@ public sealed class IntakeGateTests
                 _askedWith.Add(fullBatches);
             }
 
+            Asked?.Invoke();
             return answer;
         }
 
