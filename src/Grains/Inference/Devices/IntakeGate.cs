@@ -59,11 +59,14 @@ public sealed class IntakeGate(IDeviceRouter router, IOptions<InferenceOptions> 
         {
             if (_opened is null)
             {
-                _opened = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                _ = WatchAsync(_opened);
+                // Kept in a local: the loop may find room at its first look and clear _opened before it returns.
+                opened = _opened = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _ = WatchAsync(opened);
             }
-
-            opened = _opened;
+            else
+            {
+                opened = _opened;
+            }
         }
 
         return opened.Task.WaitAsync(cancellationToken);
