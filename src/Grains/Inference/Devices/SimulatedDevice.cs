@@ -50,8 +50,8 @@ public sealed class SimulatedDevice(int inputLength, SimulatedDeviceOptions opti
     public static double Probability(float[] tensor)
     {
         ulong hash = 14695981039346656037UL;
-        ReadOnlySpan<ulong> words = MemoryMarshal.Cast<float, ulong>(tensor.AsSpan());
-        int step = Math.Max(1, words.Length / 1024);
+        ReadOnlySpan<uint> words = MemoryMarshal.Cast<float, uint>(tensor.AsSpan());
+        int step = Math.Max(1, words.Length / 2048);
         for (int i = 0; i < words.Length; i += step)
         {
             hash = (hash ^ words[i]) * 1099511628211UL;
