@@ -167,9 +167,14 @@ public sealed class DeviceRoutingTests(DeviceClusterFixture fixture) : IClassFix
         listener.Start();
 
         Task<InferenceResult>[] calls = [.. Enumerable.Range(0, 40).Select(_ => dispatcher.InferAsync(Cluster.ModelId, tensor))];
-        await Task.Delay(50);
-        listener.RecordObservableInstruments(); // the queue depth gauge, read while the queues are full
-        await Task.WhenAll(calls);
+        Task all = Task.WhenAll(calls);
+        while (!all.IsCompleted)
+        {
+            listener.RecordObservableInstruments(); // the queue depth gauge, read while the requests are queued
+            await Task.WhenAny(all, Task.Delay(5));
+        }
+
+        await all;
 
         lock (batches)
         {
