@@ -5,10 +5,10 @@ using System.Globalization;
 using System.Text.Json;
 using ArtGrid.Abstractions;
 using ArtGrid.Grains;
-using ArtGrid.Grains.Aggregation;
 using ArtGrid.Grains.Diagnostics;
 using ArtGrid.Grains.Inference;
 using ArtGrid.Grains.Inference.Devices;
+using ArtGrid.Silo.Extensions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -164,9 +164,7 @@ internal static class DevicesBench
         });
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddMemoryGrainStorage(JobGrain.StorageName);
-            silo.AddMemoryGrainStorage(AuthorGrain.StorageName);
-            silo.AddMemoryGrainStorage(ModelCatalogGrain.StorageName);
+            silo.AddArtGridMemoryGrainStorage();
             silo.AddArtGridDevices();
             silo.Services.AddArtGridGrainServices();
         });

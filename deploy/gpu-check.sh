@@ -22,14 +22,8 @@ set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
-
-die() { echo "gpu-check.sh: $*" >&2; exit 1; }
-say() { echo "$*"; }
-
-usage() {
-  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2
-  exit 2
-}
+# shellcheck source=deploy/lib.sh
+. "$SCRIPT_DIR/lib.sh"
 
 is_count() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ]; }
 

@@ -1,5 +1,14 @@
 # shellcheck shell=bash
-# Shell helpers shared by deploy/servers.sh and deploy/local-cluster.sh (sourced, not run).
+# Shell helpers shared by the deploy/ scripts (sourced, not run).
+
+die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+say() { echo "$*"; }
+
+# The running script's header comment (from line 2 to its `set -euo` line) is its usage text.
+usage() {
+  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
 
 now_ms() { date +%s%3N; }
 elapsed() { local ms=$(( $(now_ms) - $1 )); printf '%d.%02d s' $((ms / 1000)) $(((ms % 1000) / 10)); }

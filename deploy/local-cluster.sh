@@ -19,14 +19,9 @@ set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
+# shellcheck source=deploy/lib.sh
+. "$SCRIPT_DIR/lib.sh"
 SERVERS="$SCRIPT_DIR/servers.sh"
-
-die() { echo "local-cluster.sh: $*" >&2; exit 1; }
-
-usage() {
-  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2
-  exit 2
-}
 
 [ $# -ge 1 ] || usage
 cmd=$1
@@ -54,9 +49,6 @@ GATEWAY_DLL="$GATEWAY_DIR/artgrid-gateway.dll"
 CLUSTER=${ARTGRID_CLUSTER_DIR:-$REPO_ROOT/.artgrid/cluster}
 mkdir -p "$CLUSTER"
 CLUSTER=$(cd "$CLUSTER" && pwd)
-
-# shellcheck source=deploy/lib.sh
-. "$SCRIPT_DIR/lib.sh"
 
 # The pid recorded for a process of ours, if it is alive and still runs our program (pids get reused).
 live_pid() {

@@ -22,14 +22,8 @@ set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
-
-die() { echo "servers.sh: $*" >&2; exit 1; }
-say() { echo "$*"; }
-
-usage() {
-  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2
-  exit 2
-}
+# shellcheck source=deploy/lib.sh
+. "$SCRIPT_DIR/lib.sh"
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
 cmd=$1
@@ -75,9 +69,6 @@ RMQ_READY_TIMEOUT=90
 RMQ_STOP_TIMEOUT=60
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-# shellcheck source=deploy/lib.sh
-. "$SCRIPT_DIR/lib.sh"
 
 read_pid() { if [ -s "$1" ]; then tr -dc '0-9' <"$1"; fi; }
 
@@ -547,7 +538,6 @@ rabbitmq_status() {
 }
 
 # ---------------------------------------------------------------------------------------------- main
-
 
 # One servers.sh at a time per state directory (concurrent test runs, a Ctrl-C'd run and a new one).
 # Every server is started with fd 9 closed, or it would hold the lock for as long as it runs.

@@ -1,6 +1,6 @@
 using ArtGrid.Grains;
-using ArtGrid.Grains.Aggregation;
 using ArtGrid.Grains.Inference;
+using ArtGrid.Silo.Extensions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
@@ -26,9 +26,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         public void Configure(ISiloBuilder siloBuilder)
         {
-            siloBuilder.AddMemoryGrainStorage(JobGrain.StorageName);
-            siloBuilder.AddMemoryGrainStorage(AuthorGrain.StorageName);
-            siloBuilder.AddMemoryGrainStorage(ModelCatalogGrain.StorageName);
+            siloBuilder.AddArtGridMemoryGrainStorage();
             siloBuilder.AddArtGridDevices();
             siloBuilder.ConfigureServices(services =>
             {

@@ -27,13 +27,20 @@ public static class HostingExtensions
         {
             orleans.UseLocalhostClustering(siloPort, gatewayPort, serviceId: silo.ServiceId, clusterId: silo.ClusterId);
             orleans.AddArtGridDevices();
-            orleans.AddMemoryGrainStorage(JobGrain.StorageName);
-            orleans.AddMemoryGrainStorage(AuthorGrain.StorageName);
-            orleans.AddMemoryGrainStorage(ModelCatalogGrain.StorageName);
+            orleans.AddArtGridMemoryGrainStorage();
             orleans.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
         });
         return builder;
     }
+
+    /// <summary>
+    /// Grain storage in this process's memory for jobs, authors and the model catalog: the embedded mode, and clusters
+    /// that live in one process (tests, benchmarks). A real cluster keeps them in Redis.
+    /// </summary>
+    public static ISiloBuilder AddArtGridMemoryGrainStorage(this ISiloBuilder silo) =>
+        silo.AddMemoryGrainStorage(JobGrain.StorageName)
+            .AddMemoryGrainStorage(AuthorGrain.StorageName)
+            .AddMemoryGrainStorage(ModelCatalogGrain.StorageName);
 
     /// <summary>Logs go to stderr, so that stdout carries only results.</summary>
     public static IHostApplicationBuilder AddArtGridConsoleLogging(this IHostApplicationBuilder builder, LogLevel minimum)

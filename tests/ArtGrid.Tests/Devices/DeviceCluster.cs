@@ -1,7 +1,7 @@
 using ArtGrid.Grains;
-using ArtGrid.Grains.Aggregation;
 using ArtGrid.Grains.Inference;
 using ArtGrid.Grains.Inference.Devices;
+using ArtGrid.Silo.Extensions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
@@ -49,9 +49,7 @@ public sealed class DeviceCluster : IAsyncDisposable
         });
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddMemoryGrainStorage(JobGrain.StorageName);
-            silo.AddMemoryGrainStorage(AuthorGrain.StorageName);
-            silo.AddMemoryGrainStorage(ModelCatalogGrain.StorageName);
+            silo.AddArtGridMemoryGrainStorage();
             silo.AddArtGridDevices();
             silo.Services.AddArtGridGrainServices();
         });
