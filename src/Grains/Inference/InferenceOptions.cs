@@ -28,7 +28,9 @@ public sealed class InferenceOptions
     /// <summary>
     /// The devices this silo serves, each by its own inference grain placed on this silo: "cpu:N" slots, "cuda:N" GPUs
     /// (a build with the CUDA provider), "sim:N" simulated GPUs, or "cuda:all" for every GPU the node has. Empty: the
-    /// silo ingests and preprocesses, and sends its tensors to other silos' devices.
+    /// silo ingests and preprocesses, and sends its tensors to other silos' devices. A silo reads this key from its
+    /// configuration once, when it is built (<see cref="Devices.DeviceInventory"/>), and advertises the result: the list
+    /// is part of the silo's identity in the cluster, so setting it in code after that changes nothing.
     /// </summary>
     public string[] Devices { get; set; } = ["cpu:0"];
 
