@@ -119,6 +119,22 @@ public sealed class CliTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task ScoresFromASimulatedDeviceAreMarkedSimulatedAndRealOnesAreNot()
+    {
+        var simulated = new Dictionary<string, string> { ["ArtGrid__Inference__Devices__0"] = "sim:0" };
+
+        (int simExit, string simOut, string simErr) = await RunAsync(simulated, "score", TestAssets.Photo);
+        (int realExit, string realOut, string realErr) = await RunAsync("score", TestAssets.Photo);
+
+        Assert.True(simExit == 0, simErr);
+        Assert.True(realExit == 0, realErr);
+        using JsonDocument sim = JsonDocument.Parse(simOut.Trim());
+        using JsonDocument real = JsonDocument.Parse(realOut.Trim());
+        Assert.True(sim.RootElement.GetProperty("simulated").GetBoolean());
+        Assert.False(real.RootElement.TryGetProperty("simulated", out _));
+    }
+
     internal static Task<(int Exit, string Stdout, string Stderr)> RunAsync(params string[] args) =>
         RunAsync(new Dictionary<string, string>(), args);
 

@@ -7,7 +7,8 @@ namespace ArtGrid.Cli.Commands;
 /// <summary>
 /// One line of <c>artgrid score</c>'s output: <c>label</c> is the merged verdict, <c>aiProbability</c> the classifier's,
 /// <c>evidence</c> what the file says about its origin and <c>reasons</c> why the label is what it is; <c>map</c> (only
-/// when maps are drawn) the PNG of its class activation map.
+/// when maps are drawn) the PNG of its class activation map; <c>simulated</c> (only when true) marks a score from a
+/// simulated device ("sim:N"), which is not a prediction.
 /// </summary>
 public sealed record ScoreLine(
     string Path,
@@ -18,7 +19,8 @@ public sealed record ScoreLine(
     ScoreLineError? Error,
     IReadOnlyList<Evidence> Evidence,
     IReadOnlyList<string> Reasons,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Map = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Map = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Simulated = false)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -34,7 +36,8 @@ public sealed record ScoreLine(
         score.Model,
         score.Error is null ? null : new ScoreLineError(score.Error.Code, score.Error.Message),
         score.Evidence ?? [],
-        score.Reasons ?? []);
+        score.Reasons ?? [],
+        Simulated: score.Simulated);
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 }
