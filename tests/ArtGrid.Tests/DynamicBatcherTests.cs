@@ -270,14 +270,17 @@ public sealed class DynamicBatcherTests
         }
     }
 
+    // Bounded by wall-clock time, not by a number of polls: on a loaded machine (test classes run two at a time) a
+    // 5 ms delay can take far longer, and the batcher's loop gets its thread late.
     private static async Task WaitUntil(Func<bool> condition)
     {
-        for (int i = 0; i < 1000 && !condition(); i++)
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition() && deadline.Elapsed < TimeSpan.FromSeconds(60))
         {
             await Task.Delay(5);
         }
 
-        Assert.True(condition());
+        Assert.True(condition(), $"not reached in {deadline.Elapsed.TotalSeconds:0.0} s");
     }
 
     /// <summary>
