@@ -53,13 +53,12 @@ public static class ModelVersionCheck
     }
 
     /// <summary><see cref="Load"/>, then a session on <paramref name="device"/> scores one blank input through the whole model (backbone, and head where it has one).</summary>
-    /// <param name="cuda">Session options when <paramref name="device"/> is "cuda:N" (the silo's own, so that the trial runs as serving will).</param>
-    public static LoadedModel Run(ModelRepository repository, string name, string version, string device, int intraOpThreads, Devices.CudaOptions? cuda = null)
+    public static LoadedModel Run(ModelRepository repository, string name, string version, string device, int intraOpThreads)
     {
         LoadedModel loaded = Load(repository, name, version);
         try
         {
-            using var session = new OnnxModelSession(loaded, device, intraOpThreads, cuda);
+            using var session = new OnnxModelSession(loaded, device, intraOpThreads);
             double probability = session.Score([new float[session.Input.ElementCount]])[0].AiProbability;
             if (!double.IsFinite(probability))
             {

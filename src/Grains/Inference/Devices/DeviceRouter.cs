@@ -4,8 +4,8 @@ using Microsoft.Extensions.Options;
 
 namespace ArtGrid.Grains.Inference.Devices;
 
-/// <summary>A device chosen for one request: its grain key, and whether it is on this silo.</summary>
-public readonly record struct DeviceRoute(string Key, bool Local);
+/// <summary>A device chosen for one request: its inference grain's key.</summary>
+public readonly record struct DeviceRoute(string Key);
 
 /// <summary>Chooses the device each tensor goes to, and learns from how requests went.</summary>
 public interface IDeviceRouter
@@ -80,7 +80,7 @@ public sealed class LoadAwareDeviceRouter(
         double saturated = Math.Max(1, settings.SaturatedQueueBatches * settings.MaxBatchSize);
         if (bestLocal is not null && bestLocalLoad < saturated)
         {
-            return new DeviceRoute(bestLocal, true);
+            return new DeviceRoute(bestLocal);
         }
 
         IReadOnlyList<SiloDevice> remote = cluster.Remote;
@@ -121,7 +121,7 @@ public sealed class LoadAwareDeviceRouter(
         if (first is null)
         {
             return bestLocal is not null
-                ? new DeviceRoute(bestLocal, true)
+                ? new DeviceRoute(bestLocal)
                 : throw new DeviceUnavailableException(modelId, candidates == 0 && remote.Count == 0 && cluster.Local.Count == 0
                     ? "no silo in the cluster serves a device"
                     : "every device in the cluster is down or was already tried");
@@ -139,10 +139,10 @@ public sealed class LoadAwareDeviceRouter(
         // tensor queues locally, and the intake gate slows the bus down.
         if (bestLocal is null || (chosenLoad < saturated / 2 && chosenLoad + settings.MaxBatchSize <= bestLocalLoad))
         {
-            return new DeviceRoute(chosen, false);
+            return new DeviceRoute(chosen);
         }
 
-        return new DeviceRoute(bestLocal, true);
+        return new DeviceRoute(bestLocal);
     }
 
     public void Sent(DeviceRoute route) => Interlocked.Increment(ref LoadOf(route.Key).Outstanding);
