@@ -30,6 +30,7 @@ public sealed partial class InferenceDispatcher(
             DeviceRoute route = router.Pick(modelId, avoid);
             router.Sent(route);
             int? pending = null;
+            TimeSpan? retryAfter = null;
             try
             {
                 InferenceResult result = await grains.GetGrain<IInferenceGrain>(route.Key).InferAsync(tensor.AsImmutable(), cancellationToken);
@@ -38,10 +39,7 @@ public sealed partial class InferenceDispatcher(
             }
             catch (OverloadedException ex) when (overloads++ < options.Value.MaxOverloadRetries)
             {
-                pending = ex.QueueCapacity;
-                router.Returned(route, pending);
-                route = default;
-                await Task.Delay(ex.RetryAfter, cancellationToken);
+                (pending, retryAfter) = (ex.QueueCapacity, ex.RetryAfter);
             }
             catch (Exception ex) when (IsUnreachable(ex) && reroutes++ < MaxReroutes && !cancellationToken.IsCancellationRequested)
             {
@@ -55,10 +53,13 @@ public sealed partial class InferenceDispatcher(
             }
             finally
             {
-                if (route.Key is not null)
-                {
-                    router.Returned(route, pending);
-                }
+                router.Returned(route, pending);
+            }
+
+            // Waited out after the request is returned, so that the device does not count it as in flight meanwhile.
+            if (retryAfter is TimeSpan wait)
+            {
+                await Task.Delay(wait, cancellationToken);
             }
         }
     }
