@@ -56,7 +56,7 @@ public sealed partial class InferenceGrain(
             throw new DeviceUnavailableException(key, $"silo '{localSilo.Name}' does not serve {_key.Device} (its devices: {(inventory.Devices.Count == 0 ? "none" : inventory.Advertised)})");
         }
 
-        _location = $"{localSilo.Name}/{_key.Device}";
+        _location = new SiloDevice(localSilo.Name, _key.Device).ToString();
         InferenceOptions settings = options.Value;
         Func<IReadOnlyList<float[]>, ModelScore[]> score;
         int inputLength;

@@ -9,7 +9,7 @@ public readonly record struct DeviceKey(string ModelId, string? Silo, DeviceId D
     public override string ToString() => Silo is null ? $"{ModelId}@{Device}" : $"{ModelId}@{Silo}/{Device}";
 
     /// <summary>Where the device is, without the model: "{silo}/{device}".</summary>
-    public string Location => Silo is null ? Device.ToString() : $"{Silo}/{Device}";
+    public string Location => Silo is null ? Device.ToString() : new SiloDevice(Silo, Device).ToString();
 
     public static string Format(string modelId, string device, string? silo = null) =>
         new DeviceKey(modelId, silo, DeviceId.Parse(device)).ToString();

@@ -69,8 +69,7 @@ public sealed class LoadAwareDeviceRouter(
                 continue;
             }
 
-            // What the device holds, or this silo's requests on their way to it when more (they are sent before they arrive).
-            int load = Math.Max(local.Pending(key) ?? 0, Volatile.Read(ref LoadOf(key).Outstanding));
+            int load = LocalLoad(key);
             if (load < bestLocalLoad)
             {
                 (bestLocal, bestLocalLoad) = (key, load);
@@ -168,7 +167,7 @@ public sealed class LoadAwareDeviceRouter(
         var perDevice = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (DeviceId device in cluster.Local)
         {
-            perDevice[$"{cluster.LocalSilo}/{device}"] = 0;
+            perDevice[new SiloDevice(cluster.LocalSilo, device).ToString()] = 0;
         }
 
         foreach (SiloDevice device in cluster.Remote)
@@ -185,18 +184,20 @@ public sealed class LoadAwareDeviceRouter(
         foreach (KeyValuePair<string, Load> entry in _loads)
         {
             DeviceKey key = DeviceKey.Parse(entry.Key);
-            string location = key.Silo is null ? $"{cluster.LocalSilo}/{key.Device}" : key.Location;
+            bool isLocal = key.Silo is null || key.Silo == cluster.LocalSilo;
+            string location = new SiloDevice(isLocal ? cluster.LocalSilo : key.Silo!, key.Device).ToString();
             if (perDevice.TryGetValue(location, out int sum))
             {
-                int load = key.Silo == cluster.LocalSilo || key.Silo is null
-                    ? Math.Max(local.Pending(entry.Key) ?? 0, Volatile.Read(ref entry.Value.Outstanding))
-                    : RemoteLoad(entry.Key, now);
-                perDevice[location] = sum + load;
+                perDevice[location] = sum + (isLocal ? LocalLoad(entry.Key) : RemoteLoad(entry.Key, now));
             }
         }
 
         return perDevice.Values.All(load => load >= threshold);
     }
+
+    // What a device of this silo holds, or this silo's requests on their way to it when more (they are sent before
+    // they arrive).
+    private int LocalLoad(string key) => Math.Max(local.Pending(key) ?? 0, Volatile.Read(ref LoadOf(key).Outstanding));
 
     // A fresh report plus this silo's requests sent since (an over-estimate: some were in the report already). With no
     // fresh report the device's load is unknown: one probe may go, and until it answers the device counts as full, so
