@@ -4,7 +4,6 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json;
 using ArtGrid.Abstractions;
-using ArtGrid.Grains;
 using ArtGrid.Grains.Diagnostics;
 using ArtGrid.Grains.Inference;
 using ArtGrid.Grains.Inference.Devices;
@@ -164,9 +163,7 @@ internal static class DevicesBench
         });
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddArtGridMemoryGrainStorage();
-            silo.AddArtGridDevices();
-            silo.Services.AddArtGridGrainServices();
+            silo.AddArtGridInMemory();
         });
         InProcessTestCluster cluster = builder.Build();
         await cluster.DeployAsync();

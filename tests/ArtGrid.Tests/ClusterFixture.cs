@@ -1,4 +1,3 @@
-using ArtGrid.Grains;
 using ArtGrid.Grains.Inference;
 using ArtGrid.Silo.Extensions;
 using Microsoft.Extensions.Configuration;
@@ -26,11 +25,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         public void Configure(ISiloBuilder siloBuilder)
         {
-            siloBuilder.AddArtGridMemoryGrainStorage();
-            siloBuilder.AddArtGridDevices();
+            siloBuilder.AddArtGridInMemory();
             siloBuilder.ConfigureServices(services =>
             {
-                services.AddArtGridGrainServices();
                 services.Configure<InferenceOptions>(o =>
                 {
                     o.ModelsPath = TestAssets.ModelsDir;

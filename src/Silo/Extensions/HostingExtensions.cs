@@ -22,25 +22,28 @@ public static class HostingExtensions
         int siloPort = silo.SiloPort == 0 ? FreeTcpPort() : silo.SiloPort;
         int gatewayPort = silo.GatewayPort == 0 ? FreeTcpPort() : silo.GatewayPort;
 
-        builder.Services.AddArtGridGrainServices();
         builder.UseOrleans(orleans =>
         {
             orleans.UseLocalhostClustering(siloPort, gatewayPort, serviceId: silo.ServiceId, clusterId: silo.ClusterId);
-            orleans.AddArtGridDevices();
-            orleans.AddArtGridMemoryGrainStorage();
+            orleans.AddArtGridInMemory();
             orleans.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
         });
         return builder;
     }
 
     /// <summary>
-    /// Grain storage in this process's memory for jobs, authors and the model catalog: the embedded mode, and clusters
-    /// that live in one process (tests, benchmarks). A real cluster keeps them in Redis.
+    /// The grains with what they need, their state kept in this process's memory: grain services, this silo's devices
+    /// (advertised, placed, routed) and memory storage for jobs, authors and the model catalog. The embedded mode, and
+    /// clusters that live in one process (tests, benchmarks); a real cluster keeps that state in Redis.
     /// </summary>
-    public static ISiloBuilder AddArtGridMemoryGrainStorage(this ISiloBuilder silo) =>
-        silo.AddMemoryGrainStorage(JobGrain.StorageName)
+    public static ISiloBuilder AddArtGridInMemory(this ISiloBuilder silo)
+    {
+        silo.Services.AddArtGridGrainServices();
+        return silo.AddArtGridDevices()
+            .AddMemoryGrainStorage(JobGrain.StorageName)
             .AddMemoryGrainStorage(AuthorGrain.StorageName)
             .AddMemoryGrainStorage(ModelCatalogGrain.StorageName);
+    }
 
     /// <summary>Logs go to stderr, so that stdout carries only results.</summary>
     public static IHostApplicationBuilder AddArtGridConsoleLogging(this IHostApplicationBuilder builder, LogLevel minimum)

@@ -1,4 +1,3 @@
-using ArtGrid.Grains;
 using ArtGrid.Grains.Inference;
 using ArtGrid.Grains.Inference.Devices;
 using ArtGrid.Silo.Extensions;
@@ -49,9 +48,7 @@ public sealed class DeviceCluster : IAsyncDisposable
         });
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddArtGridMemoryGrainStorage();
-            silo.AddArtGridDevices();
-            silo.Services.AddArtGridGrainServices();
+            silo.AddArtGridInMemory();
         });
         InProcessTestCluster cluster = builder.Build();
         await cluster.DeployAsync();
