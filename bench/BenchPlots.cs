@@ -1,4 +1,4 @@
-using ArtGrid.Cli.Evaluation;
+using ArtGrid.Training.Evaluation;
 using ScottPlot;
 
 namespace ArtGrid.Bench;

@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Diagnostics;
-using ArtGrid.Grains.Imaging;
-using ArtGrid.Grains.Imaging.Decoding;
-using ArtGrid.Grains.Imaging.Sandbox;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Imaging;
+using ArtGrid.Imaging.Decoding;
+using ArtGrid.Imaging.Sandbox;
+using ArtGrid.Inference.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -218,7 +219,7 @@ internal static class DecoderBench
     private static DecodeSandbox CreateSandbox(DecoderKind decoder, DecodeSandboxOptions options)
     {
         IMeterFactory meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
-        return new DecodeSandbox(Options.Create(options), Options.Create(new PreprocessingOptions { Decoder = decoder }), new ArtGridInstruments(meters), NullLogger<DecodeSandbox>.Instance);
+        return new DecodeSandbox(Options.Create(options), Options.Create(new PreprocessingOptions { Decoder = decoder }), new DecodeInstruments(meters), NullLogger<DecodeSandbox>.Instance);
     }
 
     private static long Size(byte[] bytes)

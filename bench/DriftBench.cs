@@ -1,8 +1,10 @@
 using System.Globalization;
-using ArtGrid.Grains.Imaging;
-using ArtGrid.Grains.Imaging.Decoding;
-using ArtGrid.Grains.Inference;
-using ArtGrid.Grains.Provenance;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Imaging;
+using ArtGrid.Imaging.Decoding;
+using ArtGrid.Imaging.Provenance;
+using ArtGrid.Inference;
 using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;

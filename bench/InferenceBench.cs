@@ -1,10 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using ArtGrid.Abstractions;
-using ArtGrid.Cli.Commands;
-using ArtGrid.Grains.Inference;
-using ArtGrid.Grains.Inference.Devices;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Hosting.Embedded;
+using ArtGrid.Inference;
+using ArtGrid.Inference.Devices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.ML.OnnxRuntime;
 using Orleans.Concurrency;
@@ -93,7 +96,7 @@ internal sealed class RawOrt : IDisposable
             return filled;
         });
 
-        long[] shape = _model.Input.Layout == Grains.Imaging.TensorLayout.Nchw
+        long[] shape = _model.Input.Layout == TensorLayout.Nchw
             ? [n, 3, _model.Input.Height, _model.Input.Width]
             : [n, _model.Input.Height, _model.Input.Width, 3];
         using OrtValue input = OrtValue.CreateTensorValueFromMemory(batch, shape);

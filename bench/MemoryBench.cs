@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using ArtGrid.Abstractions;
-using ArtGrid.Cli.Commands;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Hosting.Embedded;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ArtGrid.Bench;
@@ -45,15 +46,14 @@ internal sealed class MemoryBench(IReadOnlyList<Photo> photos12Mp, string scratc
     public async Task<Result> RunAsync(EmbeddedCluster cluster, int rounds, double offerSeconds, CancellationToken cancellationToken)
     {
         IGrainFactory grains = cluster.Services.GetRequiredService<IGrainFactory>();
-
         // (a) 1 and K in flight, alternating.
         var runs = new Dictionary<int, List<InFlightRun>> { [1] = [], [ManyInFlight] = [] };
-        _ = await InFlightRunAsync(grains, 1, 1, cancellationToken); // warm-up
+        _ = await InFlightRunAsync(cluster, 1, 1, cancellationToken); // warm-up
         for (int round = 0; round < rounds; round++)
         {
             foreach (int k in round % 2 == 0 ? new[] { 1, ManyInFlight } : [ManyInFlight, 1])
             {
-                InFlightRun result = await InFlightRunAsync(grains, k, k == 1 ? 1 : ((2 * ManyInFlight) + photos12Mp.Count - 1) / photos12Mp.Count, cancellationToken);
+                InFlightRun result = await InFlightRunAsync(cluster, k, k == 1 ? 1 : ((2 * ManyInFlight) + photos12Mp.Count - 1) / photos12Mp.Count, cancellationToken);
                 runs[k].Add(result);
                 Progress.Say($"  memory, {k} in flight: live managed {result.LiveGrowth / 1048576:0.0} MiB, resident host {result.HostGrowth / 1048576:0} MiB, host + workers {result.TreeGrowth / 1048576:0} MiB over the pre-run level; {result.PerSecond:0.0} images/s; {result.AllocatedPerImage / 1048576:0.0} MiB allocated per image here");
             }
@@ -178,7 +178,7 @@ internal sealed class MemoryBench(IReadOnlyList<Photo> photos12Mp, string scratc
     // One run of the 12 MP photos through EmbeddedScorer with k in flight: resident memory over the pre-run level (the
     // median sample of the run's middle half, when k images are in flight; host and host + workers), images/s, and
     // managed bytes allocated per image in this process.
-    private async Task<InFlightRun> InFlightRunAsync(IGrainFactory grains, int k, int copies, CancellationToken cancellationToken)
+    private async Task<InFlightRun> InFlightRunAsync(EmbeddedCluster cluster, int k, int copies, CancellationToken cancellationToken)
     {
         List<string> files = PhotoMix.WriteUniqueCopies(photos12Mp, copies, Path.Combine(scratch, $"inflight-{k}"));
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -192,7 +192,7 @@ internal sealed class MemoryBench(IReadOnlyList<Photo> photos12Mp, string scratc
         int done = 0;
         await using (var sampler = new RssSampler(TimeSpan.FromMilliseconds(20)))
         {
-            seconds = await Stats.SecondsAsync(() => new EmbeddedScorer(grains, k).RunAsync(files, (_, score) =>
+            seconds = await Stats.SecondsAsync(() => cluster.CreateScorer(k).RunAsync(files, (_, score) =>
             {
                 if (score.Error is { } error)
                 {

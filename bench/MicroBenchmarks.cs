@@ -1,5 +1,7 @@
-using ArtGrid.Grains.Imaging;
-using ArtGrid.Grains.Inference;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Imaging;
+using ArtGrid.Inference;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
 using SixLabors.ImageSharp;

@@ -1,10 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
-using ArtGrid.Abstractions;
-using ArtGrid.Cli.Commands;
-using ArtGrid.Grains.Imaging;
-using ArtGrid.Grains.Inference;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Hosting.Embedded;
+using ArtGrid.Imaging;
+using ArtGrid.Inference;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -55,8 +58,7 @@ internal sealed class PipelineBench(LoadedModel model, IReadOnlyList<Photo> phot
         var preprocessor = new ImagePreprocessor(Options.Create(new PreprocessingOptions { MaxDegreeOfParallelism = 1 }));
         var latencies = new ConcurrentBag<double>();
         int failed = 0;
-        IGrainFactory grains = TimedJobs.Wrap(cluster.Services.GetRequiredService<IGrainFactory>(), latencies);
-        var scorer = new EmbeddedScorer(grains, InFlight);
+        EmbeddedScorer scorer = cluster.CreateScorer(InFlight, elapsed => latencies.Add(elapsed.TotalMilliseconds));
 
         // Unique copies for the warm-up, every round and the one-in-flight run, written before anything is timed.
         var files = new List<List<string>> { PhotoMix.WriteUniqueCopies(photos, 1, Path.Combine(scratch, "pipeline-warm-up")) };
@@ -81,7 +83,7 @@ internal sealed class PipelineBench(LoadedModel model, IReadOnlyList<Photo> phot
         bool listening = false;
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == Grains.Diagnostics.ArtGridInstruments.MeterName && instrument.Name == "artgrid.inference.batch.size")
+            if (instrument.Meter.Name == ArtGridMeter.Name && instrument.Name == "artgrid.inference.batch.size")
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -161,7 +163,7 @@ internal sealed class PipelineBench(LoadedModel model, IReadOnlyList<Photo> phot
 
         // Latency with nothing else in flight: the service time of one image.
         var aloneLatencies = new ConcurrentBag<double>();
-        await new EmbeddedScorer(TimedJobs.Wrap(cluster.Services.GetRequiredService<IGrainFactory>(), aloneLatencies), 1)
+        await cluster.CreateScorer(1, elapsed => aloneLatencies.Add(elapsed.TotalMilliseconds))
             .RunAsync(alone, (_, _) => Task.CompletedTask, cancellationToken);
         Progress.Say($"  pipeline, one image in flight: p50 {Stats.Percentile(aloneLatencies, 50):0} ms over {alone.Count} images");
 
@@ -217,53 +219,4 @@ internal sealed class PipelineBench(LoadedModel model, IReadOnlyList<Photo> phot
     public static async Task<EmbeddedCluster> StartAsync(string modelsPath, string modelId, CancellationToken cancellationToken) =>
         await EmbeddedCluster.StartOrReportAsync("bench", EmbeddedCluster.Settings(modelsPath, modelId, null), InFlight, verbose: false, cancellationToken)
         ?? throw new InvalidOperationException("the embedded cluster did not start (see above)");
-}
-
-/// <summary>
-/// A grain factory that hands out job grains which time each ScoreAsync call (one image per job here), so that the
-/// unchanged <see cref="EmbeddedScorer"/> can be measured image by image; everything else passes straight through.
-/// </summary>
-internal class TimedJobs : DispatchProxy
-{
-    private IGrainFactory _inner = null!;
-    private ConcurrentBag<double> _latencies = null!;
-
-    public static IGrainFactory Wrap(IGrainFactory inner, ConcurrentBag<double> latenciesMs)
-    {
-        IGrainFactory proxy = Create<IGrainFactory, TimedJobs>();
-        var timed = (TimedJobs)(object)proxy;
-        timed._inner = inner;
-        timed._latencies = latenciesMs;
-        return proxy;
-    }
-
-    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-    {
-        object? result;
-        try
-        {
-            result = targetMethod!.Invoke(_inner, args);
-        }
-        catch (TargetInvocationException ex) when (ex.InnerException is not null)
-        {
-            throw ex.InnerException;
-        }
-
-        return result is IJobGrain job ? new TimedJob(job, _latencies) : result;
-    }
-
-    private sealed class TimedJob(IJobGrain inner, ConcurrentBag<double> latencies) : IJobGrain
-    {
-        public async Task<JobVerdict> ScoreAsync(ScoreJob job, CancellationToken cancellationToken = default)
-        {
-            long start = Stopwatch.GetTimestamp();
-            JobVerdict verdict = await inner.ScoreAsync(job, cancellationToken);
-            latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-            return verdict;
-        }
-
-        public Task<JobVerdict?> ResumeAsync(CancellationToken cancellationToken = default) => inner.ResumeAsync(cancellationToken);
-
-        public Task<JobVerdict?> GetVerdictAsync(CancellationToken cancellationToken = default) => inner.GetVerdictAsync(cancellationToken);
-    }
 }

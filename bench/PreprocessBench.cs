@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using ArtGrid.Grains.Imaging;
+using ArtGrid.Imaging;
 using Microsoft.Extensions.Options;
 
 namespace ArtGrid.Bench;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using ArtGrid.Grains.Imaging;
-using ArtGrid.Grains.Imaging.Decoding;
-using ArtGrid.Grains.Provenance;
+using ArtGrid.Imaging;
+using ArtGrid.Imaging.Decoding;
+using ArtGrid.Imaging.Provenance;
 using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Memory;

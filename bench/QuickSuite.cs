@@ -3,9 +3,11 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ArtGrid.Cli.Commands;
-using ArtGrid.Grains.Imaging;
-using ArtGrid.Grains.Inference;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Hosting.Embedded;
+using ArtGrid.Imaging;
+using ArtGrid.Inference;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 

@@ -1,5 +1,6 @@
-using ArtGrid.Abstractions;
-using ArtGrid.Messaging;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Hosting.Messaging;
 using MassTransit;
 using Microsoft.Extensions.Options;
 

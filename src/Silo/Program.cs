@@ -1,4 +1,4 @@
-using ArtGrid.Silo.Extensions;
+using ArtGrid.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

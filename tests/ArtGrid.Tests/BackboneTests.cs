@@ -1,5 +1,7 @@
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Inference;
 using Google.Protobuf;
-using ArtGrid.Grains.Inference;
 using Microsoft.ML.OnnxRuntime;
 
 namespace ArtGrid.Tests;

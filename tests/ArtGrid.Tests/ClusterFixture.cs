@@ -1,5 +1,7 @@
-using ArtGrid.Grains.Inference;
-using ArtGrid.Silo.Extensions;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Hosting;
+using ArtGrid.Inference;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Diagnostics;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Imaging.Sandbox;
+using ArtGrid.Inference.Diagnostics;
 
 namespace ArtGrid.Tests;
 

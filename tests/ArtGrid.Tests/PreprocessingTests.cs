@@ -1,7 +1,10 @@
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Imaging;
-using ArtGrid.Grains.Imaging.Decoding;
-using ArtGrid.Grains.Inference;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Imaging;
+using ArtGrid.Imaging.Decoding;
+using ArtGrid.Inference;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
 using SixLabors.ImageSharp;

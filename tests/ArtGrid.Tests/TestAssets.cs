@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using ArtGrid.Grains.Imaging;
+using ArtGrid.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.PixelFormats;

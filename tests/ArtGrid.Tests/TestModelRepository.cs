@@ -1,5 +1,7 @@
 using System.Text.Json;
-using ArtGrid.Grains.Inference;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Inference;
 
 namespace ArtGrid.Tests;
 

@@ -1,6 +1,8 @@
 using System.Text.Json;
-using ArtGrid.Cli.Training;
-using ArtGrid.Grains.Inference;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Inference;
+using ArtGrid.Training;
 
 namespace ArtGrid.Tests;
 

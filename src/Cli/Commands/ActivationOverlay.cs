@@ -1,5 +1,6 @@
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Imaging;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

@@ -1,9 +1,12 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using ArtGrid.Grains.Imaging;
-using ArtGrid.Grains.Inference;
-using ArtGrid.Grains.Inference.Devices;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Hosting.Embedded;
+using ArtGrid.Imaging;
+using ArtGrid.Inference;
+using ArtGrid.Inference.Devices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -29,8 +32,8 @@ public static class DevicesCommand
         var batches = new Option<int>("--batches") { Description = "Timed batches per device (after one warm-up batch).", DefaultValueFactory = _ => 20 };
         var image = new Option<string?>("--image") { Description = "The image whose tensor fills the batches (default: the first samples/**/*.jpg under the current folder, else a blank tensor)." };
         var ioBinding = new Option<bool>("--io-binding") { Description = "Run every device through an IOBinding (default: ArtGrid:Inference:Cuda:UseIoBinding on cuda:N, off on cpu:N)." };
-        var models = EmbeddedCluster.ModelsOption();
-        var model = EmbeddedCluster.ModelOption();
+        var models = ModelOptions.Models();
+        var model = ModelOptions.Model();
 
         var command = new Command("devices", "List this node's inference providers, GPUs and devices; with --check, time the model on each.")
         {

@@ -1,10 +1,14 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using ArtGrid.Abstractions;
-using ArtGrid.Cli.Evaluation;
-using ArtGrid.Cli.Training;
-using ArtGrid.Grains.Inference;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Hosting.Embedded;
+using ArtGrid.Inference;
+using ArtGrid.Training;
+using ArtGrid.Training.Evaluation;
 
 namespace ArtGrid.Cli.Commands;
 
@@ -20,8 +24,8 @@ public static class EvalCommand
         var labels = new Option<string>("--labels") { Description = "CSV with file,label (ai|human) and optional source, generator, kind columns.", Required = true };
         var images = new Option<string>("--images") { Description = "Folder the CSV's file names are relative to.", Required = true };
         var output = new Option<string?>("--out") { Description = "Folder to write the report to (default: eval-<model>-<timestamp>/)." };
-        Option<string?> models = EmbeddedCluster.ModelsOption();
-        Option<string?> model = EmbeddedCluster.ModelOption();
+        Option<string?> models = ModelOptions.Models();
+        Option<string?> model = ModelOptions.Model();
         var targetFpr = new Option<double>("--target-fpr") { Description = "False-positive rate the operating point keeps within, on the human images of this set.", DefaultValueFactory = _ => OperatingPoint.DefaultTargetFalsePositiveRate };
         var inFlight = new Option<int>("--in-flight") { Description = "Images in flight at once.", DefaultValueFactory = _ => 64 };
 

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Provenance;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Imaging.Provenance;
 
 namespace ArtGrid.Cli.Commands;
 

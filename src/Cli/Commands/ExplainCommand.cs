@@ -1,6 +1,8 @@
 using System.CommandLine;
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Imaging;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Hosting.Embedded;
+using ArtGrid.Imaging;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ArtGrid.Cli.Commands;
@@ -15,8 +17,8 @@ public static class ExplainCommand
     {
         var file = new Argument<string>("file") { Description = "The image file to explain." };
         var output = new Option<string>("--out") { Description = "The PNG to write: the image, EXIF-oriented, with the activation map over it.", Required = true };
-        var models = EmbeddedCluster.ModelsOption();
-        var model = EmbeddedCluster.ModelOption();
+        var models = ModelOptions.Models();
+        var model = ModelOptions.Model();
         var verbose = new Option<bool>("--verbose") { Description = "Log the cluster's information messages to stderr." };
 
         var command = new Command("explain", "Score one image and draw where the classifier found its evidence (a class activation map) over it.")

@@ -1,4 +1,4 @@
-using ArtGrid.Grains.Imaging;
+using ArtGrid.Imaging;
 
 namespace ArtGrid.Cli.Commands;
 

@@ -1,8 +1,12 @@
 using System.CommandLine;
 using System.Diagnostics;
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Imaging;
-using ArtGrid.Grains.Inference;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Hosting.Embedded;
+using ArtGrid.Imaging;
+using ArtGrid.Inference;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 
@@ -17,8 +21,8 @@ public static class ScoreCommand
     public static Command Create()
     {
         var paths = new Argument<string[]>("paths") { Description = "Image files and folders (walked recursively).", Arity = ArgumentArity.OneOrMore };
-        var models = EmbeddedCluster.ModelsOption();
-        var model = EmbeddedCluster.ModelOption();
+        var models = ModelOptions.Models();
+        var model = ModelOptions.Model();
         var maxBatch = new Option<int?>("--max-batch") { Description = "Largest inference batch." };
         var inFlight = new Option<int>("--in-flight") { Description = "Images in flight at once.", DefaultValueFactory = _ => 64 };
         var verbose = new Option<bool>("--verbose") { Description = "Log the cluster's information messages to stderr." };

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ArtGrid.Abstractions;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
 
 namespace ArtGrid.Cli.Commands;
 

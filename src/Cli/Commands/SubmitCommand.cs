@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
-using ArtGrid.Abstractions;
-using ArtGrid.Messaging;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Hosting.Messaging;
 using MassTransit;
 
 namespace ArtGrid.Cli.Commands;

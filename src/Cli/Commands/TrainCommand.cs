@@ -1,6 +1,8 @@
 using System.CommandLine;
-using ArtGrid.Cli.Training;
-using ArtGrid.Grains.Inference;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Inference;
+using ArtGrid.Training;
 
 namespace ArtGrid.Cli.Commands;
 

@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using ArtGrid.Abstractions;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
 
 namespace ArtGrid.Tests.Cluster;
 

@@ -1,6 +1,7 @@
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Imaging;
-using ArtGrid.Grains.Imaging.Sandbox;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Imaging;
+using ArtGrid.Imaging.Sandbox;
 
 namespace ArtGrid.Tests.Decoding;
 
@@ -50,7 +51,7 @@ public sealed class DecodeProtocolTests
         Assert.Equal((DecodeMessage.Header, 7, 4000, 3000), (header.Kind, header.Id, header.Prepared.Width, header.Prepared.Height));
         Assert.Equal((DecodeMessage.Result, 7, "PNG", 4000, 3000), (ok.Kind, ok.Id, ok.Prepared.Format, ok.Prepared.Width, ok.Prepared.Height));
         Assert.Null(ok.Prepared.Error);
-        Assert.Equal(evidence, ok.Prepared.PixelEvidence);
+        Assert.Equal(evidence, ok.Prepared.Evidence);
         Assert.Equal(pixels, ok.Pixels!.Value.ToArray());
         Assert.Equal(new ImageError(ErrorCodes.DecodeFailed, "The PNG file is truncated."), failed.Prepared.Error);
         Assert.Equal(("PNG", 10, 20), (failed.Prepared.Format, failed.Prepared.Width, failed.Prepared.Height));

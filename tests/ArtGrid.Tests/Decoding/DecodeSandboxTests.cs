@@ -1,13 +1,14 @@
 using System.Diagnostics;
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Diagnostics;
-using ArtGrid.Grains.Imaging;
-using ArtGrid.Grains.Imaging.Decoding;
-using ArtGrid.Grains.Imaging.Sandbox;
+using System.Diagnostics.Metrics;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Imaging;
+using ArtGrid.Imaging.Decoding;
+using ArtGrid.Imaging.Sandbox;
+using ArtGrid.Inference.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using System.Diagnostics.Metrics;
 
 namespace ArtGrid.Tests.Decoding;
 
@@ -183,7 +184,7 @@ public sealed class DecodeSandboxTests
         return new DecodeSandbox(
             Options.Create(options),
             Options.Create(new PreprocessingOptions { Decoder = decoder }),
-            new ArtGridInstruments(meters),
+            new DecodeInstruments(meters),
             NullLogger<DecodeSandbox>.Instance);
     }
 

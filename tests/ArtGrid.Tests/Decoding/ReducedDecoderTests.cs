@@ -1,7 +1,8 @@
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Imaging;
-using ArtGrid.Grains.Imaging.Decoding;
-using ArtGrid.Grains.Provenance;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Imaging;
+using ArtGrid.Imaging.Decoding;
+using ArtGrid.Imaging.Provenance;
 using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
@@ -68,8 +69,8 @@ public sealed class ReducedDecoderTests
         PreparedImage full = Preprocessor(reduced: false).Prepare(jpeg, TestAssets.RawPixels);
         PreparedImage reduced = Preprocessor(reduced: true).Prepare(jpeg, TestAssets.RawPixels);
 
-        Assert.Equal(EvidenceSignals.SdWatermark, Assert.Single(full.PixelEvidence!).Signal);
-        Assert.Empty(reduced.PixelEvidence!);
+        Assert.Equal(EvidenceSignals.SdWatermark, Assert.Single(full.Evidence!).Signal);
+        Assert.Empty(reduced.Evidence!);
         Assert.Equal((1800, 1200), (reduced.Width, reduced.Height));
         double meanDifference = full.Tensor!.Zip(reduced.Tensor!, (a, b) => Math.Abs(a - b)).Average();
         Assert.InRange(meanDifference, 0, 2.0);

@@ -1,6 +1,8 @@
-using ArtGrid.Grains.Inference;
-using ArtGrid.Grains.Inference.Devices;
-using ArtGrid.Silo.Extensions;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Hosting;
+using ArtGrid.Inference;
+using ArtGrid.Inference.Devices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;

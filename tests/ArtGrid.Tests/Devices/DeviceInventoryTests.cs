@@ -1,4 +1,5 @@
-using ArtGrid.Grains.Inference.Devices;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Inference.Devices;
 using Microsoft.Extensions.Configuration;
 
 namespace ArtGrid.Tests.Devices;

@@ -1,7 +1,11 @@
 using System.Diagnostics.Metrics;
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Diagnostics;
-using ArtGrid.Grains.Inference.Devices;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Grains;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Imaging.Sandbox;
+using ArtGrid.Inference.Devices;
+using ArtGrid.Inference.Diagnostics;
 using Orleans.Concurrency;
 
 namespace ArtGrid.Tests.Devices;
@@ -106,12 +110,12 @@ public sealed class DeviceRoutingTests(DeviceClusterFixture fixture) : IClassFix
     [Fact]
     public async Task AnImageScoredOnASimulatedDeviceSaysSoAndIsNeverCached()
     {
-        // Silo_0 serves only simulated devices, and its ingestion sends its tensors there.
-        IIngestionGrain ingestion = Cluster.Service<IGrainFactory>("Silo_0").GetGrain<IIngestionGrain>(0);
+        // Silo_0 serves only simulated devices, and its image scorer sends its tensors there.
+        ImageScorer scorer = Cluster.Service<ImageScorer>("Silo_0");
         byte[] photo = await File.ReadAllBytesAsync(TestAssets.Photo);
 
-        ImageScore first = await ingestion.ScoreImageAsync(0, ImageRef.FromBytes("photo.jpg", photo), Cluster.ModelId);
-        ImageScore again = await ingestion.ScoreImageAsync(0, ImageRef.FromBytes("photo.jpg", photo), Cluster.ModelId);
+        ImageScore first = await scorer.ScoreAsync(0, ImageRef.FromBytes("photo.jpg", photo), Cluster.ModelId);
+        ImageScore again = await scorer.ScoreAsync(0, ImageRef.FromBytes("photo.jpg", photo), Cluster.ModelId);
 
         Assert.True(first.Succeeded, first.Error?.Message);
         Assert.True(first.Simulated);

@@ -1,5 +1,6 @@
 using System.Buffers;
-using ArtGrid.Abstractions;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Serialization.Buffers;
@@ -53,18 +54,17 @@ public sealed class FloatArrayCodecTests : IDisposable
     }
 
     [Fact]
-    public void APreprocessedImageKeepsItsWholeTensor()
+    public void ARecordKeepsItsWholeTensor()
     {
         float[] tensor = RandomTensor(TensorLength, seed: 5);
-        var prepared = new PreprocessResult(tensor, null, "jpeg", 640, 480);
+        var map = new ActivationMap(224, 672, tensor);
 
-        PreprocessResult? result = Serializer.Deserialize<PreprocessResult>(Serializer.SerializeToArray(prepared));
+        ActivationMap? result = Serializer.Deserialize<ActivationMap>(Serializer.SerializeToArray(map));
 
         Assert.NotNull(result);
-        Assert.NotNull(result.Tensor);
-        Assert.True(tensor.AsSpan().SequenceEqual(result.Tensor), "The tensor changed on its way through the serializer.");
-        Assert.Equal(("jpeg", 640, 480), (result.Format, result.Width, result.Height));
-        Assert.Null(result.Error);
+        Assert.NotNull(result.Logits);
+        Assert.True(tensor.AsSpan().SequenceEqual(result.Logits), "The tensor changed on its way through the serializer.");
+        Assert.Equal((224, 672), (result.Height, result.Width));
     }
 
     [Fact]

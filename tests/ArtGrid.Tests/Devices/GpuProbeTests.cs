@@ -1,4 +1,5 @@
-using ArtGrid.Grains.Inference.Devices;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Inference.Devices;
 
 namespace ArtGrid.Tests.Devices;
 

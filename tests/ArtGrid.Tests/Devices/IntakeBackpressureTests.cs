@@ -1,5 +1,7 @@
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Inference.Devices;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Inference.Devices;
 
 namespace ArtGrid.Tests.Devices;
 

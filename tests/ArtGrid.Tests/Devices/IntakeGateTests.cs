@@ -1,5 +1,7 @@
-using ArtGrid.Grains.Inference;
-using ArtGrid.Grains.Inference.Devices;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Inference;
+using ArtGrid.Inference.Devices;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 

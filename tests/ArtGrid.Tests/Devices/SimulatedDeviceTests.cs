@@ -1,6 +1,8 @@
 using System.Diagnostics;
-using ArtGrid.Grains.Inference;
-using ArtGrid.Grains.Inference.Devices;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Inference;
+using ArtGrid.Inference.Devices;
 
 namespace ArtGrid.Tests.Devices;
 

@@ -1,5 +1,5 @@
-using ArtGrid.Cli.Evaluation;
-using ArtGrid.Cli.Training;
+using ArtGrid.Training;
+using ArtGrid.Training.Evaluation;
 
 namespace ArtGrid.Tests.Evaluation;
 

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
-using ArtGrid.Cli.Evaluation;
-using ArtGrid.Cli.Training;
-using ArtGrid.Grains.Inference;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Inference;
+using ArtGrid.Training;
+using ArtGrid.Training.Evaluation;
 using SkiaSharp;
 
 namespace ArtGrid.Tests.Evaluation;

@@ -1,7 +1,8 @@
 using System.Text.Json;
-using ArtGrid.Abstractions;
-using ArtGrid.Cli.Evaluation;
-using ArtGrid.Cli.Training;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Training;
+using ArtGrid.Training.Evaluation;
 using SkiaSharp;
 
 namespace ArtGrid.Tests.Evaluation;
@@ -62,7 +63,7 @@ public sealed class EvaluationReportTests : IDisposable
         Assert.Equal(2.6 / 9, report.ExpectedCalibrationError!.Value, 12);
 
         // Loose rate 0.2 as well (the default 5% is below the target): an empty band at 0.7.
-        Assert.Equal(new Grains.Inference.UncertainBand(0.7, 0.7), report.SuggestedUncertainBand);
+        Assert.Equal(new Inference.UncertainBand(0.7, 0.7), report.SuggestedUncertainBand);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
-using ArtGrid.Grains.Inference;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Inference;
 
 namespace ArtGrid.Tests.Evaluation;
 

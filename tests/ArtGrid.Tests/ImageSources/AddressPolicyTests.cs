@@ -1,5 +1,5 @@
 using System.Net;
-using ArtGrid.Silo.Images;
+using ArtGrid.Hosting.Images;
 
 namespace ArtGrid.Tests.ImageSources;
 

@@ -1,4 +1,4 @@
-using ArtGrid.Silo.Images;
+using ArtGrid.Hosting.Images;
 using Microsoft.Extensions.Options;
 
 namespace ArtGrid.Tests.ImageSources;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using ArtGrid.Silo.Images;
+using ArtGrid.Hosting.Images;
 using Microsoft.Extensions.Options;
 
 namespace ArtGrid.Tests.ImageSources;

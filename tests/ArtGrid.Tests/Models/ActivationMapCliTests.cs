@@ -1,6 +1,9 @@
 using System.Text.Json;
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Inference;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Inference;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

@@ -1,5 +1,8 @@
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Inference;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Inference;
 
 namespace ArtGrid.Tests.Models;
 

@@ -1,6 +1,9 @@
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Imaging;
-using ArtGrid.Grains.Inference;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Imaging;
+using ArtGrid.Inference;
 using Microsoft.Extensions.Options;
 using Onnx;
 using SixLabors.ImageSharp.PixelFormats;

@@ -1,4 +1,5 @@
-using ArtGrid.Abstractions;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
 
 namespace ArtGrid.Tests.Provenance;
 

@@ -2,8 +2,9 @@ using System.Buffers.Binary;
 using System.Formats.Cbor;
 using System.IO.Compression;
 using System.Text;
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Provenance;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Imaging.Provenance;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

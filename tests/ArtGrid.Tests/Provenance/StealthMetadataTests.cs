@@ -1,7 +1,8 @@
 using System.IO.Compression;
 using System.Text;
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Provenance;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Imaging.Provenance;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

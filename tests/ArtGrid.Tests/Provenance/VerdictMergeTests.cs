@@ -1,5 +1,7 @@
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Aggregation;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Grains;
+using ArtGrid.Inference;
 
 namespace ArtGrid.Tests.Provenance;
 
@@ -24,7 +26,7 @@ public sealed class VerdictMergeTests(ClusterFixture fixture)
     public void ImageVerdicts(string evidence, bool? declaredAi, string classifierLabel, string expected, bool conflict)
     {
         Evidence[] found = evidence switch { "strong-ai" => [StrongAi], "camera" => [CameraC2pa], _ => [] };
-        var image = new ImageScore(0, "x.png", "00", classifierLabel, 0.3, "m/1", null, false, null, found);
+        var image = new ImageScore(0, "x.png", "00", null, 0.3, "m/1", null, false, null, found) { ClassifierLabel = classifierLabel };
 
         ImageScore merged = VerdictPolicy.MergeImage(image, new JobMetadata(DeclaredAi: declaredAi), new VerdictOptions());
 
@@ -41,7 +43,7 @@ public sealed class VerdictMergeTests(ClusterFixture fixture)
     [Fact]
     public void ThePolicyCanLeaveTheLabelToTheClassifier()
     {
-        var image = new ImageScore(0, "x.png", "00", Labels.Human, 0.1, "m/1", null, false, null, [StrongAi]);
+        var image = new ImageScore(0, "x.png", "00", null, 0.1, "m/1", null, false, null, [StrongAi]) { ClassifierLabel = Labels.Human };
         var options = new VerdictOptions { StrongEvidenceDecides = false, DeclaredAiDecides = false };
 
         ImageScore merged = VerdictPolicy.MergeImage(image, new JobMetadata(DeclaredAi: true), options);
@@ -55,8 +57,8 @@ public sealed class VerdictMergeTests(ClusterFixture fixture)
     {
         ImageScore[] images =
         [
-            new(0, "a.jpg", "00", Labels.Human, 0.1, "m/1", null, false, null),
-            new(1, "b.png", "01", Labels.Human, 0.2, "m/1", null, false, null, [StrongAi]),
+            new(0, "a.jpg", "00", null, 0.1, "m/1", null, false, null) { ClassifierLabel = Labels.Human },
+            new(1, "b.png", "01", null, 0.2, "m/1", null, false, null, [StrongAi]) { ClassifierLabel = Labels.Human },
         ];
 
         JobVerdict verdict = VerdictPolicy.Merge("j", images, new JobMetadata(DeclaredAi: false), new VerdictOptions(), "m/1", DateTimeOffset.UnixEpoch);

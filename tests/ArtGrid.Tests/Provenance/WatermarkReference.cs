@@ -1,4 +1,4 @@
-using ArtGrid.Grains.Provenance;
+using ArtGrid.Imaging.Provenance;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

@@ -1,5 +1,6 @@
-using ArtGrid.Abstractions;
-using ArtGrid.Grains.Provenance;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Imaging.Provenance;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.PixelFormats;

@@ -1,0 +1,50 @@
+namespace ArtGrid;
+
+/// <summary>
+/// One piece of provenance evidence found in an image file: which signal, how strong, what it says, and which way it
+/// points. Extractors never throw: a malformed block becomes an <see cref="EvidenceSignals.Unreadable"/> entry.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("artgrid.Evidence")]
+public sealed record Evidence(
+    [property: Id(0)] string Signal,
+    [property: Id(1)] string Strength,
+    [property: Id(2)] string Detail,
+    [property: Id(3)] string Indicates);
+
+/// <summary>Signal names, as in the output.</summary>
+public static class EvidenceSignals
+{
+    public const string C2pa = "c2pa";
+    public const string A1111Parameters = "a1111-parameters";
+    public const string ComfyUiWorkflow = "comfyui-workflow";
+    public const string InvokeAi = "invokeai";
+    public const string NovelAi = "novelai";
+    public const string ExifUserComment = "exif-usercomment";
+    public const string ExifSoftware = "exif-software";
+    public const string SdWatermark = "sd-watermark";
+
+    /// <summary>A metadata block that is there but cannot be read (truncated, malformed, over a limit).</summary>
+    public const string Unreadable = "unreadable";
+
+    /// <summary>IPTC digital source types are reported as "iptc-{value}", e.g. "iptc-trainedAlgorithmicMedia".</summary>
+    public static string Iptc(string digitalSourceType) => "iptc-" + digitalSourceType;
+}
+
+public static class EvidenceStrength
+{
+    /// <summary>Decides the verdict under the default policy (a generator's own settings, a C2PA or IPTC AI source type).</summary>
+    public const string Strong = "strong";
+
+    /// <summary>Points one way but can be forged or misread cheaply (a Software tag naming a generator).</summary>
+    public const string Moderate = "moderate";
+
+    /// <summary>Context only.</summary>
+    public const string Weak = "weak";
+}
+
+public static class EvidenceDirection
+{
+    public const string Ai = "ai";
+    public const string Human = "human";
+    public const string Unknown = "unknown";
+}

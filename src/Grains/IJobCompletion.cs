@@ -1,0 +1,13 @@
+using ArtGrid.GrainInterfaces;
+
+namespace ArtGrid.Grains;
+
+/// <summary>
+/// Where a completed job is told to the world. The embedded mode has no bus, so nothing is published; the cluster
+/// writes the job record to Redis and publishes <see cref="ImagesScored"/> on the bus.
+/// </summary>
+public interface IJobCompletion
+{
+    /// <summary>Makes the completed job visible (record, event). Called until it succeeds once; must be idempotent.</summary>
+    Task PublishAsync(JobVerdict verdict, CancellationToken cancellationToken = default);
+}

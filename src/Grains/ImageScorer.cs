@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Imaging;
+using ArtGrid.Inference;
+using ArtGrid.Inference.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ArtGrid.Grains;
+
+/// <summary>
+/// Scores one image: load the bytes (the size checked once, before reading), hash them, answer from the result cache
+/// (keyed by content and model version), else decode in the sandbox (pixels, tensor and the file's provenance evidence
+/// in one request: the host never parses the file) and infer on a device of the version its job resolved, then cache.
+/// Stateless: a plain service that the job grain (and the embedded scorer) calls, on the silo that received the job.
+/// Every failure becomes a per-image error; none fails the job. The score carries the classifier's label
+/// (<see cref="ImageScore.ClassifierLabel"/>); the verdict's label is the verdict policy's to set.
+/// </summary>
+public sealed partial class ImageScorer(
+    ModelSessions models,
+    IResultCache cache,
+    IImagePreparer preparer,
+    InferenceDispatcher dispatcher,
+    IOptions<PreprocessingOptions> preprocessing,
+    ArtGridInstruments instruments,
+    ILogger<ImageScorer> logger)
+{
+    public async Task<ImageScore> ScoreAsync(int index, ImageRef image, string modelId, CancellationToken cancellationToken = default)
+    {
+        ImageScore score = await ScoreCoreAsync(index, image, modelId, cancellationToken);
+        instruments.ImageScored(score.Error?.Code ?? score.ClassifierLabel ?? "none", score.Cached);
+        return score;
+    }
+
+    private async Task<ImageScore> ScoreCoreAsync(int index, ImageRef image, string modelId, CancellationToken cancellationToken)
+    {
+        LoadedModel model;
+        try
+        {
+            model = models.GetModel(modelId);
+        }
+        catch (Exception ex) when (ex is ModelNotFoundException or InvalidDataException or IOException)
+        {
+            // The catalog checked the version on its own silo; this silo's repository disagrees (a deployment fault).
+            LogModelUnavailable(modelId, ex);
+            return Failed(index, image, null, modelId, new ImageError(ErrorCodes.InferenceFailed, $"Model '{modelId}' does not load on this silo: {ex.Message}"));
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        (byte[]? bytes, ImageError? readError) = await ReadAsync(image, cancellationToken);
+        if (bytes is null)
+        {
+            return Failed(index, image, null, model.Id, readError!);
+        }
+
+        string sha256 = await Task.Run(() => Convert.ToHexStringLower(SHA256.HashData(bytes)), cancellationToken);
+        double readMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        CachedScore? cached = await cache.TryGetAsync(sha256, model.Id, cancellationToken);
+        if (cached is not null)
+        {
+            return new ImageScore(index, image.Name, sha256, null, cached.AiProbability, model.Id, null, true, new ImageTimings(readMs, 0, 0), cached.Evidence ?? [])
+            {
+                ClassifierLabel = cached.Label,
+                ActivationMap = cached.ActivationMap,
+            };
+        }
+
+        start = Stopwatch.GetTimestamp();
+        PreparedImage prepared = await preparer.PrepareAsync(bytes, model.Input, cancellationToken);
+        double preprocessMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        IReadOnlyList<Evidence> evidence = prepared.Evidence ?? [];
+        if (prepared.Error is not null || prepared.Tensor is null)
+        {
+            return Failed(index, image, sha256, model.Id, prepared.Error ?? new ImageError(ErrorCodes.DecodeFailed, "Preprocessing returned no tensor.")) with { Evidence = evidence };
+        }
+
+        start = Stopwatch.GetTimestamp();
+        InferenceResult result;
+        try
+        {
+            result = await dispatcher.InferAsync(model.Id, prepared.Tensor, cancellationToken);
+        }
+        catch (OverloadedException ex)
+        {
+            return Failed(index, image, sha256, model.Id, new ImageError(ErrorCodes.Overloaded, ex.Message));
+        }
+        catch (DeviceUnavailableException ex)
+        {
+            return Failed(index, image, sha256, model.Id, new ImageError(ErrorCodes.InferenceFailed, ex.Message));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogInferenceFailed(image.Name, ex);
+            return Failed(index, image, sha256, model.Id, new ImageError(ErrorCodes.InferenceFailed, ex.Message));
+        }
+
+        double inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        string label = VerdictPolicy.Label(result.AiProbability, model.Config);
+        if (!result.Simulated)
+        {
+            await cache.SetAsync(sha256, model.Id, new CachedScore(label, result.AiProbability, evidence, result.ActivationMap), cancellationToken);
+        }
+
+        return new ImageScore(index, image.Name, sha256, null, result.AiProbability, model.Id, null, false, new ImageTimings(readMs, preprocessMs, inferenceMs), evidence)
+        {
+            ClassifierLabel = label,
+            ActivationMap = result.ActivationMap,
+            Device = result.Device,
+            Simulated = result.Simulated,
+        };
+    }
+
+    private async Task<(byte[]? Bytes, ImageError? Error)> ReadAsync(ImageRef image, CancellationToken cancellationToken)
+    {
+        int maxBytes = preprocessing.Value.MaxBytes;
+        switch (image.Kind)
+        {
+            case ImageSourceKind.Inline when image.Bytes is not null:
+                return ImageLimits.CheckLength(image.Bytes.Length, maxBytes) is { } tooBig ? (null, tooBig) : (image.Bytes, null);
+            case ImageSourceKind.File:
+                try
+                {
+                    var info = new FileInfo(image.Name);
+                    if (!info.Exists)
+                    {
+                        return (null, new ImageError(ErrorCodes.Unreadable, $"No such file: {image.Name}"));
+                    }
+
+                    if (ImageLimits.CheckLength(info.Length, maxBytes) is { } refused)
+                    {
+                        return (null, refused);
+                    }
+
+                    return (await File.ReadAllBytesAsync(image.Name, cancellationToken), null);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    return (null, new ImageError(ErrorCodes.Unreadable, ex.Message));
+                }
+
+            default:
+                return (null, new ImageError(ErrorCodes.Unreadable, $"Image reference '{image.Name}' of kind {image.Kind} carries nothing to read."));
+        }
+    }
+
+    private static ImageScore Failed(int index, ImageRef image, string? sha256, string modelId, ImageError error) =>
+        new(index, image.Name, sha256, null, null, modelId, error, false, null);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Inference failed for {Image}")]
+    private partial void LogInferenceFailed(string image, Exception exception);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Model {Model} does not load on this silo")]
+    private partial void LogModelUnavailable(string model, Exception exception);
+}

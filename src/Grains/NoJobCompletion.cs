@@ -1,0 +1,9 @@
+using ArtGrid.GrainInterfaces;
+
+namespace ArtGrid.Grains;
+
+/// <summary>The embedded mode's completion: the verdict stays in the job grain.</summary>
+public sealed class NoJobCompletion : IJobCompletion
+{
+    public Task PublishAsync(JobVerdict verdict, CancellationToken cancellationToken = default) => Task.CompletedTask;
+}

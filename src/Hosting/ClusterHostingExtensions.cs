@@ -1,0 +1,92 @@
+using System.Net;
+using ArtGrid.Grains;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Hosting.Caching;
+using ArtGrid.Hosting.Images;
+using ArtGrid.Hosting.Messaging;
+using ArtGrid.Inference;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Persistence;
+
+namespace ArtGrid.Hosting;
+
+public static class ClusterHostingExtensions
+{
+    /// <summary>
+    /// The cluster mode: a silo that joins the others through Redis clustering, keeps job grains in Redis grain
+    /// storage, caches scores in Redis and consumes <c>ScoreImages</c> from RabbitMQ. Needs "ConnectionStrings:Redis"
+    /// and "ConnectionStrings:RabbitMq"; silo settings come from "ArtGrid:Silo", membership timing from
+    /// "Orleans:Membership" (Orleans' <see cref="ClusterMembershipOptions"/>).
+    /// </summary>
+    public static IHostApplicationBuilder AddArtGridCluster(this IHostApplicationBuilder builder)
+    {
+        IConfiguration configuration = builder.Configuration;
+        SiloOptions silo = configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
+        Uri rabbitMq = configuration.RabbitMqAddress();
+        BusOptions bus = configuration.GetSection(BusOptions.SectionName).Get<BusOptions>() ?? new BusOptions();
+        RedisConnection redis = builder.Services.AddArtGridRedis(configuration);
+
+        builder.Services.AddOptions<ResultCacheOptions>().BindConfiguration(ResultCacheOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IResultCache, RedisResultCache>();
+        builder.Services.AddSingleton<IJobCompletion, BusJobCompletion>();
+        builder.Services.AddArtGridImageSources();
+        builder.Services.AddSingleton<ImageResolver>();
+        builder.Services.AddArtGridGrainServices();
+
+        void UseSharedConnection(RedisStorageOptions o)
+        {
+            o.ConfigurationOptions = redis.Options;
+            o.CreateMultiplexer = async _ => (await redis.GetAsync(), true);
+        }
+
+        builder.UseOrleans(orleans =>
+        {
+            orleans.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = silo.ClusterId;
+                o.ServiceId = silo.ServiceId;
+            });
+            orleans.Configure<Orleans.Configuration.SiloOptions>(o => o.SiloName = silo.Name ?? Environment.MachineName);
+            orleans.ConfigureEndpoints(
+                IPAddress.Parse(silo.AdvertisedAddress),
+                silo.SiloPort == 0 ? HostingExtensions.FreeTcpPort() : silo.SiloPort,
+                silo.GatewayPort == 0 ? HostingExtensions.FreeTcpPort() : silo.GatewayPort);
+            orleans.AddArtGridDevices();
+            orleans.UseRedisClustering(o =>
+            {
+                o.ConfigurationOptions = redis.Options;
+                o.CreateMultiplexer = async _ => (await redis.GetAsync(), true);
+            });
+            orleans.AddRedisGrainStorage(JobGrain.StorageName, o =>
+            {
+                UseSharedConnection(o);
+                // A job's state lives as long as its record: that is the window in which a replay is recognised. A job
+                // grain writes only while it scores and deactivates minutes later, so expiry never meets a live one.
+                o.EntryExpiry = TimeSpan.FromHours(bus.JobRecordHours);
+            });
+            orleans.AddRedisGrainStorage(AuthorGrain.StorageName, UseSharedConnection);
+            // The active version of each model: no expiry, it is the cluster's choice until switched again.
+            orleans.AddRedisGrainStorage(ModelCatalogGrain.StorageName, UseSharedConnection);
+            orleans.Services.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
+            orleans.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
+        });
+
+        // After Orleans, so that the bus starts consuming once the silo runs, and stops (draining) before it stops.
+        builder.Services.AddMassTransit(transit =>
+        {
+            transit.AddConsumer<ScoreImagesConsumer, ScoreImagesConsumerDefinition>();
+            transit.UsingRabbitMq((context, rabbit) =>
+            {
+                rabbit.UseArtGrid(rabbitMq, context.GetRequiredService<IMessageDataRepository>());
+                rabbit.ConfigureEndpoints(context);
+            });
+        });
+        builder.Services.AddHostedService<ReadyAnnouncer>();
+        return builder;
+    }
+}

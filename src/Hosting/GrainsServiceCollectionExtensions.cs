@@ -1,0 +1,64 @@
+using ArtGrid.Grains;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
+using ArtGrid.Imaging;
+using ArtGrid.Imaging.Sandbox;
+using ArtGrid.Inference;
+using ArtGrid.Inference.Devices;
+using ArtGrid.Inference.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+
+namespace ArtGrid.Hosting;
+
+public static class GrainsServiceCollectionExtensions
+{
+    /// <summary>The domain services the grains use. Options bind from "ArtGrid:Preprocessing" (and its "Sandbox" section) and "ArtGrid:Inference".</summary>
+    public static IServiceCollection AddArtGridGrainServices(this IServiceCollection services)
+    {
+        services.AddOptions<PreprocessingOptions>().BindConfiguration(PreprocessingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<VerdictOptions>().BindConfiguration(VerdictOptions.SectionName);
+        services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<ArtGridInstruments>();
+        services.TryAddSingleton<DecodeInstruments>();
+        services.TryAddSingleton<ImagePreprocessor>();
+        services.AddOptions<DecodeSandboxOptions>().BindConfiguration(DecodeSandboxOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<DecodeSandbox>();
+        services.TryAddSingleton<IImagePreparer>(sp => sp.GetRequiredService<IOptions<PreprocessingOptions>>().Value.Isolation switch
+        {
+            DecodeIsolation.Sandbox => sp.GetRequiredService<DecodeSandbox>(),
+            _ => new InProcessImagePreparer(sp.GetRequiredService<ImagePreprocessor>()),
+        });
+        services.AddHostedService<DecodeSandboxStarter>();
+        services.TryAddSingleton(sp => new ModelRepository(sp.GetRequiredService<IOptions<InferenceOptions>>().Value.ModelsPath));
+        services.TryAddSingleton<ModelSessions>();
+        services.TryAddSingleton<ActiveVersions>();
+        services.TryAddSingleton<LocalDevices>();
+        services.TryAddSingleton<IResultCache>(_ => new InMemoryResultCache());
+        services.TryAddSingleton<IJobCompletion, NoJobCompletion>();
+        services.TryAddSingleton<ImageScorer>();
+        return services;
+    }
+
+    /// <summary>
+    /// This silo's devices ("ArtGrid:Inference:Devices"), advertised to the cluster in the silo's metadata, with the
+    /// placement that pins each device's inference grain to its silo and the router that sends tensors to devices
+    /// (this silo's first, others' when those are saturated or absent). Every silo of a cluster needs it, devices or not.
+    /// </summary>
+    public static ISiloBuilder AddArtGridDevices(this ISiloBuilder silo)
+    {
+        DeviceInventory inventory = DeviceInventory.FromConfiguration(silo.Configuration, () => [.. new GpuProbe().List().Select(g => g.Index)]);
+        silo.UseSiloMetadata(new Dictionary<string, string> { [DeviceInventory.MetadataKey] = inventory.Advertised });
+        silo.Services.AddSingleton(inventory);
+        silo.Services.AddPlacementDirector<DevicePlacement, DevicePlacementDirector>();
+        silo.Services.TryAddSingleton<ClusterDevices>();
+        silo.Services.TryAddSingleton<IDeviceRouter, LoadAwareDeviceRouter>();
+        silo.Services.TryAddSingleton<InferenceDispatcher>();
+        silo.Services.TryAddSingleton<IntakeGate>();
+        return silo;
+    }
+}

@@ -1,0 +1,131 @@
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Grains.Devices;
+using ArtGrid.Hosting.Images;
+using ArtGrid.Inference.Devices;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ArtGrid.Hosting.Messaging;
+
+/// <summary>
+/// Takes <see cref="ScoreImages"/> off the bus in every silo and hands the job to its grain. On a redelivery (a silo
+/// died, the broker restarted) the grain answers the verdict it already has and scores nothing. A command that
+/// breaks the rules, or names an image that can never be read, is rejected (<see cref="ScoreImagesRejected"/>,
+/// published and answered); anything that may pass throws, so that MassTransit retries it and, when retries run
+/// out, moves it to the "_error" queue with the exception and publishes <c>Fault&lt;ScoreImages&gt;</c>. What it
+/// publishes or answers must reach the broker within <see cref="BusOptions.PublishTimeout"/> (<see cref="BusDeadline"/>).
+/// While every device is saturated, a job waits at the <see cref="IntakeGate"/> before it starts.
+/// </summary>
+public sealed partial class ScoreImagesConsumer(
+    IGrainFactory grains,
+    ImageResolver resolver,
+    RedisJobRecords records,
+    IntakeGate intake,
+    TimeProvider time,
+    IOptions<BusOptions> options,
+    ILogger<ScoreImagesConsumer> logger) : IConsumer<ScoreImages>
+{
+    public const int MaxImagesPerJob = 64;
+    public const int MaxJobIdLength = 200;
+
+    public async Task Consume(ConsumeContext<ScoreImages> context)
+    {
+        ScoreImages command = context.Message;
+        if (Validate(command) is { } problem)
+        {
+            await RejectAsync(context, RejectionCodes.InvalidCommand, problem, null);
+            return;
+        }
+
+        if (await records.GetAsync(command.JobId) is { Status: JobStatus.Rejected, Rejection: { } earlier })
+        {
+            // A replay of a rejected job: answer again, publish nothing new.
+            await RespondIfAskedAsync(context, earlier);
+            return;
+        }
+
+        // Backpressure: while every device is saturated this job waits here, holding its concurrency slot, so that the
+        // broker keeps the backlog (prefetch bounds what this silo holds) instead of the silo's memory.
+        await intake.WaitAsync(context.CancellationToken);
+        await records.ReceivedAsync(command.JobId, time.GetUtcNow());
+        IJobGrain job = grains.GetGrain<IJobGrain>(command.JobId);
+        JobVerdict? verdict = await job.ResumeAsync(context.CancellationToken);
+        if (verdict is null)
+        {
+            ImageRef[] images;
+            try
+            {
+                images = await resolver.ResolveAsync(command.Images, context.CancellationToken);
+            }
+            catch (ImageUnavailableException ex) when (ex.Permanent)
+            {
+                await RejectAsync(context, RejectionCodes.UnresolvableImage, $"{ex.Code}: {ex.Message}", ex.ImageIndex);
+                return;
+            }
+
+            verdict = await job.ScoreAsync(new ScoreJob(command.JobId, images, command.Metadata ?? JobMetadata.None), context.CancellationToken);
+        }
+        else
+        {
+            LogReplayed(command.JobId, context.GetRedeliveryCount());
+        }
+
+        await RespondIfAskedAsync(context, new ImagesScored { JobId = command.JobId, Verdict = verdict });
+    }
+
+    public static string? Validate(ScoreImages command)
+    {
+        if (!IsValidJobId(command.JobId))
+        {
+            return $"the job id must be 1 to {MaxJobIdLength} printable characters";
+        }
+
+        if (command.Images is not { Count: > 0 and <= MaxImagesPerJob })
+        {
+            return $"a job needs 1 to {MaxImagesPerJob} images";
+        }
+
+        return command.Images.Select(ImageResolver.Check).FirstOrDefault(problem => problem is not null);
+    }
+
+    public static bool IsValidJobId(string? jobId) =>
+        !string.IsNullOrWhiteSpace(jobId) && jobId.Length <= MaxJobIdLength && !jobId.Any(char.IsControl);
+
+    private async Task RejectAsync(ConsumeContext<ScoreImages> context, string code, string reason, int? imageIndex)
+    {
+        var rejection = new ScoreImagesRejected
+        {
+            JobId = context.Message.JobId ?? "",
+            Code = code,
+            Reason = reason,
+            ImageIndex = imageIndex,
+            RejectedAt = time.GetUtcNow(),
+        };
+        LogRejected(rejection.JobId, code, reason);
+        if (IsValidJobId(rejection.JobId))
+        {
+            await records.RejectedAsync(rejection);
+        }
+
+        await BusDeadline.WithinAsync(options.Value.PublishTimeout, $"the rejection of job {rejection.JobId}", token => context.Publish(rejection, token), context.CancellationToken);
+        await RespondIfAskedAsync(context, rejection);
+    }
+
+    private async Task RespondIfAskedAsync<T>(ConsumeContext<ScoreImages> context, T response)
+        where T : class
+    {
+        if (context.RequestId is not null)
+        {
+            // RespondAsync takes no token: the deadline lets the consumer go, and the send ends with its channel.
+            await BusDeadline.WithinAsync(options.Value.PublishTimeout, $"the reply to job {context.Message.JobId}", _ => context.RespondAsync(response), context.CancellationToken);
+        }
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Job {JobId} rejected ({Code}): {Reason}")]
+    private partial void LogRejected(string jobId, string code, string reason);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Job {JobId} delivered again (redelivery {Redelivery}); answered from its stored verdict")]
+    private partial void LogReplayed(string jobId, int redelivery);
+}

@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+
+namespace ArtGrid.Hosting;
+
+/// <summary>Logs "ArtGrid silo ready" once every hosted service (Orleans, the bus) has started: scripts wait for it.</summary>
+internal sealed partial class ReadyAnnouncer(ILocalSiloDetails silo, IHostApplicationLifetime lifetime, ILogger<ReadyAnnouncer> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lifetime.ApplicationStarted.Register(() => LogReady(silo.Name, silo.SiloAddress.ToString(), silo.GatewayAddress?.ToString() ?? "none"));
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "ArtGrid silo ready: {Name} at {Address}, gateway {Gateway}")]
+    private partial void LogReady(string name, string address, string gateway);
+}

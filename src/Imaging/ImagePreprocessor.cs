@@ -1,0 +1,197 @@
+using ArtGrid.Imaging.Decoding;
+using ArtGrid.Imaging.Provenance;
+using Microsoft.Extensions.Options;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Memory;
+using SixLabors.ImageSharp.Metadata;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+
+namespace ArtGrid.Imaging;
+
+/// <summary>
+/// Turns untrusted bytes into a model input tensor: identify before decode (format allow-list, pixel cap,
+/// truncation), decode the first frame, apply EXIF orientation, composite transparency over white (as the
+/// training set was), resize to the model's square, pack. Thread-safe; CPU-bound: call it off the grain scheduler.
+/// </summary>
+public sealed class ImagePreprocessor
+{
+    private readonly PreprocessingOptions _options;
+    private readonly Configuration _configuration;
+    private readonly IFrameDecoder _decoder;
+
+    public ImagePreprocessor(IOptions<PreprocessingOptions> options)
+    {
+        _options = options.Value;
+        _configuration = Configuration.Default.Clone();
+        _configuration.MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions
+        {
+            MaximumPoolSizeMegabytes = _options.MaxPoolMegabytes,
+        });
+
+        // Skia decodes into the image's own buffer, which must be one block.
+        _configuration.PreferContiguousImageBuffers = true;
+        if (_options.MaxDegreeOfParallelism is { } parallelism)
+        {
+            _configuration.MaxDegreeOfParallelism = parallelism;
+        }
+
+        // Animated GIF: decode the first frame only.
+        _configuration.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
+        _decoder = FrameDecoders.Create(_options.Decoder, _configuration);
+    }
+
+    public DecoderKind Decoder => _decoder.Kind;
+
+    public PreparedImage Prepare(byte[] bytes, ModelInputSpec spec)
+    {
+        PreparedImage result = Decode(bytes, spec.Width, spec.Height, out Image<Rgb24>? image);
+        if (image is null)
+        {
+            return result;
+        }
+
+        using (image)
+        {
+            return result with { Tensor = TensorPacker.Pack(image, spec) };
+        }
+    }
+
+    /// <summary>
+    /// Decodes, orients and resizes to width x height; <paramref name="image"/> is null when the result carries an error.
+    /// <paramref name="onHeader"/> hears the source size once the header has passed the pixel cap, before any pixel is decoded.
+    /// </summary>
+    /// The result carries the file's provenance evidence: its metadata blocks (C2PA, EXIF, XMP, PNG text), read from the
+    /// bytes here, then what its pixels hold (watermark, alpha-channel metadata), for failures too once the size is accepted.
+    public PreparedImage Decode(byte[] bytes, int width, int height, out Image<Rgb24>? image, Action<int, int>? onHeader = null)
+    {
+        PreparedImage result = Decode(bytes, new Size(width, height), readPixelEvidence: true, out image, onHeader);
+        if (result.Error is { Code: ErrorCodes.EmptyFile or ErrorCodes.TooLarge })
+        {
+            return result;
+        }
+
+        IReadOnlyList<Evidence> metadata = ProvenanceReader.Read(bytes);
+        IReadOnlyList<Evidence> pixels = result.Evidence ?? [];
+        return result with { Evidence = [.. metadata, .. pixels.Where(p => !metadata.Any(e => e.Signal == p.Signal))] };
+    }
+
+    /// <summary>
+    /// The image as it is scored before resizing: same checks and decoder, EXIF-oriented, transparency over white, at
+    /// its own size (for drawing on, as the activation maps are). <paramref name="image"/> is null when the result carries an error.
+    /// </summary>
+    public PreparedImage DecodeOriented(byte[] bytes, out Image<Rgb24>? image) =>
+        Decode(bytes, null, readPixelEvidence: false, out image, onHeader: null);
+
+    private PreparedImage Decode(byte[] bytes, Size? size, bool readPixelEvidence, out Image<Rgb24>? image, Action<int, int>? onHeader)
+    {
+        image = null;
+        if (ImageLimits.CheckLength(bytes.Length, _options.MaxBytes) is { } refused)
+        {
+            return new PreparedImage(null, refused, null, 0, 0);
+        }
+
+        IImageFormat? format = Image.DetectFormat(_configuration, bytes);
+        if (format is null)
+        {
+            return PreparedImage.Fail(ErrorCodes.UnsupportedFormat, "Not a recognised image format (JPEG, PNG, WebP, GIF or BMP).");
+        }
+
+        string formatName = format.Name.ToUpperInvariant();
+        if (!ImageFormats.Allowed.Contains(formatName))
+        {
+            return PreparedImage.Fail(ErrorCodes.UnsupportedFormat, $"{format.Name} images are not accepted (allowed: JPEG, PNG, WebP, GIF, BMP).", formatName);
+        }
+
+        int sourceWidth, sourceHeight;
+        try
+        {
+            (sourceWidth, sourceHeight) = _decoder.ReadSize(bytes);
+        }
+        catch (Exception ex) when (IsDecoderFailure(ex))
+        {
+            return PreparedImage.Fail(ErrorCodes.DecodeFailed, $"The {formatName} header is invalid: {ex.Message}", formatName);
+        }
+
+        if (sourceWidth <= 0 || sourceHeight <= 0)
+        {
+            return PreparedImage.Fail(ErrorCodes.DecodeFailed, $"The {formatName} header could not be read.", formatName);
+        }
+
+        long pixels = (long)sourceWidth * sourceHeight;
+        if (pixels > _options.MaxPixels)
+        {
+            return PreparedImage.Fail(
+                ErrorCodes.TooLarge,
+                $"The image claims {sourceWidth}x{sourceHeight} = {pixels} pixels; the limit is {_options.MaxPixels}.",
+                formatName, sourceWidth, sourceHeight);
+        }
+
+        onHeader?.Invoke(sourceWidth, sourceHeight);
+
+        bool complete = format switch
+        {
+            JpegFormat => ContainerChecks.JpegHasEndOfImage(bytes),
+            PngFormat => ContainerChecks.PngHasEnd(bytes),
+            _ => true,
+        };
+        if (!complete)
+        {
+            return PreparedImage.Fail(ErrorCodes.DecodeFailed, $"The {formatName} file is truncated.", formatName, sourceWidth, sourceHeight);
+        }
+
+        try
+        {
+            // Large JPEGs may be decoded at a reduced size (both sides at least twice the model's): see ReducedJpegDecode.
+            int minSide = size is { } model && format is JpegFormat && _options.ReducedJpegDecode && pixels > _options.ReducedDecodeMinPixels
+                ? 2 * Math.Max(model.Width, model.Height)
+                : 0;
+            using Image<Rgba32> decoded = _decoder.DecodeFirstFrame(bytes, minSide);
+            bool fullSize = decoded.Width == sourceWidth && decoded.Height == sourceHeight;
+
+            // The watermark and NovelAI's alpha-channel metadata live in the pixels as the generator wrote them: read them
+            // before orientation, compositing and resizing. The DWT-DCT watermark needs the full-size chroma; a reduced
+            // decode has lost it, so it is not looked for there.
+            List<Evidence> pixelEvidence = [];
+            if (readPixelEvidence && fullSize && _options.DetectWatermark && DwtDctWatermark.Detect(decoded) is { } watermark)
+            {
+                pixelEvidence.Add(watermark);
+            }
+
+            if (readPixelEvidence && StealthMetadata.Read(decoded) is { } stealth)
+            {
+                pixelEvidence.Add(stealth);
+            }
+
+            decoded.Mutate(x =>
+            {
+                x.AutoOrient();
+                if (size is { } target)
+                {
+                    x.Resize(new ResizeOptions
+                    {
+                        Size = target,
+                        Mode = ResizeMode.Stretch,
+                        Sampler = KnownResamplers.Bicubic,
+                    });
+                }
+
+                x.BackgroundColor(Color.White);
+            });
+            image = decoded.CloneAs<Rgb24>();
+            return new PreparedImage(null, null, formatName, sourceWidth, sourceHeight, pixelEvidence);
+        }
+        catch (Exception ex) when (IsDecoderFailure(ex))
+        {
+            return PreparedImage.Fail(ErrorCodes.DecodeFailed, $"The {formatName} image could not be decoded: {ex.Message}", formatName, sourceWidth, sourceHeight);
+        }
+    }
+
+    // Decoders signal hostile input with many exception types (ImageSharp 2.1 throws IndexOutOfRange on some
+    // valid PNGs). Anything but out-of-memory and cancellation is a per-image failure, never a crash.
+    private static bool IsDecoderFailure(Exception ex) => ex is not (OutOfMemoryException or OperationCanceledException);
+}

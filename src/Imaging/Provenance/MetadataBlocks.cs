@@ -1,0 +1,358 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text;
+
+namespace ArtGrid.Imaging.Provenance;
+
+/// <summary>Limits that keep evidence extraction bounded in time and memory whatever the file says about itself.</summary>
+public sealed record ProvenanceLimits(int MaxTextBytes = 1 << 20, int MaxBlocks = 1024, int MaxJumbfBytes = 16 << 20)
+{
+    public static ProvenanceLimits Default { get; } = new();
+}
+
+/// <summary>
+/// The metadata blocks of one file, found by walking its container (JPEG segments, PNG chunks, WebP RIFF chunks)
+/// without decoding any pixels: EXIF, XMP, text chunks, and the C2PA JUMBF store (APP11 segments reassembled).
+/// </summary>
+public sealed class MetadataBlocks
+{
+    public List<byte[]> Exif { get; } = [];
+
+    public List<string> Xmp { get; } = [];
+
+    public List<(string Key, string Text)> Texts { get; } = [];
+
+    public byte[]? Jumbf { get; set; }
+
+    /// <summary>Blocks that were there but could not be read, and why.</summary>
+    public List<string> Problems { get; } = [];
+
+    private static readonly byte[] PngSignature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    private static readonly byte[] XmpJpegHeader = "http://ns.adobe.com/xap/1.0/\0"u8.ToArray();
+    private static readonly byte[] ExifJpegHeader = "Exif\0\0"u8.ToArray();
+
+    public static MetadataBlocks Scan(ReadOnlySpan<byte> file, ProvenanceLimits limits)
+    {
+        var blocks = new MetadataBlocks();
+        if (file.Length >= 4 && file[0] == 0xFF && file[1] == 0xD8)
+        {
+            blocks.ScanJpeg(file, limits);
+        }
+        else if (file.StartsWith(PngSignature))
+        {
+            blocks.ScanPng(file, limits);
+        }
+        else if (file.Length >= 12 && file[..4].SequenceEqual("RIFF"u8) && file.Slice(8, 4).SequenceEqual("WEBP"u8))
+        {
+            blocks.ScanWebP(file, limits);
+        }
+
+        return blocks;
+    }
+
+    private void ScanJpeg(ReadOnlySpan<byte> file, ProvenanceLimits limits)
+    {
+        var jumbf = new JumbfAssembler(limits.MaxJumbfBytes);
+        int position = 2;
+        for (int count = 0; position + 4 <= file.Length && count < limits.MaxBlocks; count++)
+        {
+            if (file[position] != 0xFF)
+            {
+                Problems.Add($"JPEG: no marker at byte {position}");
+                break;
+            }
+
+            byte marker = file[position + 1];
+            if (marker == 0xFF)
+            {
+                position++; // fill byte
+                continue;
+            }
+
+            if (marker is 0xD9 or 0xDA)
+            {
+                break; // end of image, or start of scan: no metadata after this point matters
+            }
+
+            if (marker is 0x01 or (>= 0xD0 and <= 0xD7))
+            {
+                position += 2;
+                continue;
+            }
+
+            int length = BinaryPrimitives.ReadUInt16BigEndian(file[(position + 2)..]);
+            if (length < 2 || position + 2 + length > file.Length)
+            {
+                Problems.Add($"JPEG: segment 0xFF{marker:X2} at byte {position} runs past the end of the file");
+                break;
+            }
+
+            ReadOnlySpan<byte> payload = file.Slice(position + 4, length - 2);
+            if (marker == 0xE1 && payload.StartsWith(ExifJpegHeader))
+            {
+                Exif.Add(payload[ExifJpegHeader.Length..].ToArray());
+            }
+            else if (marker == 0xE1 && payload.StartsWith(XmpJpegHeader))
+            {
+                Xmp.Add(Encoding.UTF8.GetString(payload[XmpJpegHeader.Length..]));
+            }
+            else if (marker == 0xEB && payload.Length >= 8 && payload[0] == (byte)'J' && payload[1] == (byte)'P')
+            {
+                // C2PA in JPEG: APP11 "JP", box instance (2), sequence number (4), then the JUMBF box; each later
+                // segment of the same instance repeats the box header, which is dropped when reassembling.
+                jumbf.Add(BinaryPrimitives.ReadUInt16BigEndian(payload[2..]), BinaryPrimitives.ReadUInt32BigEndian(payload[4..]), payload[8..]);
+            }
+
+            position += 2 + length;
+        }
+
+        Jumbf = jumbf.Result;
+        if (jumbf.Problem is { } problem)
+        {
+            Problems.Add(problem);
+        }
+    }
+
+    private void ScanPng(ReadOnlySpan<byte> file, ProvenanceLimits limits)
+    {
+        int position = PngSignature.Length;
+        for (int count = 0; position + 12 <= file.Length && count < limits.MaxBlocks; count++)
+        {
+            uint length = BinaryPrimitives.ReadUInt32BigEndian(file[position..]);
+            string type = Encoding.ASCII.GetString(file.Slice(position + 4, 4));
+            if (length > int.MaxValue || position + 12L + length > file.Length)
+            {
+                Problems.Add($"PNG: chunk {type} at byte {position} runs past the end of the file");
+                break;
+            }
+
+            ReadOnlySpan<byte> data = file.Slice(position + 8, (int)length);
+            switch (type)
+            {
+                case "tEXt":
+                    AddLatin1Text(data, limits);
+                    break;
+                case "zTXt":
+                    AddCompressedText(data, limits);
+                    break;
+                case "iTXt":
+                    AddInternationalText(data, limits);
+                    break;
+                case "eXIf":
+                    Exif.Add(data.ToArray());
+                    break;
+                case "caBX":
+                    Jumbf = data.Length <= limits.MaxJumbfBytes ? data.ToArray() : null;
+                    break;
+                case "IEND":
+                    return;
+            }
+
+            position += 12 + (int)length;
+        }
+    }
+
+    private void ScanWebP(ReadOnlySpan<byte> file, ProvenanceLimits limits)
+    {
+        int position = 12;
+        for (int count = 0; position + 8 <= file.Length && count < limits.MaxBlocks; count++)
+        {
+            string type = Encoding.ASCII.GetString(file.Slice(position, 4));
+            uint length = BinaryPrimitives.ReadUInt32LittleEndian(file[(position + 4)..]);
+            if (length > int.MaxValue || position + 8L + length > file.Length)
+            {
+                Problems.Add($"WebP: chunk '{type}' at byte {position} runs past the end of the file");
+                break;
+            }
+
+            ReadOnlySpan<byte> data = file.Slice(position + 8, (int)length);
+            switch (type)
+            {
+                case "EXIF":
+                    Exif.Add((data.StartsWith(ExifJpegHeader) ? data[ExifJpegHeader.Length..] : data).ToArray());
+                    break;
+                case "XMP ":
+                    Xmp.Add(Encoding.UTF8.GetString(data));
+                    break;
+                case "C2PA":
+                    Jumbf = data.Length <= limits.MaxJumbfBytes ? data.ToArray() : null;
+                    break;
+            }
+
+            position += 8 + (int)length + (int)(length & 1);
+        }
+    }
+
+    private void AddLatin1Text(ReadOnlySpan<byte> data, ProvenanceLimits limits)
+    {
+        int zero = data.IndexOf((byte)0);
+        if (zero <= 0)
+        {
+            Problems.Add("PNG: tEXt chunk without a keyword");
+            return;
+        }
+
+        ReadOnlySpan<byte> text = data[(zero + 1)..];
+        Texts.Add((Encoding.Latin1.GetString(data[..zero]), Encoding.Latin1.GetString(text[..Math.Min(text.Length, limits.MaxTextBytes)])));
+    }
+
+    private void AddCompressedText(ReadOnlySpan<byte> data, ProvenanceLimits limits)
+    {
+        int zero = data.IndexOf((byte)0);
+        if (zero <= 0 || zero + 2 > data.Length)
+        {
+            Problems.Add("PNG: zTXt chunk without a keyword");
+            return;
+        }
+
+        string key = Encoding.Latin1.GetString(data[..zero]);
+        if (Inflate(data[(zero + 2)..], limits.MaxTextBytes) is { } bytes)
+        {
+            Texts.Add((key, Encoding.Latin1.GetString(bytes)));
+        }
+        else
+        {
+            Problems.Add($"PNG: zTXt '{key}' does not inflate");
+        }
+    }
+
+    private void AddInternationalText(ReadOnlySpan<byte> data, ProvenanceLimits limits)
+    {
+        // keyword \0 compression-flag compression-method language \0 translated-keyword \0 text
+        int zero = data.IndexOf((byte)0);
+        if (zero <= 0 || zero + 3 > data.Length)
+        {
+            Problems.Add("PNG: iTXt chunk without a keyword");
+            return;
+        }
+
+        string key = Encoding.Latin1.GetString(data[..zero]);
+        bool compressed = data[zero + 1] == 1;
+        ReadOnlySpan<byte> rest = data[(zero + 3)..];
+        int language = rest.IndexOf((byte)0);
+        int translated = language < 0 ? -1 : rest[(language + 1)..].IndexOf((byte)0);
+        if (translated < 0)
+        {
+            Problems.Add($"PNG: iTXt '{key}' is truncated");
+            return;
+        }
+
+        ReadOnlySpan<byte> text = rest[(language + 1 + translated + 1)..];
+        byte[]? bytes = compressed ? Inflate(text, limits.MaxTextBytes) : text[..Math.Min(text.Length, limits.MaxTextBytes)].ToArray();
+        if (bytes is null)
+        {
+            Problems.Add($"PNG: iTXt '{key}' does not inflate");
+            return;
+        }
+
+        Texts.Add((key, DecodeUtf8(bytes, out bool valid)));
+        if (!valid)
+        {
+            Problems.Add($"PNG: iTXt '{key}' is not valid UTF-8");
+        }
+    }
+
+    /// <summary>Inflates at most <paramref name="max"/> bytes (a zlib bomb stops there); null when the data is not zlib.</summary>
+    internal static byte[]? Inflate(ReadOnlySpan<byte> zlib, int max)
+    {
+        using var inflater = new ZLibStream(new MemoryStream(zlib.ToArray(), writable: false), CompressionMode.Decompress);
+        return ReadCapped(inflater, max);
+    }
+
+    /// <summary>
+    /// The first <paramref name="max"/> bytes a decompressing stream yields (whatever it would yield beyond is never
+    /// produced), or null when its data is not what it decompresses.
+    /// </summary>
+    internal static byte[]? ReadCapped(Stream decompressing, int max)
+    {
+        try
+        {
+            var output = new MemoryStream();
+            byte[] buffer = new byte[16 * 1024];
+            int read;
+            while (output.Length < max && (read = decompressing.Read(buffer, 0, (int)Math.Min(buffer.Length, max - output.Length))) > 0)
+            {
+                output.Write(buffer, 0, read);
+            }
+
+            return output.ToArray();
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
+
+    internal static string DecodeUtf8(byte[] bytes, out bool valid)
+    {
+        try
+        {
+            valid = true;
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            valid = false;
+            return Encoding.UTF8.GetString(bytes);
+        }
+    }
+
+    /// <summary>Reassembles one JUMBF box spread over JPEG APP11 segments (C2PA's rule: same instance, sequence 1, 2, ...).</summary>
+    private sealed class JumbfAssembler(int maxBytes)
+    {
+        private readonly Dictionary<ushort, SortedDictionary<uint, byte[]>> _parts = [];
+
+        public string? Problem { get; private set; }
+
+        public byte[]? Result
+        {
+            get
+            {
+                foreach ((ushort instance, SortedDictionary<uint, byte[]> parts) in _parts)
+                {
+                    var box = new MemoryStream();
+                    uint expected = 1;
+                    int headerLength = 0;
+                    foreach ((uint sequence, byte[] part) in parts)
+                    {
+                        if (sequence != expected++)
+                        {
+                            Problem = $"C2PA: JUMBF instance {instance} misses segment {expected - 1}";
+                            return null;
+                        }
+
+                        if (box.Length == 0)
+                        {
+                            headerLength = part.Length >= 8 && BinaryPrimitives.ReadUInt32BigEndian(part) == 1 ? 16 : 8;
+                            box.Write(part);
+                        }
+                        else if (part.Length >= headerLength)
+                        {
+                            box.Write(part, headerLength, part.Length - headerLength);
+                        }
+
+                        if (box.Length > maxBytes)
+                        {
+                            Problem = $"C2PA: JUMBF over {maxBytes} bytes";
+                            return null;
+                        }
+                    }
+
+                    return box.ToArray(); // one manifest store per file; further instances are ignored
+                }
+
+                return null;
+            }
+        }
+
+        public void Add(ushort instance, uint sequence, ReadOnlySpan<byte> part)
+        {
+            if (!_parts.TryGetValue(instance, out SortedDictionary<uint, byte[]>? parts))
+            {
+                _parts[instance] = parts = [];
+            }
+
+            parts[sequence] = part.ToArray();
+        }
+    }
+}

@@ -1,0 +1,314 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using MetadataExtractor;
+using MetadataExtractor.Formats.Exif;
+using MetadataExtractor.IO;
+
+namespace ArtGrid.Imaging.Provenance;
+
+/// <summary>
+/// Reads what an image file says about where it came from, without decoding pixels: C2PA manifests, IPTC/XMP digital
+/// source types, generator settings (AUTOMATIC1111/Forge, ComfyUI, InvokeAI, NovelAI) in PNG text chunks or EXIF, and
+/// EXIF Software. Never throws: a block it cannot read becomes an "unreadable" entry.
+/// </summary>
+public static partial class ProvenanceReader
+{
+    private const int DetailLength = 160;
+
+    public static IReadOnlyList<Evidence> Read(ReadOnlySpan<byte> file, ProvenanceLimits? limits = null)
+    {
+        limits ??= ProvenanceLimits.Default;
+        var evidence = new List<Evidence>();
+        MetadataBlocks blocks;
+        try
+        {
+            blocks = MetadataBlocks.Scan(file, limits);
+        }
+        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidDataException)
+        {
+            return [Unreadable("container: " + ex.Message)];
+        }
+
+        foreach ((string key, string text) in blocks.Texts)
+        {
+            AddText(evidence, key, text, "PNG text");
+        }
+
+        foreach (byte[] exif in blocks.Exif)
+        {
+            AddExif(evidence, exif);
+        }
+
+        foreach (string xmp in blocks.Xmp)
+        {
+            AddXmp(evidence, xmp, "XMP");
+        }
+
+        if (blocks.Jumbf is { } jumbf)
+        {
+            AddC2pa(evidence, jumbf, limits);
+        }
+
+        evidence.AddRange(blocks.Problems.Select(Unreadable));
+        return Deduplicate(evidence);
+    }
+
+    private static void AddText(List<Evidence> evidence, string key, string text, string where)
+    {
+        string trimmed = text.TrimStart();
+        switch (key.ToLowerInvariant())
+        {
+            case "parameters" when LooksLikeA1111(text):
+                evidence.Add(Ai(EvidenceSignals.A1111Parameters, $"{where} '{key}': {SettingsLine(text)}"));
+                break;
+            case "prompt" or "workflow" when LooksLikeComfyUi(trimmed):
+                evidence.Add(Ai(EvidenceSignals.ComfyUiWorkflow, $"{where} '{key}': ComfyUI {(key.Equals("workflow", StringComparison.OrdinalIgnoreCase) ? "workflow" : "prompt graph")} ({text.Length} characters)"));
+                break;
+            case "invokeai_metadata" or "invokeai_graph" or "sd-metadata" or "dream":
+                evidence.Add(Ai(EvidenceSignals.InvokeAi, $"{where} '{key}': {Clip(text)}"));
+                break;
+            case "software" when text.Contains("NovelAI", StringComparison.OrdinalIgnoreCase):
+                evidence.Add(Ai(EvidenceSignals.NovelAi, $"{where} 'Software': {Clip(text)}"));
+                break;
+            case "comment" when trimmed.StartsWith('{') && (text.Contains("\"steps\"", StringComparison.Ordinal) || text.Contains("\"sampler\"", StringComparison.Ordinal)):
+                evidence.Add(Ai(EvidenceSignals.NovelAi, $"{where} 'Comment': generation settings ({text.Length} characters)"));
+                break;
+            case "xml:com.adobe.xmp":
+                AddXmp(evidence, text, "PNG XMP");
+                break;
+        }
+    }
+
+    private static void AddExif(List<Evidence> evidence, byte[] exif)
+    {
+        IEnumerable<MetadataExtractor.Directory> directories;
+        try
+        {
+            directories = new ExifReader().Extract(new ByteArrayReader(exif));
+        }
+        catch (Exception ex) when (ex is ImageProcessingException or IOException or ArgumentException or IndexOutOfRangeException or OverflowException)
+        {
+            evidence.Add(Unreadable("EXIF: " + ex.Message));
+            return;
+        }
+
+        foreach (MetadataExtractor.Directory directory in directories)
+        {
+            if (directory.HasError)
+            {
+                evidence.Add(Unreadable($"EXIF {directory.Name}: {string.Join("; ", directory.Errors)}"));
+            }
+
+            foreach (Tag tag in directory.Tags)
+            {
+                string? value;
+                try
+                {
+                    value = tag.Type switch
+                    {
+                        ExifDirectoryBase.TagUserComment => DecodeUserComment(directory.GetByteArray(tag.Type)) ?? directory.GetDescription(tag.Type),
+                        ExifDirectoryBase.TagSoftware or ExifDirectoryBase.TagImageDescription or ExifDirectoryBase.TagMake or ExifDirectoryBase.TagModel => directory.GetDescription(tag.Type),
+                        _ => null,
+                    };
+                }
+                catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or FormatException)
+                {
+                    evidence.Add(Unreadable($"EXIF {tag.Name}: {ex.Message}"));
+                    continue;
+                }
+
+                if (string.IsNullOrWhiteSpace(value))
+                {
+                    continue;
+                }
+
+                AddExifText(evidence, tag, value);
+            }
+        }
+    }
+
+    private static void AddExifText(List<Evidence> evidence, Tag tag, string value)
+    {
+        string trimmed = value.TrimStart();
+        switch (tag.Type)
+        {
+            case ExifDirectoryBase.TagUserComment when IsComfyUiSave(trimmed):
+                // {"prompt": {graph}, "workflow": {...}}: what ComfyUI's JPEG/WebP savers write.
+                evidence.Add(Ai(EvidenceSignals.ComfyUiWorkflow, $"EXIF UserComment: ComfyUI prompt and workflow ({value.Length} characters)"));
+                break;
+            case ExifDirectoryBase.TagUserComment when HoldsGenerationSettings(value, trimmed):
+                evidence.Add(Ai(EvidenceSignals.ExifUserComment, $"EXIF UserComment: {(LooksLikeA1111(value) ? SettingsLine(value) : Clip(value))}"));
+                if (value.Contains("NovelAI", StringComparison.OrdinalIgnoreCase))
+                {
+                    evidence.Add(Ai(EvidenceSignals.NovelAi, $"EXIF UserComment: NovelAI settings ({value.Length} characters)"));
+                }
+
+                break;
+            case ExifDirectoryBase.TagImageDescription or ExifDirectoryBase.TagMake or ExifDirectoryBase.TagModel
+                when ComfyPrefix().Match(trimmed) is { Success: true } match && LooksLikeComfyUi(trimmed[match.Length..].TrimStart()):
+                // ComfyUI savers for JPEG/WebP write "Workflow: {...}" and "Prompt: {...}" into these tags.
+                evidence.Add(Ai(EvidenceSignals.ComfyUiWorkflow, $"EXIF {tag.Name}: ComfyUI {match.Groups[1].Value.ToLowerInvariant()} ({value.Length} characters)"));
+                break;
+            case ExifDirectoryBase.TagSoftware when value.Contains("NovelAI", StringComparison.OrdinalIgnoreCase):
+                evidence.Add(Ai(EvidenceSignals.NovelAi, $"EXIF Software: {Clip(value)}"));
+                break;
+            case ExifDirectoryBase.TagSoftware when KnownGenerator().IsMatch(value):
+                evidence.Add(new Evidence(EvidenceSignals.ExifSoftware, EvidenceStrength.Moderate, $"EXIF Software: {Clip(value)}", EvidenceDirection.Ai));
+                break;
+        }
+    }
+
+    private static void AddXmp(List<Evidence> evidence, string xmp, string where)
+    {
+        foreach (Match match in DigitalSourceType().Matches(xmp))
+        {
+            string type = match.Groups["type"].Value;
+            (string strength, string direction) = Classify(type);
+            evidence.Add(new Evidence(EvidenceSignals.Iptc(type), strength, $"{where} Iptc4xmpExt:DigitalSourceType {type}", direction));
+        }
+    }
+
+    private static void AddC2pa(List<Evidence> evidence, byte[] jumbf, ProvenanceLimits limits)
+    {
+        C2paManifest manifest;
+        try
+        {
+            manifest = C2paManifest.Parse(jumbf, limits);
+        }
+        catch (InvalidDataException ex)
+        {
+            evidence.Add(Unreadable("C2PA: " + ex.Message));
+            return;
+        }
+
+        string by = manifest.ClaimGenerator is { } generator ? $" by {Clip(generator)}" : "";
+        string? ai = manifest.DigitalSourceTypes.FirstOrDefault(t => Classify(t).Direction == EvidenceDirection.Ai);
+        if (ai is not null)
+        {
+            evidence.Add(new Evidence(EvidenceSignals.C2pa, EvidenceStrength.Strong, $"C2PA: digitalSourceType {ai}{by} (signature not verified)", EvidenceDirection.Ai));
+        }
+        else if (manifest.DigitalSourceTypes.FirstOrDefault() is { } other)
+        {
+            (string strength, string direction) = Classify(other);
+            evidence.Add(new Evidence(EvidenceSignals.C2pa, strength, $"C2PA: digitalSourceType {other}{by} (signature not verified)", direction));
+        }
+        else
+        {
+            string actions = manifest.Actions.Count == 0 ? "no actions" : "actions " + string.Join(", ", manifest.Actions.Distinct().Take(5));
+            evidence.Add(new Evidence(EvidenceSignals.C2pa, EvidenceStrength.Weak, $"C2PA manifest{by}, {actions}, no digital source type (signature not verified)", EvidenceDirection.Unknown));
+        }
+    }
+
+    /// <summary>IPTC digital source types (https://cv.iptc.org/newscodes/digitalsourcetype/): which way, how strongly.</summary>
+    public static (string Strength, string Direction) Classify(string digitalSourceType) => digitalSourceType switch
+    {
+        "trainedAlgorithmicMedia" or "compositeWithTrainedAlgorithmicMedia" or "algorithmicallyEnhanced" or "algorithmicMedia"
+            => (digitalSourceType == "algorithmicallyEnhanced" ? EvidenceStrength.Moderate : EvidenceStrength.Strong, EvidenceDirection.Ai),
+        "digitalCapture" or "negativeFilm" or "positiveFilm" or "print" or "humanEdits" or "minorHumanEdits" or "digitalArt" or "dataDrivenMedia"
+            => (EvidenceStrength.Moderate, EvidenceDirection.Human),
+        _ => (EvidenceStrength.Weak, EvidenceDirection.Unknown),
+    };
+
+    /// <summary>
+    /// EXIF UserComment: an 8-byte character code, then the text. Generators write "UNICODE" text in either byte order
+    /// whatever the file's own (A1111 and Civitai write big-endian UTF-16 into little-endian files), so the order is
+    /// taken from the text itself: generation settings are mostly ASCII, whose high bytes are zero.
+    /// </summary>
+    internal static string? DecodeUserComment(byte[]? raw)
+    {
+        if (raw is null || raw.Length <= 8)
+        {
+            return null;
+        }
+
+        ReadOnlySpan<byte> code = raw.AsSpan(0, 8);
+        ReadOnlySpan<byte> text = raw.AsSpan(8);
+        if (code.StartsWith("UNICODE"u8))
+        {
+            int evenZeros = 0, oddZeros = 0;
+            for (int i = 0; i + 1 < Math.Min(text.Length, 4096); i += 2)
+            {
+                evenZeros += text[i] == 0 ? 1 : 0;
+                oddZeros += text[i + 1] == 0 ? 1 : 0;
+            }
+
+            string decoded = (evenZeros >= oddZeros ? System.Text.Encoding.BigEndianUnicode : System.Text.Encoding.Unicode).GetString(text[..(text.Length & ~1)]);
+            return decoded.TrimStart('\uFEFF').Split('\0')[0];
+        }
+
+        return code.StartsWith("ASCII"u8) || code.SequenceEqual(new byte[8])
+            ? System.Text.Encoding.UTF8.GetString(text).Split('\0')[0]
+            : null;
+    }
+
+    private static bool LooksLikeA1111(string text) =>
+        text.Contains("Steps: ", StringComparison.Ordinal) && (text.Contains("Sampler: ", StringComparison.Ordinal) || text.Contains("Seed: ", StringComparison.Ordinal));
+
+    // A ComfyUI workflow ({"nodes": [...]}) or prompt graph ({"3": {"class_type": ...}}).
+    private static bool LooksLikeComfyUi(string text) => FirstJsonObject(text, root => IsWorkflow(root) || IsGraph(root));
+
+    private static bool IsComfyUiSave(string text) => FirstJsonObject(text, root =>
+        (root.TryGetProperty("prompt", out JsonElement prompt) && prompt.ValueKind == JsonValueKind.Object && IsGraph(prompt))
+        || (root.TryGetProperty("workflow", out JsonElement workflow) && workflow.ValueKind == JsonValueKind.Object && IsWorkflow(workflow)));
+
+    // Settings a generator wrote: A1111's "Steps: …, Sampler: …" line, or JSON with a node graph or sampler settings
+    // (Civitai, SwarmUI, NovelAI). A camera's comment has none of these.
+    private static bool HoldsGenerationSettings(string text, string trimmed) =>
+        LooksLikeA1111(text) || FirstJsonObject(trimmed, root => IsGraph(root) || Has(root, "sui_image_params", "steps", "sampler", "Comment", "seed", "cfg_scale"));
+
+    private static bool IsWorkflow(JsonElement root) => root.TryGetProperty("nodes", out JsonElement nodes) && nodes.ValueKind == JsonValueKind.Array;
+
+    private static bool IsGraph(JsonElement root) =>
+        root.EnumerateObject().Any(p => p.Value.ValueKind == JsonValueKind.Object && p.Value.TryGetProperty("class_type", out _));
+
+    private static bool Has(JsonElement root, params string[] names) => names.Any(n => root.TryGetProperty(n, out _));
+
+    // Parses the first JSON value of the text (generators append text after it) and tests it when it is an object.
+    private static bool FirstJsonObject(string text, Func<JsonElement, bool> test)
+    {
+        if (!text.StartsWith('{'))
+        {
+            return false;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(text), new JsonReaderOptions { MaxDepth = 64, AllowTrailingCommas = true });
+            using JsonDocument document = JsonDocument.ParseValue(ref reader);
+            return document.RootElement.ValueKind == JsonValueKind.Object && test(document.RootElement);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static string SettingsLine(string text)
+    {
+        int steps = text.LastIndexOf("Steps: ", StringComparison.Ordinal);
+        return Clip(steps >= 0 ? text[steps..] : text);
+    }
+
+    private static string Clip(string text)
+    {
+        string line = text.ReplaceLineEndings(" ").Trim();
+        return line.Length <= DetailLength ? line : line[..DetailLength] + "…";
+    }
+
+    private static Evidence Ai(string signal, string detail) => new(signal, EvidenceStrength.Strong, detail, EvidenceDirection.Ai);
+
+    private static Evidence Unreadable(string detail) => new(EvidenceSignals.Unreadable, EvidenceStrength.Weak, Clip(detail), EvidenceDirection.Unknown);
+
+    // The same signal from several blocks (a ComfyUI prompt and its workflow) is one piece of evidence.
+    private static List<Evidence> Deduplicate(List<Evidence> evidence) =>
+        [.. evidence.GroupBy(e => (e.Signal, e.Indicates)).Select(g => g.First())];
+
+    [GeneratedRegex(@"DigitalSourceType(?:>|=""|\s+rdf:resource=""|>\s*<rdf:li>)\s*(?:https?://cv\.iptc\.org/newscodes/digitalsourcetype/)?(?<type>[A-Za-z]+)", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex DigitalSourceType();
+
+    [GeneratedRegex(@"^(Workflow|Prompt)\s*:", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ComfyPrefix();
+
+    [GeneratedRegex(@"Stable ?Diffusion|ComfyUI|AUTOMATIC1111|InvokeAI|Midjourney|DALL[·-]?E|Firefly|Fooocus|SD\.Next|SwarmUI|Forge", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex KnownGenerator();
+}

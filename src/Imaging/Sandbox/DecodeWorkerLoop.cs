@@ -1,0 +1,134 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ArtGrid.Imaging.Sandbox;
+
+/// <summary>
+/// The decode worker's side: read requests from stdin, decode one at a time, answer on stdout. A reader thread watches
+/// stdin, so that when the supervisor goes away (its end of the pipe closes) the worker exits even in the middle of a
+/// decode that never returns.
+/// </summary>
+public static class DecodeWorkerLoop
+{
+    public const string OptionsArgument = "--options";
+
+    /// <summary>Entry point of the worker program: <c>--options JSON</c> carries the preprocessing options.</summary>
+    public static int Run(string[] args)
+    {
+        PreprocessingOptions options = args is [OptionsArgument, var json]
+            ? JsonSerializer.Deserialize<PreprocessingOptions>(json) ?? new PreprocessingOptions()
+            : throw new ArgumentException($"usage: artgrid-decode-worker {OptionsArgument} JSON (started by the ArtGrid decode supervisor)");
+
+        // There is one worker per core: each resizes on one thread.
+        options.MaxDegreeOfParallelism = 1;
+
+        // Stdout is the protocol channel: anything a library prints goes to stderr instead.
+        Stream input = Console.OpenStandardInput();
+        Stream output = Console.OpenStandardOutput();
+        Console.SetOut(Console.Error);
+        return Serve(input, output, options, onInputClosed: () => Environment.Exit(0));
+    }
+
+    internal static int Serve(Stream input, Stream output, PreprocessingOptions options, Action onInputClosed)
+    {
+        var preprocessor = new ImagePreprocessor(Options.Create(options));
+        WarmUp(preprocessor);
+
+        using var requests = new BlockingCollection<(int Id, int Width, int Height, byte[] Image)>(boundedCapacity: 4);
+        var reader = new Thread(() =>
+        {
+            try
+            {
+                while (DecodeProtocol.ReadDecodeRequest(input, options.MaxBytes) is { } request)
+                {
+                    requests.Add(request);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException or EndOfStreamException or ObjectDisposedException)
+            {
+                Console.Error.WriteLine($"decode worker: request stream failed: {ex.Message}");
+            }
+
+            requests.CompleteAdding();
+            onInputClosed();
+        })
+        {
+            IsBackground = true,
+            Name = "decode-requests",
+        };
+
+        DecodeProtocol.WriteFrame(output, DecodeProtocol.Ready(Environment.ProcessId, preprocessor.Decoder.ToString()));
+        reader.Start();
+        foreach ((int id, int width, int height, byte[] bytes) in requests.GetConsumingEnumerable())
+        {
+            try
+            {
+                PreparedImage prepared = preprocessor.Decode(
+                    bytes, width, height, out Image<Rgb24>? image,
+                    onHeader: (w, h) => DecodeProtocol.WriteFrame(output, DecodeProtocol.Header(id, w, h)));
+                using (image)
+                {
+                    int length = image is null ? 0 : width * height * 3;
+                    byte[] pixels = ArrayPool<byte>.Shared.Rent(length);
+                    try
+                    {
+                        image?.CopyPixelDataTo(MemoryMarshal.Cast<byte, Rgb24>(pixels.AsSpan(0, length)));
+                        DecodeProtocol.WriteResult(output, id, prepared, pixels.AsSpan(0, length));
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(pixels);
+                    }
+                }
+            }
+            catch (OutOfMemoryException)
+            {
+                // The heap may be in any state: answer, then leave; the supervisor starts a fresh worker.
+                PreparedImage failed = PreparedImage.Fail(ErrorCodes.DecodeMemoryLimit, "The decoder ran out of memory on this image.");
+                DecodeProtocol.WriteResult(output, id, failed, []);
+                return 3;
+            }
+        }
+
+        return 0;
+    }
+
+    // Run the decode, watermark, resize and copy paths until the JIT has compiled them fully (tiered compilation
+    // recompiles a method after 30 calls), so that the first real images, and those after a worker is replaced, are
+    // not decoded by unoptimised code. Costs about half a second per worker start.
+    private static void WarmUp(ImagePreprocessor preprocessor)
+    {
+        using var image = new Image<Rgba32>(320, 240);
+        image.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < rows.Height; y++)
+            {
+                Span<Rgba32> row = rows.GetRowSpan(y);
+                for (int x = 0; x < row.Length; x++)
+                {
+                    row[x] = new Rgba32((byte)x, (byte)y, (byte)(x ^ y), (byte)(255 - (x % 7)));
+                }
+            }
+        });
+        using var png = new MemoryStream();
+        image.SaveAsPng(png);
+        using var jpeg = new MemoryStream();
+        image.SaveAsJpeg(jpeg, new JpegEncoder { Quality = 90 });
+        byte[][] files = [png.ToArray(), jpeg.ToArray()];
+        byte[] pixels = new byte[224 * 224 * 3];
+        for (int i = 0; i < 40; i++)
+        {
+            preprocessor.Decode(files[i % 2], 224, 224, out Image<Rgb24>? decoded);
+            using (decoded)
+            {
+                decoded?.CopyPixelDataTo(MemoryMarshal.Cast<byte, Rgb24>(pixels.AsSpan()));
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+using System.Text.Json;
+using Google.Protobuf;
+using Onnx;
+
+namespace ArtGrid.Inference;
+
+/// <summary>
+/// A model version resolved from the repository and checked against its graph, ready to build sessions from.
+/// <see cref="Head"/> is null when the graph itself answers (output kind logits or probabilities).
+/// </summary>
+public sealed record LoadedModel(string Id, string Directory, ModelConfig Config, ModelInputSpec Input, LinearHead? Head, string BackbonePath);

@@ -1,0 +1,99 @@
+
+namespace ArtGrid.Inference;
+
+/// <summary>Turns probabilities into labels with the model's uncertain band, and image scores into a job verdict.</summary>
+public static class VerdictPolicy
+{
+    /// <summary><c>ai</c> at or above the band's top, <c>human</c> below its bottom, <c>uncertain</c> inside.</summary>
+    public static string Label(double aiProbability, ModelConfig model)
+    {
+        UncertainBand band = model.Uncertain;
+        if (aiProbability >= Math.Max(band.High, model.Threshold))
+        {
+            return Labels.Ai;
+        }
+
+        return aiProbability < Math.Min(band.Low, model.Threshold) ? Labels.Human : Labels.Uncertain;
+    }
+
+    /// <summary>
+    /// Merges each image's classifier label with its provenance evidence and the job's metadata (see
+    /// <see cref="MergeImage"/>), then the images into the job: a post is as AI as its most AI image, its probability is
+    /// the highest classifier probability, and it is in conflict when the uploader declared it human but it is AI.
+    /// </summary>
+    public static JobVerdict Merge(
+        string jobId,
+        IReadOnlyList<ImageScore> images,
+        JobMetadata metadata,
+        VerdictOptions options,
+        string modelId,
+        DateTimeOffset now)
+    {
+        ImageScore[] merged = [.. images.Select(i => MergeImage(i, metadata, options))];
+        double? top = merged.Where(i => i.AiProbability is not null).Select(i => i.AiProbability!.Value).DefaultIfEmpty(double.NaN).Max();
+        if (top is double p && double.IsNaN(p))
+        {
+            top = null;
+        }
+
+        string? label = merged.Select(i => i.Label).Where(l => l is not null).OrderBy(Rank).FirstOrDefault();
+        var reasons = new List<string>();
+        foreach (ImageScore image in merged.Where(i => i.Label == label && i.Reasons is { Count: > 0 }))
+        {
+            reasons.AddRange(image.Reasons!.Select(r => merged.Length == 1 ? r : $"{image.Name}: {r}"));
+        }
+
+        bool conflict = metadata.DeclaredAi == false && label == Labels.Ai;
+        return new JobVerdict(jobId, label, top, modelId, merged, now, [.. reasons.Distinct()], conflict);
+
+        static int Rank(string? l) => l switch { Labels.Ai => 0, Labels.Uncertain => 1, _ => 2 };
+    }
+
+    /// <summary>
+    /// One image's verdict. Strong AI evidence decides (when <see cref="VerdictOptions.StrongEvidenceDecides"/>), then an
+    /// uploader's AI declaration (<see cref="VerdictOptions.DeclaredAiDecides"/>), else the classifier's label stands.
+    /// Weaker evidence and the classifier's score are listed as reasons; a human declaration contradicted by the
+    /// verdict is flagged. An image that could not be read keeps no label. The only place an image's <see cref="ImageScore.Label"/> is set.
+    /// </summary>
+    public static ImageScore MergeImage(ImageScore image, JobMetadata metadata, VerdictOptions options)
+    {
+        if (image.Error is not null)
+        {
+            return image;
+        }
+
+        IReadOnlyList<Evidence> evidence = image.Evidence ?? [];
+        // Strong AI evidence decides when the policy lets it; otherwise it is only listed, as context, below.
+        Evidence[] decisive = options.StrongEvidenceDecides
+            ? [.. evidence.Where(e => e.Indicates == EvidenceDirection.Ai && e.Strength == EvidenceStrength.Strong)]
+            : [];
+        var reasons = new List<string>();
+        string? label = image.ClassifierLabel;
+        if (decisive.Length > 0)
+        {
+            label = Labels.Ai;
+            reasons.AddRange(decisive.Select(e => e.Detail));
+        }
+
+        else if (metadata.DeclaredAi == true && options.DeclaredAiDecides)
+        {
+            label = Labels.Ai;
+            reasons.Add("declared AI by the uploader");
+        }
+
+        reasons.AddRange(evidence
+            .Where(e => e.Signal != EvidenceSignals.Unreadable && !decisive.Contains(e))
+            .Select(e => $"{e.Detail} ({e.Strength}, points to {e.Indicates})"));
+        if (image.AiProbability is double probability)
+        {
+            reasons.Add($"classifier {probability:0.00} ({image.ClassifierLabel})");
+        }
+
+        if (metadata.DeclaredAi == false && label == Labels.Ai)
+        {
+            reasons.Add("declared human by the uploader: conflict");
+        }
+
+        return image with { Label = label, Reasons = reasons };
+    }
+}
