@@ -1,43 +1,69 @@
 #!/usr/bin/env bash
-# Runs every test (real model, real images, real Redis and RabbitMQ) and ends with one line:
+# Runs the tests (real model, real images, real Redis and RabbitMQ) layer by layer and ends with one line:
 # "N passed, N failed, N skipped".
 #
-# Starts private Redis and RabbitMQ servers for the run (deploy/servers.sh, installing Debian's packages when missing
-# and run as root) on test ports, 127.0.0.1 only, with their data in a temporary folder, and stops them at the end.
-# ARTGRID_REDIS_PORT / ARTGRID_AMQP_PORT choose other ports (defaults 6390 / 5690, so that a local cluster on the
-# standard ports is left alone).
+#   ./test.sh                       every layer: unit, component, integration
+#   ./test.sh unit                  one layer (unit, component or integration; several may be named)
+#   ./test.sh integration --filter "FullyQualifiedName~ClusterTests"   anything after the layers goes to dotnet test
+#
+# Layers: tests/UnitTests (no processes, fake time), tests/ComponentTests (one in-process Orleans cluster per
+# collection, the real model), tests/IntegrationTests (silos, gateway, CLI and decode workers as processes, Redis and
+# RabbitMQ). Only the integration layer needs the servers: for it this starts private Redis and RabbitMQ servers
+# (deploy/servers.sh, installing Debian's packages when missing and run as root) on test ports, 127.0.0.1 only, with
+# their data in a temporary folder, and stops them at the end. ARTGRID_REDIS_PORT / ARTGRID_AMQP_PORT choose other
+# ports (defaults 6390 / 5690, so that a local cluster on the standard ports is left alone).
 set -uo pipefail
 cd "$(dirname "$0")"
+
+declare -A projects=(
+  [unit]=tests/UnitTests/ArtGrid.UnitTests.csproj
+  [component]=tests/ComponentTests/ArtGrid.ComponentTests.csproj
+  [integration]=tests/IntegrationTests/ArtGrid.IntegrationTests.csproj
+)
+layers=()
+while [ $# -gt 0 ] && [ -n "${projects[$1]:-}" ]; do layers+=("$1"); shift; done
+[ ${#layers[@]} -gt 0 ] || layers=(unit component integration)
 
 export ARTGRID_REDIS_PORT="${ARTGRID_REDIS_PORT:-6390}" ARTGRID_AMQP_PORT="${ARTGRID_AMQP_PORT:-5690}"
 export ARTGRID_STATE_DIR
 ARTGRID_STATE_DIR="$(mktemp -d)"
 results="$(mktemp -d)"
+servers=0
 cleanup() {
-  deploy/servers.sh down
+  [ "$servers" = 1 ] && deploy/servers.sh down
   rm -rf "$results" "$ARTGRID_STATE_DIR"
 }
 trap cleanup EXIT
 
-if ! deploy/servers.sh up; then
-  echo "test.sh: the servers did not start; the cluster tests will fail and say so" >&2
+rc=0
+if ! dotnet build ArtGrid.sln -c Release; then
+  echo "test.sh: the build failed" >&2
+  echo "0 passed, 0 failed, 0 skipped"
+  exit 1
 fi
 
-dotnet test ArtGrid.sln -c Release --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
-rc=$?
-
+summary=()
 passed=0 failed=0 total=0
-for trx in "$results"/*.trx; do
-  [ -f "$trx" ] || continue
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+for layer in "${layers[@]}"; do
+  if [ "$layer" = integration ] && [ "$servers" = 0 ]; then
+    servers=1
+    deploy/servers.sh up || echo "test.sh: the servers did not start; the integration tests will fail and say so" >&2
+  fi
+  start=$(date +%s)
+  dotnet test "${projects[$layer]}" -c Release --no-build --logger "trx;LogFileName=$layer.trx" --results-directory "$results" "$@" || rc=$?
+  seconds=$(( $(date +%s) - start ))
+  trx="$results/$layer.trx"
+  counters=$( [ -f "$trx" ] && grep -o '<Counters [^>]*>' "$trx" | head -n 1 )
   attr() { printf '%s' "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
-  total=$((total + $(attr total)))
-  passed=$((passed + $(attr passed)))
-  failed=$((failed + $(attr failed)))
+  t=$(attr total) p=$(attr passed) f=$(attr failed)
+  t=${t:-0} p=${p:-0} f=${f:-0}
+  total=$((total + t)) passed=$((passed + p)) failed=$((failed + f))
+  summary+=("$layer: $p passed, $f failed, $((t - p - f)) skipped in ${seconds} s")
 done
 
+for line in "${summary[@]}"; do echo "test.sh: $line" >&2; done
 if [ "$total" -eq 0 ] && [ "$rc" -ne 0 ]; then
-  echo "the build or test run failed before any test ran (exit $rc)" >&2
+  echo "the test run failed before any test ran (exit $rc)" >&2
 fi
 echo "$passed passed, $failed failed, $((total - passed - failed)) skipped"
 exit "$rc"

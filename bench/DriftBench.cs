@@ -5,6 +5,7 @@ using ArtGrid.Imaging;
 using ArtGrid.Imaging.Decoding;
 using ArtGrid.Imaging.Provenance;
 using ArtGrid.Inference;
+using ArtGrid.Tests;
 using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
@@ -86,7 +87,7 @@ internal static class DriftBench
 
         using Image<Rgb24> image = Image.Load<Rgb24>(source);
         image.Mutate(x => x.Resize(1024, 1024));
-        DwtDctWatermark.Embed(image, DwtDctWatermark.Sdxl);
+        WatermarkEmbedder.Embed(image, DwtDctWatermark.Sdxl);
         using var stream = new MemoryStream();
         image.Save(stream, new JpegEncoder { Quality = 95 });
         byte[] bytes = stream.ToArray();

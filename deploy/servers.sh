@@ -169,8 +169,11 @@ install_packages() {
   fi
   echo "servers.sh: installing ${pkgs[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y "${pkgs[@]}"; then
-    apt-get update && apt-get install -y "${pkgs[@]}" || rc=$?
+  # Another apt or dpkg (an unattended upgrade, a second install) may hold the locks: wait for them, up to 10 minutes,
+  # instead of failing at once.
+  local wait=(-o DPkg::Lock::Timeout=600)
+  if ! apt-get "${wait[@]}" install -y "${pkgs[@]}"; then
+    apt-get "${wait[@]}" update && apt-get "${wait[@]}" install -y "${pkgs[@]}" || rc=$?
   fi
   if [ "$own_policy" = 1 ]; then rm -f "$policy"; trap - EXIT; fi
   [ "$rc" -eq 0 ] || die "apt-get install ${pkgs[*]} failed"

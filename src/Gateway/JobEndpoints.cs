@@ -62,12 +62,14 @@ public static class JobEndpoints
     // the job grain scores it and the verdict is the answer.
     private static async Task<IResult> PostJobAsync(PostJobRequest request, bool? wait, IServiceProvider services, CancellationToken cancellationToken)
     {
-        if (request.Images is not { Count: > 0 })
+        string jobId = string.IsNullOrWhiteSpace(request.JobId) ? NewId.NextGuid().ToString("N") : request.JobId;
+        if (ScoreImagesValidator.ValidateShape(jobId, request.Images?.Count ?? 0) is { } problem)
         {
-            return Results.BadRequest(new { error = "A job needs at least one image." });
+            // Refused before anything is decoded or uploaded.
+            return Results.BadRequest(new { error = problem });
         }
 
-        var images = new List<(string Name, byte[] Bytes)>(request.Images.Count);
+        var images = new List<(string Name, byte[] Bytes)>(request.Images!.Count);
         foreach (PostImage image in request.Images)
         {
             try
@@ -80,7 +82,6 @@ public static class JobEndpoints
             }
         }
 
-        string jobId = string.IsNullOrWhiteSpace(request.JobId) ? NewId.NextGuid().ToString("N") : request.JobId;
         JobMetadata metadata = request.Metadata ?? JobMetadata.None;
         if (services.GetService<IBus>() is not { } bus)
         {

@@ -26,12 +26,12 @@ public static class ClusterHostingExtensions
     public static IHostApplicationBuilder AddArtGridCluster(this IHostApplicationBuilder builder)
     {
         IConfiguration configuration = builder.Configuration;
-        SiloOptions silo = configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
+        SiloOptions silo = ArtGridOptions.Read<SiloOptions, SiloOptionsValidator>(configuration, SiloOptions.SectionName);
         Uri rabbitMq = configuration.RabbitMqAddress();
-        BusOptions bus = configuration.GetSection(BusOptions.SectionName).Get<BusOptions>() ?? new BusOptions();
+        BusOptions bus = ArtGridOptions.Read<BusOptions, BusOptionsValidator>(configuration, BusOptions.SectionName);
         RedisConnection redis = builder.Services.AddArtGridRedis(configuration);
 
-        builder.Services.AddOptions<ResultCacheOptions>().BindConfiguration(ResultCacheOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddArtGridSection<ResultCacheOptions, ResultCacheOptionsValidator>(ResultCacheOptions.SectionName);
         builder.Services.AddSingleton<IResultCache, RedisResultCache>();
         builder.Services.AddSingleton<IJobCompletion, BusJobCompletion>();
         builder.Services.AddArtGridImageSources();

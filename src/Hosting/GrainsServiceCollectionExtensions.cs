@@ -18,15 +18,15 @@ public static class GrainsServiceCollectionExtensions
     /// <summary>The domain services the grains use. Options bind from "ArtGrid:Preprocessing" (and its "Sandbox" section) and "ArtGrid:Inference".</summary>
     public static IServiceCollection AddArtGridGrainServices(this IServiceCollection services)
     {
-        services.AddOptions<PreprocessingOptions>().BindConfiguration(PreprocessingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<VerdictOptions>().BindConfiguration(VerdictOptions.SectionName);
-        services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddArtGridSection<PreprocessingOptions, PreprocessingOptionsValidator>(PreprocessingOptions.SectionName);
+        services.AddArtGridSection<VerdictOptions>(VerdictOptions.SectionName);
+        services.AddArtGridSection<InferenceOptions, InferenceOptionsValidator>(InferenceOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<ArtGridInstruments>();
         services.TryAddSingleton<DecodeInstruments>();
         services.TryAddSingleton<ImagePreprocessor>();
-        services.AddOptions<DecodeSandboxOptions>().BindConfiguration(DecodeSandboxOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddArtGridSection<DecodeSandboxOptions, DecodeSandboxOptionsValidator>(DecodeSandboxOptions.SectionName);
         services.TryAddSingleton<DecodeSandbox>();
         services.TryAddSingleton<IImagePreparer>(sp => sp.GetRequiredService<IOptions<PreprocessingOptions>>().Value.Isolation switch
         {

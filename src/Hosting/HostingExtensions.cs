@@ -19,7 +19,7 @@ public static class HostingExtensions
     /// </summary>
     public static IHostApplicationBuilder AddArtGridEmbedded(this IHostApplicationBuilder builder)
     {
-        SiloOptions silo = builder.Configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
+        SiloOptions silo = ArtGridOptions.Read<SiloOptions, SiloOptionsValidator>(builder.Configuration, SiloOptions.SectionName);
         int siloPort = silo.SiloPort == 0 ? FreeTcpPort() : silo.SiloPort;
         int gatewayPort = silo.GatewayPort == 0 ? FreeTcpPort() : silo.GatewayPort;
 

@@ -30,7 +30,7 @@ public static class TelemetryExtensions
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName, serviceInstanceId: instance))
             .WithMetrics(metrics => metrics
-                .AddMeter(ArtGridInstruments.MeterName)
+                .AddMeter(ArtGridMeter.Name)
                 .AddMeter("Microsoft.Orleans")
                 .AddOtlpExporter());
         return builder;

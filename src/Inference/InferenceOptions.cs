@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using ArtGrid.Inference.Devices;
+using Microsoft.Extensions.Options;
 
 namespace ArtGrid.Inference;
 
@@ -35,9 +36,11 @@ public sealed class InferenceOptions
     public string[] Devices { get; set; } = ["cpu:0"];
 
     /// <summary>Session options of "cuda:N" devices.</summary>
+    [ValidateObjectMembers]
     public CudaOptions Cuda { get; set; } = new();
 
     /// <summary>Latency model of "sim:N" devices.</summary>
+    [ValidateObjectMembers]
     public SimulatedDeviceOptions Simulated { get; set; } = new();
 
     /// <summary>Largest batch one Run call scores.</summary>

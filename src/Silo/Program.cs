@@ -1,18 +1,7 @@
 using ArtGrid.Hosting;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
+// The cluster's silo: cluster mode when "ConnectionStrings:Redis" is set, else a standalone embedded silo.
 HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
-builder.AddArtGridConsoleLogging(LogLevel.Information);
-builder.AddArtGridTelemetry("artgrid-silo");
-if (builder.Configuration.GetConnectionString("Redis") is { Length: > 0 })
-{
-    builder.AddArtGridCluster();
-}
-else
-{
-    builder.AddArtGridEmbedded();
-}
-
+builder.AddArtGridSilo(builder.Configuration.ConfiguredSiloMode());
 await builder.Build().RunAsync();

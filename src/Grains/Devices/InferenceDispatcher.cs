@@ -70,9 +70,9 @@ public sealed partial class InferenceDispatcher(
         ex is DeviceUnavailableException or SiloUnavailableException or OrleansMessageRejectionException
             || (ex is OrleansException && ex.InnerException is not null && IsUnreachable(ex.InnerException));
 
-    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Device {Device} is unreachable ({Error}: {Message}); routing to another")]
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "Device {Device} is unreachable ({Error}: {Message}); routing to another")]
     private partial void LogRerouted(string device, string error, string message);
 
-    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "Inference on {Device} timed out (time {Timeouts}); asking again")]
+    [LoggerMessage(EventId = 2202, Level = LogLevel.Warning, Message = "Inference on {Device} timed out (time {Timeouts}); asking again")]
     private partial void LogTimedOut(string device, int timeouts);
 }

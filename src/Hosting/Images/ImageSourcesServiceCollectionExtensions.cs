@@ -12,8 +12,8 @@ public static class ImageSourcesServiceCollectionExtensions
     public static IServiceCollection AddArtGridImageSources(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<UrlFetchOptions>().BindConfiguration(UrlFetchOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ImageStoreOptions>().BindConfiguration(ImageStoreOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddArtGridSection<UrlFetchOptions, UrlFetchOptionsValidator>(UrlFetchOptions.SectionName);
+        services.AddArtGridSection<ImageStoreOptions, ImageStoreOptionsValidator>(ImageStoreOptions.SectionName);
         services.TryAddSingleton<UrlImageFetcher>();
         services.TryAddSingleton<FileImageStore>();
         return services;

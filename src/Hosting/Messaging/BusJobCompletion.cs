@@ -20,7 +20,7 @@ public sealed class BusJobCompletion(RedisJobRecords records, IBus bus, IOptions
         await BusDeadline.WithinAsync(
             options.Value.PublishTimeout,
             $"the verdict of job {verdict.JobId}",
-            token => bus.Publish(new ImagesScored { JobId = verdict.JobId, Verdict = verdict }, token),
+            token => bus.Publish(ImagesScored.Of(verdict), token),
             cancellationToken);
     }
 }

@@ -31,13 +31,6 @@ public sealed class ImageResolver(UrlImageFetcher urls, FileImageStore store)
     }
 
     /// <summary>Null when the reference names exactly one source, else why not.</summary>
-    public static string? Check(ImageReference reference)
-    {
-        // MassTransit hands a missing MessageData property over as an empty value (HasValue false), not as null.
-        int sources = (reference.Data is { HasValue: true } ? 1 : 0) + (reference.Url is not null ? 1 : 0) + (reference.Key is not null ? 1 : 0);
-        return sources == 1 ? null : $"image '{reference.Name}' names {sources} sources; exactly one of data, url or key is needed";
-    }
-
     private async Task<byte[]> ReadAsync(ImageReference reference, CancellationToken cancellationToken)
     {
         if (reference.Url is { } url)
@@ -50,7 +43,7 @@ public sealed class ImageResolver(UrlImageFetcher urls, FileImageStore store)
             return await store.ReadAsync(key, cancellationToken);
         }
 
-        MessageData<byte[]> data = reference.Data!; // Check() made sure it has a value
+        MessageData<byte[]> data = reference.Data!; // ScoreImagesValidator made sure it has a value
         try
         {
             return await data.Value;

@@ -18,7 +18,7 @@ public static class MessagingServiceCollectionExtensions
     {
         string connectionString = configuration.GetConnectionString("Redis")
             ?? throw new InvalidOperationException("ConnectionStrings:Redis is not set (e.g. ConnectionStrings__Redis=127.0.0.1:6379).");
-        services.AddOptions<BusOptions>().BindConfiguration(BusOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddArtGridSection<BusOptions, BusOptionsValidator>(BusOptions.SectionName);
         var redis = new RedisConnection(connectionString);
         services.AddSingleton(redis);
         services.TryAddSingleton<IConnectionMultiplexer>(_ => redis.GetAsync().GetAwaiter().GetResult());

@@ -27,13 +27,10 @@ public sealed partial class ScoreImagesConsumer(
     IOptions<BusOptions> options,
     ILogger<ScoreImagesConsumer> logger) : IConsumer<ScoreImages>
 {
-    public const int MaxImagesPerJob = 64;
-    public const int MaxJobIdLength = 200;
-
     public async Task Consume(ConsumeContext<ScoreImages> context)
     {
         ScoreImages command = context.Message;
-        if (Validate(command) is { } problem)
+        if (ScoreImagesValidator.Validate(command) is { } problem)
         {
             await RejectAsync(context, RejectionCodes.InvalidCommand, problem, null);
             return;
@@ -72,26 +69,8 @@ public sealed partial class ScoreImagesConsumer(
             LogReplayed(command.JobId, context.GetRedeliveryCount());
         }
 
-        await RespondIfAskedAsync(context, new ImagesScored { JobId = command.JobId, Verdict = verdict });
+        await RespondIfAskedAsync(context, ImagesScored.Of(verdict));
     }
-
-    public static string? Validate(ScoreImages command)
-    {
-        if (!IsValidJobId(command.JobId))
-        {
-            return $"the job id must be 1 to {MaxJobIdLength} printable characters";
-        }
-
-        if (command.Images is not { Count: > 0 and <= MaxImagesPerJob })
-        {
-            return $"a job needs 1 to {MaxImagesPerJob} images";
-        }
-
-        return command.Images.Select(ImageResolver.Check).FirstOrDefault(problem => problem is not null);
-    }
-
-    public static bool IsValidJobId(string? jobId) =>
-        !string.IsNullOrWhiteSpace(jobId) && jobId.Length <= MaxJobIdLength && !jobId.Any(char.IsControl);
 
     private async Task RejectAsync(ConsumeContext<ScoreImages> context, string code, string reason, int? imageIndex)
     {
@@ -104,7 +83,7 @@ public sealed partial class ScoreImagesConsumer(
             RejectedAt = time.GetUtcNow(),
         };
         LogRejected(rejection.JobId, code, reason);
-        if (IsValidJobId(rejection.JobId))
+        if (ScoreImagesValidator.IsValidJobId(rejection.JobId))
         {
             await records.RejectedAsync(rejection);
         }

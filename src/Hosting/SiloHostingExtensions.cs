@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ArtGrid.Hosting;
+
+public static class SiloHostingExtensions
+{
+    /// <summary>
+    /// The mode configuration asks for: <see cref="SiloMode.Cluster"/> when "ConnectionStrings:Redis" is set, else
+    /// <see cref="SiloMode.Embedded"/>.
+    /// </summary>
+    public static SiloMode ConfiguredSiloMode(this IConfiguration configuration) =>
+        configuration.GetConnectionString("Redis") is { Length: > 0 } ? SiloMode.Cluster : SiloMode.Embedded;
+
+    /// <summary>
+    /// An ArtGrid silo in this host: logs to stderr, telemetry when configured, and the embedded or cluster wiring
+    /// (<see cref="HostingExtensions.AddArtGridEmbedded"/>, <see cref="ClusterHostingExtensions.AddArtGridCluster"/>).
+    /// Every host that runs grains comes through here or through one of those two.
+    /// </summary>
+    public static IHostApplicationBuilder AddArtGridSilo(this IHostApplicationBuilder builder, SiloMode mode, string serviceName = "artgrid-silo")
+    {
+        builder.AddArtGridConsoleLogging(LogLevel.Information);
+        builder.AddArtGridTelemetry(serviceName);
+        return mode switch
+        {
+            SiloMode.Cluster => builder.AddArtGridCluster(),
+            _ => builder.AddArtGridEmbedded(),
+        };
+    }
+}

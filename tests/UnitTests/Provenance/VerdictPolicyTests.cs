@@ -1,0 +1,66 @@
+using ArtGrid.Inference;
+
+namespace ArtGrid.Tests.Provenance;
+
+/// <summary>The verdict policy: how evidence, declarations and the classifier combine.</summary>
+public sealed class VerdictPolicyTests
+{
+    private static readonly Evidence StrongAi = new(EvidenceSignals.C2pa, EvidenceStrength.Strong, "C2PA: digitalSourceType trainedAlgorithmicMedia by G", EvidenceDirection.Ai);
+    private static readonly Evidence CameraC2pa = new(EvidenceSignals.C2pa, EvidenceStrength.Moderate, "C2PA: digitalSourceType digitalCapture by Cam", EvidenceDirection.Human);
+
+    [Theory]
+    // evidence, declared AI, classifier label -> merged label, conflict reason expected
+    [InlineData("strong-ai", null, Labels.Human, Labels.Ai, false)]
+    [InlineData("none", true, Labels.Human, Labels.Ai, false)]
+    [InlineData("none", false, Labels.Ai, Labels.Ai, true)]
+    [InlineData("strong-ai", false, Labels.Human, Labels.Ai, true)]
+    [InlineData("camera", null, Labels.Ai, Labels.Ai, false)]
+    [InlineData("none", null, Labels.Uncertain, Labels.Uncertain, false)]
+    [InlineData("none", false, Labels.Human, Labels.Human, false)]
+    public void ImageVerdicts(string evidence, bool? declaredAi, string classifierLabel, string expected, bool conflict)
+    {
+        Evidence[] found = evidence switch { "strong-ai" => [StrongAi], "camera" => [CameraC2pa], _ => [] };
+        var image = new ImageScore(0, "x.png", "00", null, 0.3, "m/1", null, false, null, found) { ClassifierLabel = classifierLabel };
+
+        ImageScore merged = VerdictPolicy.MergeImage(image, new JobMetadata(DeclaredAi: declaredAi), new VerdictOptions());
+
+        Assert.Equal(expected, merged.Label);
+        Assert.Equal(0.3, merged.AiProbability); // the classifier's probability is never rewritten
+        Assert.Contains("classifier 0.30 (" + classifierLabel + ")", merged.Reasons!);
+        Assert.Equal(conflict, merged.Reasons!.Contains("declared human by the uploader: conflict"));
+        if (evidence == "strong-ai")
+        {
+            Assert.Equal(StrongAi.Detail, merged.Reasons![0]);
+        }
+    }
+
+    [Fact]
+    public void ThePolicyCanLeaveTheLabelToTheClassifier()
+    {
+        var image = new ImageScore(0, "x.png", "00", null, 0.1, "m/1", null, false, null, [StrongAi]) { ClassifierLabel = Labels.Human };
+        var options = new VerdictOptions { StrongEvidenceDecides = false, DeclaredAiDecides = false };
+
+        ImageScore merged = VerdictPolicy.MergeImage(image, new JobMetadata(DeclaredAi: true), options);
+
+        Assert.Equal(Labels.Human, merged.Label);
+        Assert.Contains(merged.Reasons!, r => r.StartsWith(StrongAi.Detail, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AJobIsAsAiAsItsMostAiImageAndCarriesItsReasons()
+    {
+        ImageScore[] images =
+        [
+            new(0, "a.jpg", "00", null, 0.1, "m/1", null, false, null) { ClassifierLabel = Labels.Human },
+            new(1, "b.png", "01", null, 0.2, "m/1", null, false, null, [StrongAi]) { ClassifierLabel = Labels.Human },
+        ];
+
+        JobVerdict verdict = VerdictPolicy.Merge("j", images, new JobMetadata(DeclaredAi: false), new VerdictOptions(), "m/1", DateTimeOffset.UnixEpoch);
+
+        Assert.Equal(Labels.Ai, verdict.Label);
+        Assert.Equal(0.2, verdict.AiProbability);
+        Assert.True(verdict.Conflict);
+        Assert.Contains("b.png: " + StrongAi.Detail, verdict.Reasons!);
+        Assert.Equal([Labels.Human, Labels.Ai], verdict.Images.Select(i => i.Label));
+    }
+}
