@@ -146,7 +146,8 @@ public sealed class CliTests : IDisposable
             RedirectStandardError = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "artgrid.dll"));
+        // The CLI as it is built and shipped: its own output folder, models and decode worker beside it.
+        start.ArgumentList.Add(Path.Combine(Cluster.SiloProcess.ProjectOutput("Cli"), "artgrid.dll"));
         foreach ((string name, string value) in environment)
         {
             start.Environment[name] = value;

@@ -86,6 +86,25 @@ public sealed class DecodeSandboxTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task TheWorkerReadsTheFilesProvenanceWithItsPixels_AndReportsItForAFileItCannotDecode()
+    {
+        await using DecodeSandbox sandbox = await StartAsync(DecoderKind.Skia, o => o.Workers = 1);
+        byte[] chatGpt = File.ReadAllBytes(Path.Combine(TestAssets.ProvenanceSamplesDir, "prov_0035.png"));
+
+        PreparedImage decoded = await sandbox.PrepareAsync(chatGpt, TestAssets.RawPixels);
+        PreparedImage truncated = await sandbox.PrepareAsync(chatGpt[..(chatGpt.Length * 3 / 4)], TestAssets.RawPixels);
+
+        // One request: the tensor and the C2PA manifest the file carries, read in the worker, not in this process.
+        Assert.NotNull(decoded.Tensor);
+        Evidence c2pa = Assert.Single(decoded.Evidence!);
+        Assert.Equal((EvidenceSignals.C2pa, EvidenceStrength.Strong, EvidenceDirection.Ai), (c2pa.Signal, c2pa.Strength, c2pa.Indicates));
+
+        // The manifest sits before the pixels: a file cut short still shows it, beside its decoding error.
+        Assert.Equal(ErrorCodes.DecodeFailed, truncated.Error?.Code);
+        Assert.Contains(truncated.Evidence!, e => e.Signal == EvidenceSignals.C2pa);
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task AWorkerThatDiedWhileIdleIsReplacedBeforeTheNextImage()
     {
         await using DecodeSandbox sandbox = await StartAsync(DecoderKind.Skia, o => o.Workers = 1);
