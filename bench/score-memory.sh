@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Peak resident memory of `artgrid score` (the host and its decode workers) as the number of files grows: makes N copies
-# of samples/ (default 20,000) in a temporary folder, scores them, and prints the resident memory of the process tree
-# each time another tenth of the files has its output line. Memory should be flat after the first thousand files.
+# (hard links where the file system allows) of samples/ (default 20,000) in a temporary folder, scores them, and prints every quarter second the files scored so far
+# and the resident memory of the process tree. Memory should be flat after the first thousand files.
 #
 #   bench/score-memory.sh [N] [ARTGRID_DLL]     (ARTGRID_DLL defaults to this checkout's Release build)
 set -euo pipefail
@@ -14,7 +14,7 @@ trap 'rm -rf "$work"' EXIT
 mapfile -t samples < <(find samples -type f \( -name '*.jpg' -o -name '*.png' \) | sort)
 for ((i = 0; i < n; i++)); do
   s="${samples[i % ${#samples[@]}]}"
-  cp "$s" "$work/img-$(printf '%06d' "$i").${s##*.}"
+  ln "$s" "$work/img-$(printf '%06d' "$i").${s##*.}" 2>/dev/null || cp "$s" "$work/img-$(printf '%06d' "$i").${s##*.}"
 done
 
 tree_rss_kib() { # resident KiB of a process and its children (the decode workers)
@@ -27,17 +27,16 @@ tree_rss_kib() { # resident KiB of a process and its children (the decode worker
 
 dotnet "$dll" score "$work" >"$work.out" 2>"$work.err" &
 pid=$!
-peak=0 next=$((n / 10)) start=$(date +%s.%N)
-echo "files scored | tree RSS now (MiB) | peak so far (MiB) | seconds"
+peak=0 peak_after_1000=0 start=$(date +%s.%N)
+echo "seconds | files scored | tree RSS (MiB)"
 while kill -0 "$pid" 2>/dev/null; do
-  rss=$(tree_rss_kib "$pid"); [ "$rss" -gt "$peak" ] && peak=$rss
+  rss=$(tree_rss_kib "$pid")
   lines=$(wc -l <"$work.out")
-  if [ "$lines" -ge "$next" ] || [ "$lines" -eq 1000 ]; then
-    printf '%12d | %17.0f | %17.0f | %7.1f\n' "$lines" "$((rss / 1024))" "$((peak / 1024))" "$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { print a - b }')"
-    [ "$lines" -ge "$next" ] && next=$((next + n / 10))
-  fi
-  sleep 0.5
+  [ "$rss" -gt "$peak" ] && peak=$rss
+  [ "$lines" -ge 1000 ] && [ "$rss" -gt "$peak_after_1000" ] && peak_after_1000=$rss
+  printf '%7.1f | %12d | %14d\n' "$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { print a - b }')" "$lines" "$((rss / 1024))"
+  sleep 0.25
 done
 wait "$pid" || { echo "artgrid score failed:"; tail -5 "$work.err"; exit 1; }
-echo "$(wc -l <"$work.out") lines; peak tree RSS $((peak / 1024)) MiB; errors: $(grep -c '"error":{' "$work.out" || true)"
+echo "$(wc -l <"$work.out") lines; peak tree RSS $((peak / 1024)) MiB, $((peak_after_1000 / 1024)) MiB after the first 1,000 files; errors: $(grep -c '"error":{' "$work.out" || true)"
 rm -f "$work.out" "$work.err"

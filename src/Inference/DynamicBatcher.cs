@@ -40,6 +40,7 @@ public sealed class DynamicBatcher<TIn, TOut> : IAsyncDisposable
     private readonly Task _loop;
     private volatile bool _closed;
     private int _queued;
+    private int _held;
     private long _lastBatchTicks = TimeSpan.FromMilliseconds(10).Ticks;
 
     /// <param name="onBatch">Told the size and compute time of every batch that ran (for metrics).</param>
@@ -74,6 +75,13 @@ public sealed class DynamicBatcher<TIn, TOut> : IAsyncDisposable
     /// <summary>Requests waiting, not counting the batch being computed.</summary>
     public int QueueDepth => Volatile.Read(ref _queued);
 
+    /// <summary>
+    /// The device's load, counted here alone: requests it holds, queued or in the batch it is computing. A request
+    /// leaves the count just before its caller hears its result. Routers read it as the device's load, metrics as its
+    /// queue depth, and every answer carries it.
+    /// </summary>
+    public int Held => Volatile.Read(ref _held);
+
     /// <summary>Queues one request; throws <see cref="OverloadedException"/> at once when the queue is full.</summary>
     public Task<BatchedResult<TOut>> EnqueueAsync(TIn item, CancellationToken cancellationToken = default)
     {
@@ -85,8 +93,10 @@ public sealed class DynamicBatcher<TIn, TOut> : IAsyncDisposable
         }
 
         var pending = new Pending(item, _time.GetTimestamp(), cancellationToken);
+        Interlocked.Increment(ref _held);
         if (!_queue.Writer.TryWrite(pending))
         {
+            Interlocked.Decrement(ref _held);
             Interlocked.Decrement(ref _queued);
             throw new ObjectDisposedException(nameof(DynamicBatcher<TIn, TOut>));
         }
@@ -177,6 +187,7 @@ public sealed class DynamicBatcher<TIn, TOut> : IAsyncDisposable
         Interlocked.Decrement(ref _queued);
         if (pending.CancellationToken.IsCancellationRequested)
         {
+            Interlocked.Decrement(ref _held);
             pending.Completion.TrySetCanceled(pending.CancellationToken);
             return;
         }
@@ -201,29 +212,35 @@ public sealed class DynamicBatcher<TIn, TOut> : IAsyncDisposable
     private void Execute(List<Pending> batch)
     {
         long start = _time.GetTimestamp();
+        TOut[] results;
+        TimeSpan compute;
         try
         {
-            TOut[] results = _execute(batch.ConvertAll(p => p.Item));
-            TimeSpan compute = _time.GetElapsedTime(start);
+            results = _execute(batch.ConvertAll(p => p.Item));
+            compute = _time.GetElapsedTime(start);
             Interlocked.Exchange(ref _lastBatchTicks, Math.Max(compute.Ticks, TimeSpan.TicksPerMillisecond));
             _onBatch?.Invoke(batch.Count, compute);
             if (results.Length != batch.Count)
             {
                 throw new InvalidOperationException($"The batch of {batch.Count} returned {results.Length} results.");
             }
-
-            for (int i = 0; i < batch.Count; i++)
-            {
-                TimeSpan queued = TimeSpan.FromTicks(Math.Max(0, (start - batch[i].EnqueuedAt) * TimeSpan.TicksPerSecond / _time.TimestampFrequency));
-                batch[i].Completion.TrySetResult(new BatchedResult<TOut>(results[i], queued, compute, batch.Count));
-            }
         }
         catch (Exception ex)
         {
+            Interlocked.Add(ref _held, -batch.Count);
             foreach (Pending pending in batch)
             {
                 pending.Completion.TrySetException(ex);
             }
+
+            return;
+        }
+
+        Interlocked.Add(ref _held, -batch.Count);
+        for (int i = 0; i < batch.Count; i++)
+        {
+            TimeSpan queued = TimeSpan.FromTicks(Math.Max(0, (start - batch[i].EnqueuedAt) * TimeSpan.TicksPerSecond / _time.TimestampFrequency));
+            batch[i].Completion.TrySetResult(new BatchedResult<TOut>(results[i], queued, compute, batch.Count));
         }
     }
 

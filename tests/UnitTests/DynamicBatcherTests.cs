@@ -40,6 +40,39 @@ public sealed class DynamicBatcherTests
     }
 
     [Fact]
+    public async Task TheLoadCountsQueuedAndRunningRequestsAndEachLeavesBeforeItsCallerHears()
+    {
+        using var running = new ManualResetEventSlim(false);
+        using var release = new ManualResetEventSlim(false);
+        var heldWhenAnswered = new List<int>();
+        await using var batcher = new DynamicBatcher<int, int>(
+            "test:0",
+            new BatchingOptions(MaxBatchSize: 2, MaxQueueDelay: TimeSpan.Zero, QueueCapacity: 100),
+            items =>
+            {
+                running.Set();
+                release.Wait(TimeSpan.FromSeconds(30));
+                return [.. items];
+            });
+
+        Task<BatchedResult<int>>[] calls = [.. Enumerable.Range(0, 5).Select(i => batcher.EnqueueAsync(i))];
+        Assert.True(running.Wait(TimeSpan.FromSeconds(30)), "no batch started");
+
+        // Five held: a batch of up to two computing, the rest queued.
+        Assert.Equal(5, batcher.Held);
+        Assert.InRange(batcher.QueueDepth, 3, 4);
+        release.Set();
+        foreach (Task<BatchedResult<int>> call in calls)
+        {
+            await call;
+            heldWhenAnswered.Add(batcher.Held);
+        }
+
+        Assert.Equal(0, batcher.Held);
+        Assert.All(heldWhenAnswered, h => Assert.InRange(h, 0, 4)); // a request is never counted once answered
+    }
+
+    [Fact]
     public async Task ALoneRequestWaitsForTheQueueDelayAndNoLonger()
     {
         var time = new FakeTimeProvider();

@@ -43,7 +43,6 @@ public sealed partial class InferenceGrain(
     private string _location = "";
     private bool _simulated;
     private bool _holdsSession;
-    private int _pending;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -86,7 +85,8 @@ public sealed partial class InferenceGrain(
             score,
             time,
             (size, compute) => instruments.BatchRan(location, size, compute));
-        localDevices.Register(key, () => Volatile.Read(ref _pending));
+        DynamicBatcher<float[], ModelScore> batcher = _batcher;
+        localDevices.Register(key, () => batcher.Held);
         this.RegisterGrainTimer(DeactivateIfInactiveAsync, InactiveCheckPeriod, InactiveCheckPeriod);
         LogActivated(_key.ModelId, location, settings.MaxBatchSize, settings.QueueCapacity, warmup.Length, warmupTime.TotalMilliseconds);
     }
@@ -123,22 +123,13 @@ public sealed partial class InferenceGrain(
             throw;
         }
 
-        Interlocked.Increment(ref _pending);
-        BatchedResult<ModelScore> result;
-        try
-        {
-            result = await queued;
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _pending);
-        }
+        BatchedResult<ModelScore> result = await queued;
 
         instruments.Dequeued(_location, result.QueueDelay);
         return new InferenceResult(result.Value.AiProbability, result.QueueDelay.TotalMilliseconds, result.Compute.TotalMilliseconds, result.BatchSize, result.Value.Map)
         {
             Device = _location,
-            DevicePending = Volatile.Read(ref _pending),
+            DevicePending = batcher.Held,
             Simulated = _simulated,
         };
     }
