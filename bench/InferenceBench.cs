@@ -8,6 +8,7 @@ using ArtGrid.Grains.Models;
 using ArtGrid.Hosting.Embedded;
 using ArtGrid.Inference;
 using ArtGrid.Inference.Devices;
+using Orleans.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.ML.OnnxRuntime;
 using Orleans.Concurrency;
@@ -165,7 +166,7 @@ internal sealed class InferenceBench(LoadedModel model, string modelsPath, IRead
         {
             Progress.Say($"  inference, batch {batch}: starting a silo with MaxBatchSize {batch}");
             await using EmbeddedCluster cluster = await StartAsync(modelsPath, model.Id, batch, servedThreads, cancellationToken);
-            IInferenceGrain grain = cluster.Services.GetRequiredService<IGrainFactory>().GetGrain<IInferenceGrain>(DeviceKey.Format(model.Id, "cpu:0"));
+            IInferenceGrain grain = cluster.Services.GetRequiredService<IGrainFactory>().GetGrain<IInferenceGrain>(DeviceKey.Format(model.Id, "cpu:0", cluster.Services.GetRequiredService<ILocalSiloDetails>().Name));
             var batchSizes = new ConcurrentBag<int>();
             int n = RoundUp(imagesPerRound, batch);
             _ = rawAll.Throughput(batch, batch);

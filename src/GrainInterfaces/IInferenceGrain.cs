@@ -4,7 +4,7 @@ namespace ArtGrid.GrainInterfaces;
 
 /// <summary>
 /// Inference pinned to one device, keyed "{modelId}@{silo}/{device}" (e.g. "artgrid-resnet18/2@silo-1/cuda:0") and
-/// placed on that silo, or "{modelId}@{device}" for the calling silo's device. Batches the requests that reach it.
+/// placed on that silo and nowhere else. Batches the requests that reach it.
 /// </summary>
 public interface IInferenceGrain : IGrainWithStringKey
 {

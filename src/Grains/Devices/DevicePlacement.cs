@@ -31,11 +31,6 @@ public sealed class DevicePlacementDirector(IClusterMembershipService membership
         string key = target.GrainIdentity.Key.ToString() ?? "";
         SiloAddress[] compatible = context.GetCompatibleSilos(target);
         DeviceKey parsed = DeviceKey.Parse(key);
-        if (parsed.Silo is null)
-        {
-            return Task.FromResult(compatible.Contains(context.LocalSilo) ? context.LocalSilo : compatible[Random.Shared.Next(compatible.Length)]);
-        }
-
         foreach (ClusterMember member in membership.CurrentSnapshot.Members.Values)
         {
             if (member.Status == SiloStatus.Active && string.Equals(member.Name, parsed.Silo, StringComparison.Ordinal) && compatible.Contains(member.SiloAddress))

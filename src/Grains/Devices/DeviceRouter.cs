@@ -186,7 +186,7 @@ public sealed class LoadAwareDeviceRouter(
         foreach (KeyValuePair<string, Load> entry in _loads)
         {
             DeviceKey key = DeviceKey.Parse(entry.Key);
-            bool isLocal = key.Silo is null || key.Silo == cluster.LocalSilo;
+            bool isLocal = key.Silo == cluster.LocalSilo;
             string location = new SiloDevice(isLocal ? cluster.LocalSilo : key.Silo!, key.Device).ToString();
             if (perDevice.TryGetValue(location, out int sum))
             {

@@ -48,7 +48,7 @@ public sealed partial class InferenceGrain(
     {
         string key = this.GetPrimaryKeyString();
         _key = DeviceKey.Parse(key);
-        if (_key.Silo is not null && _key.Silo != localSilo.Name)
+        if (_key.Silo != localSilo.Name)
         {
             throw new DeviceUnavailableException(key, $"it belongs to silo '{_key.Silo}', and this is '{localSilo.Name}'");
         }

@@ -84,14 +84,14 @@ public sealed class DeviceNamingTests
     }
 
     [Fact]
-    public void AKeyWithoutASiloMeansTheCallingSilosDevice()
+    public void AKeyNamesItsSiloAndDevice()
     {
-        DeviceKey key = DeviceKey.Parse("m/1@cpu:0");
+        DeviceKey key = DeviceKey.Parse("m/1@silo-1/cpu:0");
 
         Assert.Equal("m/1", key.ModelId);
-        Assert.Null(key.Silo);
+        Assert.Equal("silo-1", key.Silo);
         Assert.Equal(new DeviceId(DeviceKind.Cpu, 0), key.Device);
-        Assert.Equal("cpu:0", key.Location);
+        Assert.Equal("silo-1/cpu:0", key.Location);
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public sealed class DeviceNamingTests
     {
         // "gpu:1" is accepted on the way in; the key names the device one way only, so one device is one grain.
         Assert.Equal("m/1@silo-2/cuda:1", DeviceKey.Format("m/1", "gpu:1", "silo-2"));
-        Assert.Equal("m/1@sim:0", DeviceKey.Format("m/1", "SIM:0"));
+        Assert.Equal("m/1@silo-1/sim:0", DeviceKey.Format("m/1", "SIM:0", "silo-1"));
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public sealed class DeviceNamingTests
 
     [Theory]
     [InlineData("artgrid-resnet18/2@silo-1/cuda:0")]
-    [InlineData("m/1@cpu:0")]
+    [InlineData("m/1@s/cpu:0")]
     [InlineData("m@silo-3/sim:12")]
     public void AKeyParsesBackToTheSameText(string text)
     {
@@ -124,6 +124,7 @@ public sealed class DeviceNamingTests
     [InlineData("nodevice")]
     [InlineData("m@")]
     [InlineData("@cpu:0")]
+    [InlineData("m/1@cpu:0")]
     [InlineData("m@silo/")]
     [InlineData("m@/cpu:0")]
     [InlineData("m@silo/tpu:0")]
