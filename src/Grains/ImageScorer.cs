@@ -27,14 +27,21 @@ public sealed partial class ImageScorer(
     ArtGridInstruments instruments,
     ILogger<ImageScorer> logger)
 {
-    public async Task<ImageScore> ScoreAsync(int index, ImageRef image, string modelId, CancellationToken cancellationToken = default)
+    public async Task<ImageScore> ScoreAsync(int index, ImageRef image, string modelId, CancellationToken cancellationToken = default) =>
+        (await ScoreAsync(index, image, modelId, keepOriented: false, cancellationToken)).Score;
+
+    /// <summary>
+    /// Scores the image; with <paramref name="keepOriented"/> also returns it as scored, before resizing, from the same
+    /// decode (for activation map overlays; a cache hit decodes in the sandbox for it, and is still answered from the cache).
+    /// </summary>
+    public async Task<ScoredImage> ScoreAsync(int index, ImageRef image, string modelId, bool keepOriented, CancellationToken cancellationToken = default)
     {
-        ImageScore score = await ScoreCoreAsync(index, image, modelId, cancellationToken);
-        instruments.ImageScored(score.Error?.Code ?? score.ClassifierLabel ?? "none", score.Cached);
-        return score;
+        ScoredImage scored = await ScoreCoreAsync(index, image, modelId, keepOriented, cancellationToken);
+        instruments.ImageScored(scored.Score.Error?.Code ?? scored.Score.ClassifierLabel ?? "none", scored.Score.Cached);
+        return scored;
     }
 
-    private async Task<ImageScore> ScoreCoreAsync(int index, ImageRef image, string modelId, CancellationToken cancellationToken)
+    private async Task<ScoredImage> ScoreCoreAsync(int index, ImageRef image, string modelId, bool keepOriented, CancellationToken cancellationToken)
     {
         LoadedModel model;
         try
@@ -60,20 +67,23 @@ public sealed partial class ImageScorer(
         CachedScore? cached = await cache.TryGetAsync(sha256, model.Id, cancellationToken);
         if (cached is not null)
         {
-            return new ImageScore(index, image.Name, sha256, null, cached.AiProbability, model.Id, null, true, new ImageTimings(readMs, 0, 0), cached.Evidence ?? [])
-            {
-                ClassifierLabel = cached.Label,
-                ActivationMap = cached.ActivationMap,
-            };
+            OrientedImage? pixels = keepOriented ? (await preparer.PrepareAsync(bytes, model.Input, keepOriented: true, cancellationToken)).Oriented : null;
+            return new ScoredImage(
+                new ImageScore(index, image.Name, sha256, null, cached.AiProbability, model.Id, null, true, new ImageTimings(readMs, 0, 0), cached.Evidence ?? [])
+                {
+                    ClassifierLabel = cached.Label,
+                    ActivationMap = cached.ActivationMap,
+                },
+                pixels);
         }
 
         start = Stopwatch.GetTimestamp();
-        PreparedImage prepared = await preparer.PrepareAsync(bytes, model.Input, cancellationToken);
+        PreparedImage prepared = await preparer.PrepareAsync(bytes, model.Input, keepOriented, cancellationToken);
         double preprocessMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         IReadOnlyList<Evidence> evidence = prepared.Evidence ?? [];
         if (prepared.Error is not null || prepared.Tensor is null)
         {
-            return Failed(index, image, sha256, model.Id, prepared.Error ?? new ImageError(ErrorCodes.DecodeFailed, "Preprocessing returned no tensor.")) with { Evidence = evidence };
+            return Failed(index, image, sha256, model.Id, prepared.Error ?? new ImageError(ErrorCodes.DecodeFailed, "Preprocessing returned no tensor."), evidence);
         }
 
         start = Stopwatch.GetTimestamp();
@@ -103,13 +113,15 @@ public sealed partial class ImageScorer(
             await cache.SetAsync(sha256, model.Id, new CachedScore(label, result.AiProbability, evidence, result.ActivationMap), cancellationToken);
         }
 
-        return new ImageScore(index, image.Name, sha256, null, result.AiProbability, model.Id, null, false, new ImageTimings(readMs, preprocessMs, inferenceMs), evidence)
-        {
-            ClassifierLabel = label,
-            ActivationMap = result.ActivationMap,
-            Device = result.Device,
-            Simulated = result.Simulated,
-        };
+        return new ScoredImage(
+            new ImageScore(index, image.Name, sha256, null, result.AiProbability, model.Id, null, false, new ImageTimings(readMs, preprocessMs, inferenceMs), evidence)
+            {
+                ClassifierLabel = label,
+                ActivationMap = result.ActivationMap,
+                Device = result.Device,
+                Simulated = result.Simulated,
+            },
+            prepared.Oriented);
     }
 
     private async Task<(byte[]? Bytes, ImageError? Error)> ReadAsync(ImageRef image, CancellationToken cancellationToken)
@@ -145,8 +157,8 @@ public sealed partial class ImageScorer(
         }
     }
 
-    private static ImageScore Failed(int index, ImageRef image, string? sha256, string modelId, ImageError error) =>
-        new(index, image.Name, sha256, null, null, modelId, error, false, null);
+    private static ScoredImage Failed(int index, ImageRef image, string? sha256, string modelId, ImageError error, IReadOnlyList<Evidence>? evidence = null) =>
+        new(new ImageScore(index, image.Name, sha256, null, null, modelId, error, false, null, evidence), null);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Inference failed for {Image}")]
     private partial void LogInferenceFailed(string image, Exception exception);

@@ -47,18 +47,35 @@ public sealed class ImagePreprocessor
 
     public DecoderKind Decoder => _decoder.Kind;
 
-    public PreparedImage Prepare(byte[] bytes, ModelInputSpec spec)
+    /// <param name="keepOriented">Also return the image as scored, before resizing (<see cref="PreparedImage.Oriented"/>), for activation maps.</param>
+    public PreparedImage Prepare(byte[] bytes, ModelInputSpec spec, bool keepOriented = false)
     {
-        PreparedImage result = Decode(bytes, spec.Width, spec.Height, out Image<Rgb24>? image);
+        PreparedImage result = Decode(bytes, spec.Width, spec.Height, keepOriented, out Image<Rgb24>? image, out Image<Rgb24>? oriented);
+        using (oriented)
+        {
+            if (image is null)
+            {
+                return result;
+            }
+
+            using (image)
+            {
+                return result with { Tensor = TensorPacker.Pack(image, spec), Oriented = ToOriented(oriented) };
+            }
+        }
+    }
+
+    /// <summary>The RGB bytes of <paramref name="image"/>, or null.</summary>
+    public static OrientedImage? ToOriented(Image<Rgb24>? image)
+    {
         if (image is null)
         {
-            return result;
+            return null;
         }
 
-        using (image)
-        {
-            return result with { Tensor = TensorPacker.Pack(image, spec) };
-        }
+        byte[] rgb = new byte[image.Width * image.Height * 3];
+        image.CopyPixelDataTo(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Rgb24>(rgb.AsSpan()));
+        return new OrientedImage(image.Width, image.Height, rgb);
     }
 
     /// <summary>
@@ -67,9 +84,16 @@ public sealed class ImagePreprocessor
     /// </summary>
     /// The result carries the file's provenance evidence: its metadata blocks (C2PA, EXIF, XMP, PNG text), read from the
     /// bytes here, then what its pixels hold (watermark, alpha-channel metadata), for failures too once the size is accepted.
-    public PreparedImage Decode(byte[] bytes, int width, int height, out Image<Rgb24>? image, Action<int, int>? onHeader = null)
+    public PreparedImage Decode(byte[] bytes, int width, int height, out Image<Rgb24>? image, Action<int, int>? onHeader = null) =>
+        Decode(bytes, width, height, keepOriented: false, out image, out _, onHeader);
+
+    /// <summary>
+    /// As <see cref="Decode(byte[], int, int, out Image{Rgb24}?, Action{int, int}?)"/>; with <paramref name="keepOriented"/>,
+    /// <paramref name="oriented"/> is also the image before resizing (EXIF-oriented, over white), from the same decode.
+    /// </summary>
+    public PreparedImage Decode(byte[] bytes, int width, int height, bool keepOriented, out Image<Rgb24>? image, out Image<Rgb24>? oriented, Action<int, int>? onHeader = null)
     {
-        PreparedImage result = Decode(bytes, new Size(width, height), readPixelEvidence: true, out image, onHeader);
+        PreparedImage result = Decode(bytes, new Size(width, height), readPixelEvidence: true, keepOriented, out image, out oriented, onHeader);
         if (result.Error is { Code: ErrorCodes.EmptyFile or ErrorCodes.TooLarge })
         {
             return result;
@@ -85,11 +109,12 @@ public sealed class ImagePreprocessor
     /// its own size (for drawing on, as the activation maps are). <paramref name="image"/> is null when the result carries an error.
     /// </summary>
     public PreparedImage DecodeOriented(byte[] bytes, out Image<Rgb24>? image) =>
-        Decode(bytes, null, readPixelEvidence: false, out image, onHeader: null);
+        Decode(bytes, null, readPixelEvidence: false, keepOriented: false, out image, out _, onHeader: null);
 
-    private PreparedImage Decode(byte[] bytes, Size? size, bool readPixelEvidence, out Image<Rgb24>? image, Action<int, int>? onHeader)
+    private PreparedImage Decode(byte[] bytes, Size? size, bool readPixelEvidence, bool keepOriented, out Image<Rgb24>? image, out Image<Rgb24>? oriented, Action<int, int>? onHeader)
     {
         image = null;
+        oriented = null;
         if (ImageLimits.CheckLength(bytes.Length, _options.MaxBytes) is { } refused)
         {
             return new PreparedImage(null, refused, null, 0, 0);
@@ -167,6 +192,17 @@ public sealed class ImagePreprocessor
                 pixelEvidence.Add(stealth);
             }
 
+            if (keepOriented)
+            {
+                // The same decode as the tensor's, oriented and over white like it, before the resize.
+                using Image<Rgba32> full = decoded.Clone(x =>
+                {
+                    x.AutoOrient();
+                    x.BackgroundColor(Color.White);
+                });
+                oriented = full.CloneAs<Rgb24>();
+            }
+
             decoded.Mutate(x =>
             {
                 x.AutoOrient();
@@ -187,6 +223,8 @@ public sealed class ImagePreprocessor
         }
         catch (Exception ex) when (IsDecoderFailure(ex))
         {
+            oriented?.Dispose();
+            oriented = null;
             return PreparedImage.Fail(ErrorCodes.DecodeFailed, $"The {formatName} image could not be decoded: {ex.Message}", formatName, sourceWidth, sourceHeight);
         }
     }

@@ -16,22 +16,18 @@ public static class ActivationOverlay
 {
     public const float Opacity = 0.45f;
 
-    /// <summary>Decodes <paramref name="file"/> as it was scored (EXIF-oriented, at its own size), draws the map and saves a PNG.</summary>
+    /// <summary>Draws the map over <paramref name="scored"/> (the image as it was scored) and saves a PNG.</summary>
     /// <returns>Null when written, else why not.</returns>
-    public static string? Write(ImagePreprocessor preprocessor, string file, ActivationMap map, string pngPath)
+    public static string? Write(OrientedImage? scored, ActivationMap map, string pngPath)
     {
-        PreparedImage decoded = preprocessor.DecodeOriented(File.ReadAllBytes(file), out Image<Rgb24>? image);
-        if (image is null)
+        if (scored is null)
         {
-            return $"{decoded.Error?.Code}: {decoded.Error?.Message}";
+            return "the image as scored did not come back from the decoder";
         }
 
-        using (image)
-        {
-            Draw(image, map);
-            image.SaveAsPng(pngPath);
-        }
-
+        using Image<Rgb24> image = Image.LoadPixelData<Rgb24>(scored.Rgb, scored.Width, scored.Height);
+        Draw(image, map);
+        image.SaveAsPng(pngPath);
         return null;
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
+using ArtGrid.Grains;
 using ArtGrid.Hosting.Embedded;
 using ArtGrid.Imaging;
 using Microsoft.Extensions.DependencyInjection;
@@ -62,12 +63,14 @@ public static class ExplainCommand
             return ExitCodes.Setup;
         }
 
-        ImageScore? score = null;
-        await cluster.Scorer.RunAsync([file], (_, s) =>
+        // The map is drawn over the image as it was scored, from the decode that made its tensor (in the sandbox).
+        ScoredImage? scored = null;
+        await cluster.CreateScorer(1, keepOrientedImages: true).RunScoredAsync([file], (_, s) =>
         {
-            score = s;
+            scored = s;
             return Task.CompletedTask;
         }, cancellationToken);
+        ImageScore? score = scored?.Score;
 
         string? failed = score switch
         {
@@ -75,7 +78,7 @@ public static class ExplainCommand
             { Error: { } error } => $"{error.Code}: {error.Message}",
             { ActivationMap: null } => "the model returned no activation map",
             { ActivationMap: { } map } => await Task.Run(
-                () => ActivationOverlay.Write(cluster.Services.GetRequiredService<ImagePreprocessor>(), file, map, outPath), cancellationToken),
+                () => ActivationOverlay.Write(scored!.Oriented, map, outPath), cancellationToken),
         };
         if (failed is not null)
         {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
+using ArtGrid.Grains;
 using ArtGrid.Grains.Devices;
 using ArtGrid.Grains.Models;
 using ArtGrid.Hosting.Embedded;
@@ -68,19 +69,21 @@ public static class ScoreCommand
             mapNames = new MapFileNames(mapsFolder, files);
         }
 
-        ImagePreprocessor preprocessor = cluster.Services.GetRequiredService<ImagePreprocessor>();
-        EmbeddedScorer scorer = cluster.Scorer;
+        // With --maps each image comes back as it was scored (from the decode that made its tensor, in the sandbox), and
+        // its map is drawn over those pixels: the file is never decoded again, nor in this process.
+        EmbeddedScorer scorer = mapNames is null ? cluster.Scorer : cluster.CreateScorer(inFlight, keepOrientedImages: true);
         var summary = new ScoreSummary();
         var clock = Stopwatch.StartNew();
         bool interactive = !Console.IsErrorRedirected;
 
-        async Task Emit(int index, ImageScore score)
+        async Task Emit(int index, ScoredImage scored)
         {
+            ImageScore score = scored.Score;
             ScoreLine line = ScoreLine.From(files[index], score);
             if (mapNames is not null && score.ActivationMap is { } map)
             {
                 string path = mapNames.Next(files[index]);
-                string? failed = await Task.Run(() => ActivationOverlay.Write(preprocessor, files[index], map, path), cancellationToken);
+                string? failed = await Task.Run(() => ActivationOverlay.Write(scored.Oriented, map, path), cancellationToken);
                 if (failed is null)
                 {
                     line = line with { Map = path };
@@ -103,7 +106,7 @@ public static class ScoreCommand
                 .StartAsync(async context =>
                 {
                     ProgressTask task = context.AddTask($"Scoring {files.Count} images", maxValue: files.Count);
-                    await scorer.RunAsync(files, async (i, s) =>
+                    await scorer.RunScoredAsync(files, async (i, s) =>
                     {
                         await Emit(i, s);
                         task.Increment(1);
@@ -113,7 +116,7 @@ public static class ScoreCommand
         }
         else
         {
-            await scorer.RunAsync(files, Emit, cancellationToken);
+            await scorer.RunScoredAsync(files, Emit, cancellationToken);
         }
 
         await output.FlushAsync(cancellationToken);

@@ -32,8 +32,8 @@ public sealed class EmbeddedCluster : IAsyncDisposable
 
     public EmbeddedScorer Scorer { get; }
 
-    /// <summary>A scorer of its own: another number in flight, or a latency hook.</summary>
-    public EmbeddedScorer CreateScorer(int inFlight, Action<TimeSpan>? onScored = null) =>
+    /// <summary>A scorer of its own: another number in flight, a latency hook, or the scored images kept for activation maps.</summary>
+    public EmbeddedScorer CreateScorer(int inFlight, Action<TimeSpan>? onScored = null, bool keepOrientedImages = false) =>
         new(
             _host.Services.GetRequiredService<ImageScorer>(),
             _host.Services.GetRequiredService<ActiveVersions>(),
@@ -41,6 +41,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
             inFlight)
         {
             OnScored = onScored,
+            KeepOrientedImages = keepOrientedImages,
         };
 
     public IServiceProvider Services => _host.Services;

@@ -16,14 +16,24 @@ public sealed class EmbeddedScorer(ImageScorer scorer, ActiveVersions activeVers
     /// <summary>Hears each image's latency (from its start to its score, whatever the order of output); benchmarks time with it.</summary>
     public Action<TimeSpan>? OnScored { get; init; }
 
-    public async Task RunAsync(
+    /// <summary>Hands each result the image as it was scored, from the same decode (for drawing activation maps).</summary>
+    public bool KeepOrientedImages { get; init; }
+
+    public Task RunAsync(IReadOnlyList<string> files, Func<int, ImageScore, Task> onResultInOrder, CancellationToken cancellationToken = default) =>
+        RunScoredAsync(files, (index, scored) => onResultInOrder(index, scored.Score), cancellationToken);
+
+    /// <summary>
+    /// Scores <paramref name="files"/>; each result reaches <paramref name="onResultInOrder"/> in input order, with the
+    /// image as it was scored when <see cref="KeepOrientedImages"/> is set.
+    /// </summary>
+    public async Task RunScoredAsync(
         IReadOnlyList<string> files,
-        Func<int, ImageScore, Task> onResultInOrder,
+        Func<int, ScoredImage, Task> onResultInOrder,
         CancellationToken cancellationToken = default)
     {
         // One version for the whole run, as one job has: a switch while it runs changes nothing for it.
         string modelId = await activeVersions.ModelIdAsync(activeVersions.ScoringModel, cancellationToken);
-        var done = new ImageScore?[files.Count];
+        var done = new ScoredImage?[files.Count];
         var completions = new TaskCompletionSource[files.Count];
         for (int i = 0; i < files.Count; i++)
         {
@@ -46,7 +56,7 @@ public sealed class EmbeddedScorer(ImageScorer scorer, ActiveVersions activeVers
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
-                        done[index] = new ImageScore(0, files[index], null, null, null, modelId, new ImageError(ErrorCodes.InferenceFailed, ex.Message), false, null);
+                        done[index] = new ScoredImage(new ImageScore(0, files[index], null, null, null, modelId, new ImageError(ErrorCodes.InferenceFailed, ex.Message), false, null), null);
                     }
                     finally
                     {
@@ -70,11 +80,11 @@ public sealed class EmbeddedScorer(ImageScorer scorer, ActiveVersions activeVers
         await producer;
     }
 
-    private async Task<ImageScore> ScoreOneAsync(string path, string modelId, CancellationToken cancellationToken)
+    private async Task<ScoredImage> ScoreOneAsync(string path, string modelId, CancellationToken cancellationToken)
     {
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        ImageScore score = await scorer.ScoreAsync(0, ImageRef.FromFile(Path.GetFullPath(path)), modelId, cancellationToken);
-        ImageScore merged = VerdictPolicy.MergeImage(score, JobMetadata.None, verdict.Value);
+        ScoredImage scored = await scorer.ScoreAsync(0, ImageRef.FromFile(Path.GetFullPath(path)), modelId, KeepOrientedImages, cancellationToken);
+        ScoredImage merged = scored with { Score = VerdictPolicy.MergeImage(scored.Score, JobMetadata.None, verdict.Value) };
         OnScored?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(start));
         return merged;
     }

@@ -62,10 +62,13 @@ internal static class DecodeProtocol
         return payload;
     }
 
-    private const int RequestHeaderBytes = 13;
+    private const int RequestHeaderBytes = 14;
 
-    /// <summary>Writes a decode request: the frame header and request fields, then the image bytes as they are (no copy).</summary>
-    public static async Task WriteDecodeRequestAsync(Stream stream, int id, int width, int height, byte[] image, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes a decode request: the frame header and request fields, then the image bytes as they are (no copy). With
+    /// <paramref name="keepOriented"/> the worker also sends the image as scored, before resizing.
+    /// </summary>
+    public static async Task WriteDecodeRequestAsync(Stream stream, int id, int width, int height, byte[] image, bool keepOriented = false, CancellationToken cancellationToken = default)
     {
         byte[] header = new byte[4 + RequestHeaderBytes];
         BinaryPrimitives.WriteInt32LittleEndian(header, RequestHeaderBytes + image.Length);
@@ -73,13 +76,14 @@ internal static class DecodeProtocol
         BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(5), id);
         BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(9), width);
         BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(13), height);
+        header[17] = keepOriented ? (byte)1 : (byte)0;
         await stream.WriteAsync(header, cancellationToken);
         await stream.WriteAsync(image, cancellationToken);
         await stream.FlushAsync(cancellationToken);
     }
 
     /// <summary>Reads a decode request straight into an array of the image's size; null at a clean end of stream.</summary>
-    public static (int Id, int Width, int Height, byte[] Image)? ReadDecodeRequest(Stream stream, int maxImageBytes)
+    public static (int Id, int Width, int Height, byte[] Image, bool KeepOriented)? ReadDecodeRequest(Stream stream, int maxImageBytes)
     {
         Span<byte> header = stackalloc byte[4 + RequestHeaderBytes];
         int read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
@@ -105,7 +109,8 @@ internal static class DecodeProtocol
             BinaryPrimitives.ReadInt32LittleEndian(header[5..]),
             BinaryPrimitives.ReadInt32LittleEndian(header[9..]),
             BinaryPrimitives.ReadInt32LittleEndian(header[13..]),
-            image);
+            image,
+            header[17] != 0);
     }
 
     public static byte[] Ready(int processId, string decoder) => Build(DecodeMessage.Ready, w =>
@@ -121,9 +126,17 @@ internal static class DecodeProtocol
         w.Write(height);
     });
 
-    /// <summary>Writes a result frame: the small fields, then the pixels as they are (no copy).</summary>
-    public static void WriteResult(Stream stream, int id, PreparedImage prepared, ReadOnlySpan<byte> pixels)
+    /// <summary>
+    /// Writes a result frame: the small fields, then the pixels as they are (no copy), then the oriented image's pixels
+    /// (<paramref name="orientedWidth"/> x <paramref name="orientedHeight"/> RGB) when the request asked for them.
+    /// </summary>
+    public static void WriteResult(Stream stream, int id, PreparedImage prepared, ReadOnlySpan<byte> pixels, int orientedWidth = 0, int orientedHeight = 0, ReadOnlySpan<byte> oriented = default)
     {
+        if (oriented.Length != orientedWidth * orientedHeight * 3)
+        {
+            throw new ArgumentException($"{oriented.Length} oriented bytes for {orientedWidth}x{orientedHeight} pixels.", nameof(oriented));
+        }
+
         using var control = new MemoryStream(256);
         using (var w = new BinaryWriter(control, System.Text.Encoding.UTF8, leaveOpen: true))
         {
@@ -150,19 +163,26 @@ internal static class DecodeProtocol
             }
 
             w.Write(pixels.Length);
+            w.Write(orientedWidth);
+            w.Write(orientedHeight);
         }
 
         ReadOnlySpan<byte> fields = control.GetBuffer().AsSpan(0, (int)control.Length);
         Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(length, fields.Length + pixels.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(length, fields.Length + pixels.Length + oriented.Length);
         stream.Write(length);
         stream.Write(fields);
         stream.Write(pixels);
+        stream.Write(oriented);
         stream.Flush();
     }
 
     /// <summary>A worker's message, parsed. Pixels (a slice of the frame) are set only on a successful result.</summary>
-    public sealed record WorkerMessage(DecodeMessage Kind, int Id, int ProcessId = 0, string? Decoder = null, PreparedImage Prepared = default, ReadOnlyMemory<byte>? Pixels = null);
+    public sealed record WorkerMessage(DecodeMessage Kind, int Id, int ProcessId = 0, string? Decoder = null, PreparedImage Prepared = default, ReadOnlyMemory<byte>? Pixels = null)
+    {
+        /// <summary>The oriented image before resizing, when the request asked for it and the decode succeeded.</summary>
+        public OrientedImage? Oriented { get; init; }
+    }
 
     public static WorkerMessage ReadWorkerMessage(byte[] payload)
     {
@@ -194,13 +214,18 @@ internal static class DecodeProtocol
                 }
 
                 int pixelLength = r.ReadInt32();
+                int orientedWidth = r.ReadInt32(), orientedHeight = r.ReadInt32();
+                long orientedLength = (long)orientedWidth * orientedHeight * 3;
                 int offset = (int)r.BaseStream.Position;
-                if (pixelLength < 0 || offset + pixelLength != payload.Length)
+                if (pixelLength < 0 || orientedWidth < 0 || orientedHeight < 0 || offset + pixelLength + orientedLength != payload.Length)
                 {
-                    throw new InvalidDataException("The result's pixel block does not match its length.");
+                    throw new InvalidDataException("The result's pixel blocks do not match their lengths.");
                 }
 
-                return new WorkerMessage(kind, id, Prepared: new PreparedImage(null, error, format.Length == 0 ? null : format, width, height, evidence), Pixels: ok ? payload.AsMemory(offset, pixelLength) : (ReadOnlyMemory<byte>?)null);
+                return new WorkerMessage(kind, id, Prepared: new PreparedImage(null, error, format.Length == 0 ? null : format, width, height, evidence), Pixels: ok ? payload.AsMemory(offset, pixelLength) : (ReadOnlyMemory<byte>?)null)
+                {
+                    Oriented = ok && orientedLength > 0 ? new OrientedImage(orientedWidth, orientedHeight, payload.AsSpan(offset + pixelLength, (int)orientedLength).ToArray()) : null,
+                };
             default:
                 throw new InvalidDataException($"Unknown message type {(byte)kind}.");
         }

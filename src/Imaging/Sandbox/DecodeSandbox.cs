@@ -62,24 +62,27 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
         LogPoolStarted(_slots.Length, _preprocessing.Decoder.ToString(), _options.Timeout.TotalMilliseconds, _options.MemoryLimitMegabytes);
     }
 
-    public async Task<PreparedImage> PrepareAsync(byte[] bytes, ModelInputSpec spec, CancellationToken cancellationToken = default)
+    public Task<PreparedImage> PrepareAsync(byte[] bytes, ModelInputSpec spec, CancellationToken cancellationToken = default) =>
+        PrepareAsync(bytes, spec, keepOriented: false, cancellationToken);
+
+    public async Task<PreparedImage> PrepareAsync(byte[] bytes, ModelInputSpec spec, bool keepOriented, CancellationToken cancellationToken = default)
     {
         Slot slot = await _idle.Reader.ReadAsync(cancellationToken);
 
         // The slot goes back to the pool only when its worker has answered (or been replaced), even if this caller
         // stops waiting: a late answer must never reach the next image.
-        Task<PreparedImage> run = RunOnSlotAsync(slot, bytes, spec);
+        Task<PreparedImage> run = RunOnSlotAsync(slot, bytes, spec, keepOriented);
         return await run.WaitAsync(cancellationToken);
     }
 
-    private async Task<PreparedImage> RunOnSlotAsync(Slot slot, byte[] bytes, ModelInputSpec spec)
+    private async Task<PreparedImage> RunOnSlotAsync(Slot slot, byte[] bytes, ModelInputSpec spec, bool keepOriented)
     {
         long start = Stopwatch.GetTimestamp();
         try
         {
             for (int attempt = 0; ; attempt++)
             {
-                (PreparedImage prepared, ReadOnlyMemory<byte>? resized) = await DecodeOnceAsync(slot, bytes, spec.Width, spec.Height);
+                (PreparedImage prepared, ReadOnlyMemory<byte>? resized) = await DecodeOnceAsync(slot, bytes, spec.Width, spec.Height, keepOriented);
                 if (prepared.Error?.Code == ErrorCodes.DecoderCrashed && attempt < _options.CrashRetries)
                 {
                     LogRetryingAfterCrash(prepared.Error.Message);
@@ -104,7 +107,7 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
     }
 
     // One attempt on the slot's worker: the result with its resized RGB pixels, or a per-image error.
-    private async Task<(PreparedImage Prepared, ReadOnlyMemory<byte>? Pixels)> DecodeOnceAsync(Slot slot, byte[] bytes, int width, int height)
+    private async Task<(PreparedImage Prepared, ReadOnlyMemory<byte>? Pixels)> DecodeOnceAsync(Slot slot, byte[] bytes, int width, int height, bool keepOriented)
     {
         DecodeWorkerProcess worker;
         try
@@ -127,11 +130,12 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
         long started = Stopwatch.GetTimestamp();
         TimeSpan allowed = _options.Timeout;
         long limitBytes = _options.MemoryLimitBytes;
-        int maxResult = (width * height * 3) + DecodeProtocol.MaxControlBytes;
+        // The oriented image, when asked for, is at most the pixel cap's worth of RGB.
+        int maxResult = (int)Math.Min(int.MaxValue, (width * height * 3) + DecodeProtocol.MaxControlBytes + (keepOriented ? _preprocessing.MaxPixels * 3 : 0));
         Task<byte[]?> read;
         try
         {
-            await DecodeProtocol.WriteDecodeRequestAsync(worker.Input, id, width, height, bytes);
+            await DecodeProtocol.WriteDecodeRequestAsync(worker.Input, id, width, height, bytes, keepOriented);
             read = DecodeProtocol.ReadFrameAsync(worker.Output, maxResult);
         }
         catch (IOException ex)
@@ -196,7 +200,7 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
                     Replace(slot, worker, "holding over half its memory headroom", graceful: true);
                 }
 
-                return (message.Prepared, message.Pixels);
+                return (message.Prepared with { Oriented = message.Oriented }, message.Pixels);
             }
 
             TimeSpan elapsed = Stopwatch.GetElapsedTime(started);

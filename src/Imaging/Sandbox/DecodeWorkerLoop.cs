@@ -40,7 +40,7 @@ public static class DecodeWorkerLoop
         var preprocessor = new ImagePreprocessor(Options.Create(options));
         WarmUp(preprocessor);
 
-        using var requests = new BlockingCollection<(int Id, int Width, int Height, byte[] Image)>(boundedCapacity: 4);
+        using var requests = new BlockingCollection<(int Id, int Width, int Height, byte[] Image, bool KeepOriented)>(boundedCapacity: 4);
         var reader = new Thread(() =>
         {
             try
@@ -65,21 +65,30 @@ public static class DecodeWorkerLoop
 
         DecodeProtocol.WriteFrame(output, DecodeProtocol.Ready(Environment.ProcessId, preprocessor.Decoder.ToString()));
         reader.Start();
-        foreach ((int id, int width, int height, byte[] bytes) in requests.GetConsumingEnumerable())
+        foreach ((int id, int width, int height, byte[] bytes, bool keepOriented) in requests.GetConsumingEnumerable())
         {
             try
             {
                 PreparedImage prepared = preprocessor.Decode(
-                    bytes, width, height, out Image<Rgb24>? image,
+                    bytes, width, height, keepOriented, out Image<Rgb24>? image, out Image<Rgb24>? oriented,
                     onHeader: (w, h) => DecodeProtocol.WriteFrame(output, DecodeProtocol.Header(id, w, h)));
                 using (image)
+                using (oriented)
                 {
                     int length = image is null ? 0 : width * height * 3;
-                    byte[] pixels = ArrayPool<byte>.Shared.Rent(length);
+                    int orientedLength = image is null || oriented is null ? 0 : oriented.Width * oriented.Height * 3;
+                    byte[] pixels = ArrayPool<byte>.Shared.Rent(length + orientedLength);
                     try
                     {
                         image?.CopyPixelDataTo(MemoryMarshal.Cast<byte, Rgb24>(pixels.AsSpan(0, length)));
-                        DecodeProtocol.WriteResult(output, id, prepared, pixels.AsSpan(0, length));
+                        if (orientedLength > 0)
+                        {
+                            oriented!.CopyPixelDataTo(MemoryMarshal.Cast<byte, Rgb24>(pixels.AsSpan(length, orientedLength)));
+                        }
+
+                        DecodeProtocol.WriteResult(
+                            output, id, prepared, pixels.AsSpan(0, length),
+                            orientedLength > 0 ? oriented!.Width : 0, orientedLength > 0 ? oriented!.Height : 0, pixels.AsSpan(length, orientedLength));
                     }
                     finally
                     {

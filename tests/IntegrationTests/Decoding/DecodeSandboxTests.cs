@@ -9,6 +9,8 @@ using ArtGrid.Inference.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
 
 namespace ArtGrid.Tests.Decoding;
 
@@ -102,6 +104,28 @@ public sealed class DecodeSandboxTests
         // The manifest sits before the pixels: a file cut short still shows it, beside its decoding error.
         Assert.Equal(ErrorCodes.DecodeFailed, truncated.Error?.Code);
         Assert.Contains(truncated.Evidence!, e => e.Signal == EvidenceSignals.C2pa);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task AskedFor_TheImageAsScoredComesBackFromTheSameDecode_AsTheOrientedDecodeWouldMakeIt()
+    {
+        await using DecodeSandbox sandbox = await StartAsync(DecoderKind.Skia, o => o.Workers = 1);
+        byte[] photo = File.ReadAllBytes(TestAssets.Photo);
+
+        PreparedImage plain = await sandbox.PrepareAsync(photo, TestAssets.RawPixels);
+        PreparedImage kept = await sandbox.PrepareAsync(photo, TestAssets.RawPixels, keepOriented: true);
+
+        Assert.Null(plain.Oriented);
+        Assert.Equal(plain.Tensor, kept.Tensor); // the tensor does not change for it
+        OrientedImage oriented = Assert.IsType<OrientedImage>(kept.Oriented);
+        var preprocessor = new ImagePreprocessor(Options.Create(new PreprocessingOptions { Decoder = DecoderKind.Skia }));
+        preprocessor.DecodeOriented(photo, out Image<Rgb24>? reference);
+        using (reference)
+        {
+            Assert.NotNull(reference);
+            Assert.Equal((reference.Width, reference.Height), (oriented.Width, oriented.Height));
+            Assert.Equal(ImagePreprocessor.ToOriented(reference)!.Rgb, oriented.Rgb);
+        }
     }
 
     [Fact(Timeout = 120_000)]

@@ -16,11 +16,33 @@ public sealed class DecodeProtocolTests
         await DecodeProtocol.WriteDecodeRequestAsync(pipe, 42, 224, 160, image);
         pipe.Position = 0;
 
-        (int id, int width, int height, byte[] received) = DecodeProtocol.ReadDecodeRequest(pipe, maxImageBytes: 1000)!.Value;
+        (int id, int width, int height, byte[] received, bool keepOriented) = DecodeProtocol.ReadDecodeRequest(pipe, maxImageBytes: 1000)!.Value;
 
         Assert.Equal((42, 224, 160), (id, width, height));
         Assert.Equal(image, received);
+        Assert.False(keepOriented);
         Assert.Null(DecodeProtocol.ReadDecodeRequest(pipe, 1000));
+    }
+
+    [Fact]
+    public async Task TheImageAsScoredTravelsBackAfterTheResizedPixelsWhenAskedFor()
+    {
+        using var pipe = new MemoryStream();
+        await DecodeProtocol.WriteDecodeRequestAsync(pipe, 9, 4, 2, [1, 2, 3], keepOriented: true);
+        pipe.Position = 0;
+        Assert.True(DecodeProtocol.ReadDecodeRequest(pipe, 10)!.Value.KeepOriented);
+
+        byte[] resized = [.. Enumerable.Range(0, 4 * 2 * 3).Select(i => (byte)i)];
+        byte[] oriented = [.. Enumerable.Range(0, 5 * 3 * 3).Select(i => (byte)(200 - i))];
+        using var results = new MemoryStream();
+        DecodeProtocol.WriteResult(results, 9, new PreparedImage(null, null, "PNG", 5, 3), resized, 5, 3, oriented);
+        results.Position = 0;
+
+        DecodeProtocol.WorkerMessage message = DecodeProtocol.ReadWorkerMessage((await DecodeProtocol.ReadFrameAsync(results, 10_000))!);
+
+        Assert.Equal(resized, message.Pixels!.Value.ToArray());
+        Assert.Equal((5, 3), (message.Oriented!.Width, message.Oriented.Height));
+        Assert.Equal(oriented, message.Oriented.Rgb);
     }
 
     [Fact]
