@@ -8,4 +8,8 @@ namespace ArtGrid.Inference;
 /// A model version resolved from the repository and checked against its graph, ready to build sessions from.
 /// <see cref="Head"/> is null when the graph itself answers (output kind logits or probabilities).
 /// </summary>
-public sealed record LoadedModel(string Id, string Directory, ModelConfig Config, ModelInputSpec Input, LinearHead? Head, string BackbonePath);
+public sealed record LoadedModel(string Id, string Directory, ModelConfig Config, ModelInputSpec Input, LinearHead? Head, string BackbonePath)
+{
+    /// <summary>The graph this load prepared, for the first session built from it (<see cref="PreparedGraph"/>).</summary>
+    public PreparedGraph? Graph { get; init; }
+}

@@ -120,7 +120,10 @@ public sealed class ModelRepository(string root)
                 $"{Path.Combine(versionDir, config.Head)} weighs {head.FeatureCount} features; the outputs {string.Join(" + ", config.Backbone.OutputNames)} of {backbonePath} give {declared}.");
         }
 
-        return new LoadedModel($"{config.Name}/{config.Version}", versionDir, config, input, head, backbonePath);
+        return new LoadedModel($"{config.Name}/{config.Version}", versionDir, config, input, head, backbonePath)
+        {
+            Graph = new PreparedGraph(graph.ToByteArray()),
+        };
     }
 
     public static ModelInputSpec BuildInputSpec(string versionDir, InputConfig input)

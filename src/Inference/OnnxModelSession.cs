@@ -35,13 +35,13 @@ public sealed class OnnxModelSession : IDisposable
     /// </param>
     /// <exception cref="NotSupportedException">The device is "sim:N", or "cuda:N" where this build or node has no CUDA provider.</exception>
     public OnnxModelSession(LoadedModel model, string device, int intraOpThreads, CudaOptions? cuda = null, bool? useIoBinding = null)
-        : this(model.BackbonePath, model.Config.Backbone, model.Input, model.Config.Output, model.Head, model.Config.Labels, device, intraOpThreads, cuda, useIoBinding)
+        : this(model.BackbonePath, model.Config.Backbone, model.Input, model.Config.Output, model.Head, model.Config.Labels, device, intraOpThreads, cuda, useIoBinding, model.Graph?.Take())
     {
     }
 
     /// <summary>A session over a backbone alone (training extracts features before any head exists): <see cref="Run"/> only.</summary>
     public OnnxModelSession(string backbonePath, BackboneConfig backbone, ModelInputSpec input, string device, int intraOpThreads)
-        : this(backbonePath, backbone, input, new OutputConfig(), null, null, device, intraOpThreads, cuda: null, useIoBinding: null)
+        : this(backbonePath, backbone, input, new OutputConfig(), null, null, device, intraOpThreads, cuda: null, useIoBinding: null, prepared: null)
     {
     }
 
@@ -55,7 +55,8 @@ public sealed class OnnxModelSession : IDisposable
         string device,
         int intraOpThreads,
         CudaOptions? cuda,
-        bool? useIoBinding)
+        bool? useIoBinding,
+        byte[]? prepared)
     {
         Device = device;
         Input = input;
@@ -75,8 +76,8 @@ public sealed class OnnxModelSession : IDisposable
         _inputLength = input.ElementCount;
         _inputShapeTail = input.Layout == TensorLayout.Nchw ? [3, input.Height, input.Width] : [input.Height, input.Width, 3];
 
-        Onnx.ModelProto graph = OnnxGraphs.Prepare(backbonePath, backbone, input);
-        _oneImagePerRun = graph.Graph.Input.First(i => i.Name == input.Name).Type?.TensorType?.Shape?.Dim is { Count: > 0 } dims && dims[0].HasDimValue;
+        // The graph its load already prepared, when this is the first session of that load; else prepared here.
+        byte[] graph = prepared ?? Google.Protobuf.MessageExtensions.ToByteArray(OnnxGraphs.Prepare(backbonePath, backbone, input));
 
         using var options = new SessionOptions
         {
@@ -95,7 +96,7 @@ public sealed class OnnxModelSession : IDisposable
 
         try
         {
-            _session = new InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(graph), options);
+            _session = new InferenceSession(graph, options);
         }
         catch (OnnxRuntimeException ex) when (id.Kind == DeviceKind.Cuda)
         {
@@ -106,6 +107,9 @@ public sealed class OnnxModelSession : IDisposable
         {
             throw new InvalidDataException($"{backbonePath} does not load: {ex.Message}", ex);
         }
+
+        // A graph whose batch dimension is a fixed value (backbone.dynamicBatch false) takes one image per run.
+        _oneImagePerRun = _session.InputMetadata[input.Name].Dimensions is [> 0, ..];
 
         try
         {
