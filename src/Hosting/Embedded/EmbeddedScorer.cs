@@ -60,7 +60,13 @@ public sealed class EmbeddedScorer(ImageScorer scorer, ActiveVersions activeVers
                     }
                     finally
                     {
-                        slots.Release();
+                        // A kept image is megabytes: its slot frees only once it is handed on, so that images
+                        // finished behind a slow one never pile up beyond the number in flight.
+                        if (!KeepOrientedImages)
+                        {
+                            slots.Release();
+                        }
+
                         completions[index].TrySetResult();
                     }
                 }, cancellationToken));
@@ -74,6 +80,11 @@ public sealed class EmbeddedScorer(ImageScorer scorer, ActiveVersions activeVers
         {
             await completions[i].Task.WaitAsync(cancellationToken);
             await onResultInOrder(i, done[i]!);
+            if (KeepOrientedImages)
+            {
+                slots.Release();
+            }
+
             done[i] = null;
         }
 
