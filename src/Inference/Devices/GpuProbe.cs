@@ -115,8 +115,9 @@ public sealed partial class GpuProbe(ILogger<GpuProbe>? logger = null)
                 return (null, $"{fileName} did not answer within {timeout.TotalSeconds:0.#} s and was stopped");
             }
 
-            // The streams close when the process exits; their last bytes may still be in flight.
-            if (!Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(1)))
+            // The streams close when the process exits; their last bytes may still be in flight, and on a loaded machine
+            // that can take more than a second. Only a program that left a child holding them open runs out this wait.
+            if (!Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10)))
             {
                 return (null, $"{fileName} exited but its output did not close");
             }
