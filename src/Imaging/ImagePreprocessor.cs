@@ -66,7 +66,7 @@ public sealed class ImagePreprocessor
     }
 
     /// <summary>The RGB bytes of <paramref name="image"/>, or null.</summary>
-    public static OrientedImage? ToOriented(Image<Rgb24>? image)
+    private static OrientedImage? ToOriented(Image<Rgb24>? image)
     {
         if (image is null)
         {
@@ -81,9 +81,9 @@ public sealed class ImagePreprocessor
     /// <summary>
     /// Decodes, orients and resizes to width x height; <paramref name="image"/> is null when the result carries an error.
     /// <paramref name="onHeader"/> hears the source size once the header has passed the pixel cap, before any pixel is decoded.
-    /// </summary>
     /// The result carries the file's provenance evidence: its metadata blocks (C2PA, EXIF, XMP, PNG text), read from the
     /// bytes here, then what its pixels hold (watermark, alpha-channel metadata), for failures too once the size is accepted.
+    /// </summary>
     public PreparedImage Decode(byte[] bytes, int width, int height, out Image<Rgb24>? image, Action<int, int>? onHeader = null) =>
         Decode(bytes, width, height, keepOriented: false, out image, out _, onHeader);
 
@@ -93,7 +93,7 @@ public sealed class ImagePreprocessor
     /// </summary>
     public PreparedImage Decode(byte[] bytes, int width, int height, bool keepOriented, out Image<Rgb24>? image, out Image<Rgb24>? oriented, Action<int, int>? onHeader = null)
     {
-        PreparedImage result = Decode(bytes, new Size(width, height), readPixelEvidence: true, keepOriented, out image, out oriented, onHeader);
+        PreparedImage result = DecodePixels(bytes, new Size(width, height), keepOriented, out image, out oriented, onHeader);
         if (result.Error is { Code: ErrorCodes.EmptyFile or ErrorCodes.TooLarge })
         {
             return result;
@@ -104,14 +104,7 @@ public sealed class ImagePreprocessor
         return result with { Evidence = [.. metadata, .. pixels.Where(p => !metadata.Any(e => e.Signal == p.Signal))] };
     }
 
-    /// <summary>
-    /// The image as it is scored before resizing: same checks and decoder, EXIF-oriented, transparency over white, at
-    /// its own size (for drawing on, as the activation maps are). <paramref name="image"/> is null when the result carries an error.
-    /// </summary>
-    public PreparedImage DecodeOriented(byte[] bytes, out Image<Rgb24>? image) =>
-        Decode(bytes, null, readPixelEvidence: false, keepOriented: false, out image, out _, onHeader: null);
-
-    private PreparedImage Decode(byte[] bytes, Size? size, bool readPixelEvidence, bool keepOriented, out Image<Rgb24>? image, out Image<Rgb24>? oriented, Action<int, int>? onHeader)
+    private PreparedImage DecodePixels(byte[] bytes, Size size, bool keepOriented, out Image<Rgb24>? image, out Image<Rgb24>? oriented, Action<int, int>? onHeader)
     {
         image = null;
         oriented = null;
@@ -172,8 +165,8 @@ public sealed class ImagePreprocessor
         try
         {
             // Large JPEGs may be decoded at a reduced size (both sides at least twice the model's): see ReducedJpegDecode.
-            int minSide = size is { } model && format is JpegFormat && _options.ReducedJpegDecode && pixels > _options.ReducedDecodeMinPixels
-                ? 2 * Math.Max(model.Width, model.Height)
+            int minSide = format is JpegFormat && _options.ReducedJpegDecode && pixels > _options.ReducedDecodeMinPixels
+                ? 2 * Math.Max(size.Width, size.Height)
                 : 0;
             using Image<Rgba32> decoded = _decoder.DecodeFirstFrame(bytes, minSide);
             bool fullSize = decoded.Width == sourceWidth && decoded.Height == sourceHeight;
@@ -182,12 +175,12 @@ public sealed class ImagePreprocessor
             // before orientation, compositing and resizing. The DWT-DCT watermark needs the full-size chroma; a reduced
             // decode has lost it, so it is not looked for there.
             List<Evidence> pixelEvidence = [];
-            if (readPixelEvidence && fullSize && _options.DetectWatermark && DwtDctWatermark.Detect(decoded) is { } watermark)
+            if (fullSize && _options.DetectWatermark && DwtDctWatermark.Detect(decoded) is { } watermark)
             {
                 pixelEvidence.Add(watermark);
             }
 
-            if (readPixelEvidence && StealthMetadata.Read(decoded) is { } stealth)
+            if (StealthMetadata.Read(decoded) is { } stealth)
             {
                 pixelEvidence.Add(stealth);
             }
@@ -206,16 +199,12 @@ public sealed class ImagePreprocessor
             decoded.Mutate(x =>
             {
                 x.AutoOrient();
-                if (size is { } target)
+                x.Resize(new ResizeOptions
                 {
-                    x.Resize(new ResizeOptions
-                    {
-                        Size = target,
-                        Mode = ResizeMode.Stretch,
-                        Sampler = KnownResamplers.Bicubic,
-                    });
-                }
-
+                    Size = size,
+                    Mode = ResizeMode.Stretch,
+                    Sampler = KnownResamplers.Bicubic,
+                });
                 x.BackgroundColor(Color.White);
             });
             image = decoded.CloneAs<Rgb24>();

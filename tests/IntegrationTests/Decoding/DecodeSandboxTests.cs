@@ -1,16 +1,12 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Imaging;
 using ArtGrid.Imaging.Decoding;
 using ArtGrid.Imaging.Sandbox;
-using ArtGrid.Inference.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace ArtGrid.Tests.Decoding;
 
@@ -107,7 +103,7 @@ public sealed class DecodeSandboxTests
     }
 
     [Fact(Timeout = 120_000)]
-    public async Task AskedFor_TheImageAsScoredComesBackFromTheSameDecode_AsTheOrientedDecodeWouldMakeIt()
+    public async Task AskedFor_TheImageAsScoredComesBackFromTheSameDecode_AsTheInProcessDecodeMakesIt()
     {
         await using DecodeSandbox sandbox = await StartAsync(DecoderKind.Skia, o => o.Workers = 1);
         byte[] photo = File.ReadAllBytes(TestAssets.Photo);
@@ -118,14 +114,11 @@ public sealed class DecodeSandboxTests
         Assert.Null(plain.Oriented);
         Assert.Equal(plain.Tensor, kept.Tensor); // the tensor does not change for it
         OrientedImage oriented = Assert.IsType<OrientedImage>(kept.Oriented);
+        Assert.Equal((451, 300), (oriented.Width, oriented.Height)); // the photograph at its own size
         var preprocessor = new ImagePreprocessor(Options.Create(new PreprocessingOptions { Decoder = DecoderKind.Skia }));
-        preprocessor.DecodeOriented(photo, out Image<Rgb24>? reference);
-        using (reference)
-        {
-            Assert.NotNull(reference);
-            Assert.Equal((reference.Width, reference.Height), (oriented.Width, oriented.Height));
-            Assert.Equal(ImagePreprocessor.ToOriented(reference)!.Rgb, oriented.Rgb);
-        }
+        OrientedImage reference = preprocessor.Prepare(photo, TestAssets.RawPixels, keepOriented: true).Oriented!;
+        Assert.Equal((reference.Width, reference.Height), (oriented.Width, oriented.Height));
+        Assert.Equal(reference.Rgb, oriented.Rgb);
     }
 
     [Fact(Timeout = 120_000)]
