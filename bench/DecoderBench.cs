@@ -1,12 +1,10 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Imaging;
 using ArtGrid.Imaging.Decoding;
 using ArtGrid.Imaging.Sandbox;
-using ArtGrid.Inference.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

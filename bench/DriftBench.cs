@@ -1,5 +1,4 @@
 using System.Globalization;
-using ArtGrid.Grains.Devices;
 using ArtGrid.Grains.Models;
 using ArtGrid.Imaging;
 using ArtGrid.Imaging.Decoding;

@@ -1,17 +1,15 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
-using ArtGrid.Grains.Devices;
 using ArtGrid.Grains.Models;
 using ArtGrid.Hosting.Embedded;
 using ArtGrid.Inference;
 using ArtGrid.Inference.Devices;
-using Orleans.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.ML.OnnxRuntime;
 using Orleans.Concurrency;
+using Orleans.Runtime;
 
 namespace ArtGrid.Bench;
 

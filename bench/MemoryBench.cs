@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Hosting.Embedded;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,4 +1,3 @@
-using ArtGrid.Grains.Devices;
 using ArtGrid.Grains.Models;
 using ArtGrid.Imaging;
 using ArtGrid.Inference;

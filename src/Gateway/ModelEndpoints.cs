@@ -1,4 +1,3 @@
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 
 namespace ArtGrid.Gateway;

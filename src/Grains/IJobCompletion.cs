@@ -1,5 +1,3 @@
-using ArtGrid.GrainInterfaces;
-
 namespace ArtGrid.Grains;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using ArtGrid.GrainInterfaces;
-using ArtGrid.Grains.Devices;
 using ArtGrid.Grains.Models;
 using ArtGrid.Inference;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,3 @@
-using ArtGrid.GrainInterfaces;
-
 namespace ArtGrid.Grains;
 
 /// <summary>What a job grain keeps (grain storage "jobs": memory when embedded, Redis in the cluster).</summary>

@@ -1,5 +1,3 @@
-using ArtGrid.GrainInterfaces;
-
 namespace ArtGrid.Grains;
 
 /// <summary>The embedded mode's completion: the verdict stays in the job grain.</summary>

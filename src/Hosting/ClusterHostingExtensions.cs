@@ -1,11 +1,9 @@
 using System.Net;
 using ArtGrid.Grains;
-using ArtGrid.Grains.Devices;
 using ArtGrid.Grains.Models;
 using ArtGrid.Hosting.Caching;
 using ArtGrid.Hosting.Images;
 using ArtGrid.Hosting.Messaging;
-using ArtGrid.Inference;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,9 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using ArtGrid.Grains;
-using ArtGrid.Grains.Devices;
 using ArtGrid.Grains.Models;
-using ArtGrid.Inference;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,3 @@
-using ArtGrid.Imaging.Sandbox;
 using ArtGrid.Inference.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

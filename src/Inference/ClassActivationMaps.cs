@@ -1,4 +1,3 @@
-
 namespace ArtGrid.Inference;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using ArtGrid.Inference.Devices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 

@@ -1,4 +1,3 @@
-
 namespace ArtGrid.Inference;
 
 /// <summary>Turns probabilities into labels with the model's uncertain band, and image scores into a job verdict.</summary>

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using ArtGrid.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.PixelFormats;

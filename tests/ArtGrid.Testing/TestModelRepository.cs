@@ -1,5 +1,4 @@
 using System.Text.Json;
-using ArtGrid.Grains.Devices;
 using ArtGrid.Grains.Models;
 using ArtGrid.Inference;
 

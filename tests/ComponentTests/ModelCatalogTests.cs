@@ -1,6 +1,4 @@
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
-using ArtGrid.Grains.Devices;
 using ArtGrid.Grains.Models;
 using ArtGrid.Inference;
 using Microsoft.Extensions.Options;

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
-using ArtGrid.Imaging.Sandbox;
 using ArtGrid.Inference.Diagnostics;
 
 namespace ArtGrid.Tests;

@@ -1,4 +1,3 @@
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Grains.Devices;
 using ArtGrid.Grains.Models;

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Grains.Devices;
 using ArtGrid.Grains.Models;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Imaging.Provenance;
 

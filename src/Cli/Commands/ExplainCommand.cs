@@ -1,9 +1,7 @@
 using System.CommandLine;
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Grains;
 using ArtGrid.Hosting.Embedded;
-using ArtGrid.Imaging;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ArtGrid.Cli.Commands;

@@ -1,12 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Grains;
-using ArtGrid.Grains.Devices;
 using ArtGrid.Grains.Models;
 using ArtGrid.Hosting.Embedded;
-using ArtGrid.Imaging;
 using ArtGrid.Inference;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 
 namespace ArtGrid.Cli.Commands;

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using ArtGrid.Contracts;
-using ArtGrid.GrainInterfaces;
 using ArtGrid.Hosting.Messaging;
 using MassTransit;
 

@@ -1,6 +1,5 @@
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Grains.Models;
-using ArtGrid.Imaging.Sandbox;
 using ArtGrid.Inference;
 using ArtGrid.Inference.Devices;
 using ArtGrid.Inference.Diagnostics;

@@ -1,8 +1,6 @@
 using System.Globalization;
 using ArtGrid.Grains;
-using ArtGrid.Grains.Devices;
 using ArtGrid.Grains.Models;
-using ArtGrid.Hosting;
 using ArtGrid.Inference;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

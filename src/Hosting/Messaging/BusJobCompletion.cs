@@ -1,7 +1,5 @@
 using ArtGrid.Contracts;
-using ArtGrid.GrainInterfaces;
 using ArtGrid.Grains;
-using ArtGrid.Inference;
 using MassTransit;
 using Microsoft.Extensions.Options;
 

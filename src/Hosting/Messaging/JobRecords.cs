@@ -1,6 +1,5 @@
 using System.Text.Json;
 using ArtGrid.Contracts;
-using ArtGrid.GrainInterfaces;
 using StackExchange.Redis;
 
 namespace ArtGrid.Hosting.Messaging;

@@ -2,7 +2,6 @@ using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Grains.Devices;
 using ArtGrid.Hosting.Images;
-using ArtGrid.Inference.Devices;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

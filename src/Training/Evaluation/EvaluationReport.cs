@@ -1,6 +1,5 @@
 using System.Text.Json.Serialization;
 using ArtGrid.Inference;
-using ArtGrid.Training;
 
 namespace ArtGrid.Training.Evaluation;
 

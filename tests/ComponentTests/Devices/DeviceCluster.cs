@@ -1,8 +1,6 @@
 using ArtGrid.Grains.Devices;
-using ArtGrid.Grains.Models;
 using ArtGrid.Hosting;
 using ArtGrid.Inference;
-using ArtGrid.Inference.Devices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;

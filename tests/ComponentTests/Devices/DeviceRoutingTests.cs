@@ -1,9 +1,7 @@
 using System.Diagnostics.Metrics;
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Grains;
 using ArtGrid.Grains.Devices;
-using ArtGrid.Imaging.Sandbox;
 using ArtGrid.Inference.Devices;
 using ArtGrid.Inference.Diagnostics;
 using Orleans.Concurrency;

@@ -1,7 +1,5 @@
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Grains.Devices;
-using ArtGrid.Inference.Devices;
 
 namespace ArtGrid.Tests.Devices;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
-using ArtGrid.Grains.Devices;
 using ArtGrid.Grains.Models;
 using ArtGrid.Inference;
 using SixLabors.ImageSharp;

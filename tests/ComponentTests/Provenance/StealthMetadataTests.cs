@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using System.Text;
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Imaging.Provenance;
 using SixLabors.ImageSharp;

@@ -1,6 +1,4 @@
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
-using ArtGrid.Grains;
 using ArtGrid.Inference;
 
 namespace ArtGrid.Tests.Provenance;

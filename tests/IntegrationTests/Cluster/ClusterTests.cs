@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ArtGrid.Contracts;
-using ArtGrid.GrainInterfaces;
 using ArtGrid.Hosting.Caching;
 using ArtGrid.Hosting.Messaging;
 using MassTransit;

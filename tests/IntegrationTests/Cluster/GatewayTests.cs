@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ArtGrid.Contracts;
-using ArtGrid.GrainInterfaces;
 
 namespace ArtGrid.Tests.Cluster;
 

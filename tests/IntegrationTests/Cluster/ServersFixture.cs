@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using ArtGrid.Contracts;
-using ArtGrid.GrainInterfaces;
 using ArtGrid.Hosting.Messaging;
 using MassTransit;
 using SixLabors.ImageSharp;

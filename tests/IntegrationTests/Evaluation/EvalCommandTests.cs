@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using ArtGrid.Grains.Devices;
 using ArtGrid.Grains.Models;
 using ArtGrid.Inference;
 using ArtGrid.Training;

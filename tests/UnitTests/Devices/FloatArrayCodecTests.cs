@@ -1,5 +1,4 @@
 using System.Buffers;
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;

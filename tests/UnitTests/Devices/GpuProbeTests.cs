@@ -1,4 +1,3 @@
-using ArtGrid.Grains.Devices;
 using ArtGrid.Inference.Devices;
 
 namespace ArtGrid.Tests.Devices;

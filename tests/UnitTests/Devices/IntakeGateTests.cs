@@ -1,7 +1,5 @@
 using ArtGrid.Grains.Devices;
-using ArtGrid.Grains.Models;
 using ArtGrid.Inference;
-using ArtGrid.Inference.Devices;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 

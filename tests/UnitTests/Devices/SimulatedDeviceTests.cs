@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using ArtGrid.Grains.Devices;
-using ArtGrid.Grains.Models;
 using ArtGrid.Inference;
 using ArtGrid.Inference.Devices;
 

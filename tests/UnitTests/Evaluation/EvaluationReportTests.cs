@@ -1,5 +1,4 @@
 using System.Text.Json;
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Training;
 using ArtGrid.Training.Evaluation;

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Formats.Cbor;
 using System.IO.Compression;
 using System.Text;
-using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Imaging.Provenance;
 using SixLabors.ImageSharp;
