@@ -210,7 +210,7 @@ internal static class DecoderBench
     private static async Task<double> ThroughputAsync(IImagePreparer preparer, byte[][] images, int inFlight)
     {
         var clock = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(images, new ParallelOptions { MaxDegreeOfParallelism = inFlight }, async (bytes, ct) => await preparer.PrepareAsync(bytes, Spec, ct));
+        await Parallel.ForEachAsync(images, new ParallelOptions { MaxDegreeOfParallelism = inFlight }, async (bytes, ct) => await preparer.PrepareAsync(bytes, Spec, cancellationToken: ct));
         return images.Length / clock.Elapsed.TotalSeconds;
     }
 

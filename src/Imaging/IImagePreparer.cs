@@ -3,11 +3,8 @@ namespace ArtGrid.Imaging;
 /// <summary>Turns untrusted image bytes into the model's input tensor, or a per-image error. Never throws for bad input.</summary>
 public interface IImagePreparer
 {
-    Task<PreparedImage> PrepareAsync(byte[] bytes, ModelInputSpec spec, CancellationToken cancellationToken = default) =>
-        PrepareAsync(bytes, spec, keepOriented: false, cancellationToken);
-
     /// <param name="keepOriented">Also return the image as scored, before resizing (<see cref="PreparedImage.Oriented"/>), from the same decode.</param>
-    Task<PreparedImage> PrepareAsync(byte[] bytes, ModelInputSpec spec, bool keepOriented, CancellationToken cancellationToken = default);
+    Task<PreparedImage> PrepareAsync(byte[] bytes, ModelInputSpec spec, bool keepOriented = false, CancellationToken cancellationToken = default);
 }
 
 /// <summary>
@@ -16,9 +13,6 @@ public interface IImagePreparer
 /// </summary>
 public sealed class InProcessImagePreparer(ImagePreprocessor preprocessor) : IImagePreparer
 {
-    public Task<PreparedImage> PrepareAsync(byte[] bytes, ModelInputSpec spec, CancellationToken cancellationToken = default) =>
-        PrepareAsync(bytes, spec, keepOriented: false, cancellationToken);
-
-    public Task<PreparedImage> PrepareAsync(byte[] bytes, ModelInputSpec spec, bool keepOriented, CancellationToken cancellationToken = default) =>
+    public Task<PreparedImage> PrepareAsync(byte[] bytes, ModelInputSpec spec, bool keepOriented = false, CancellationToken cancellationToken = default) =>
         Task.Run(() => preprocessor.Prepare(bytes, spec, keepOriented), cancellationToken);
 }

@@ -62,10 +62,7 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
         LogPoolStarted(_slots.Length, _preprocessing.Decoder.ToString(), _options.Timeout.TotalMilliseconds, _options.MemoryLimitMegabytes);
     }
 
-    public Task<PreparedImage> PrepareAsync(byte[] bytes, ModelInputSpec spec, CancellationToken cancellationToken = default) =>
-        PrepareAsync(bytes, spec, keepOriented: false, cancellationToken);
-
-    public async Task<PreparedImage> PrepareAsync(byte[] bytes, ModelInputSpec spec, bool keepOriented, CancellationToken cancellationToken = default)
+    public async Task<PreparedImage> PrepareAsync(byte[] bytes, ModelInputSpec spec, bool keepOriented = false, CancellationToken cancellationToken = default)
     {
         Slot slot = await _idle.Reader.ReadAsync(cancellationToken);
 
