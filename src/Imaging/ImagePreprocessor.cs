@@ -47,10 +47,10 @@ public sealed class ImagePreprocessor
 
     public DecoderKind Decoder => _decoder.Kind;
 
-    /// <param name="keepOriented">Also return the image as scored, before resizing (<see cref="PreparedImage.Oriented"/>), for activation maps.</param>
+    /// <param name="keepOriented">Also return the image as scored, before resizing (<see cref="PreparedImage.Oriented"/>), for activation maps; with <see cref="ImageFit.Crop"/>, the window scored.</param>
     public PreparedImage Prepare(byte[] bytes, ModelInputSpec spec, bool keepOriented = false)
     {
-        PreparedImage result = Decode(bytes, spec.Width, spec.Height, keepOriented, out Image<Rgb24>? image, out Image<Rgb24>? oriented);
+        PreparedImage result = Decode(bytes, spec.Framing, keepOriented, out Image<Rgb24>? image, out Image<Rgb24>? oriented);
         using (oriented)
         {
             if (image is null)
@@ -79,21 +79,22 @@ public sealed class ImagePreprocessor
     }
 
     /// <summary>
-    /// Decodes, orients and resizes to width x height; <paramref name="image"/> is null when the result carries an error.
+    /// Decodes, orients and frames to the model's width x height (<see cref="ImageFraming"/>); <paramref name="image"/> is
+    /// null when the result carries an error.
     /// <paramref name="onHeader"/> hears the source size once the header has passed the pixel cap, before any pixel is decoded.
     /// The result carries the file's provenance evidence: its metadata blocks (C2PA, EXIF, XMP, PNG text), read from the
     /// bytes here, then what its pixels hold (watermark, alpha-channel metadata), for failures too once the size is accepted.
     /// </summary>
-    public PreparedImage Decode(byte[] bytes, int width, int height, out Image<Rgb24>? image, Action<int, int>? onHeader = null) =>
-        Decode(bytes, width, height, keepOriented: false, out image, out _, onHeader);
+    public PreparedImage Decode(byte[] bytes, ImageFraming framing, out Image<Rgb24>? image, Action<int, int>? onHeader = null) =>
+        Decode(bytes, framing, keepOriented: false, out image, out _, onHeader);
 
     /// <summary>
-    /// As <see cref="Decode(byte[], int, int, out Image{Rgb24}?, Action{int, int}?)"/>; with <paramref name="keepOriented"/>,
+    /// As <see cref="Decode(byte[], ImageFraming, out Image{Rgb24}?, Action{int, int}?)"/>; with <paramref name="keepOriented"/>,
     /// <paramref name="oriented"/> is also the image before resizing (EXIF-oriented, over white), from the same decode.
     /// </summary>
-    public PreparedImage Decode(byte[] bytes, int width, int height, bool keepOriented, out Image<Rgb24>? image, out Image<Rgb24>? oriented, Action<int, int>? onHeader = null)
+    public PreparedImage Decode(byte[] bytes, ImageFraming framing, bool keepOriented, out Image<Rgb24>? image, out Image<Rgb24>? oriented, Action<int, int>? onHeader = null)
     {
-        PreparedImage result = DecodePixels(bytes, new Size(width, height), keepOriented, out image, out oriented, onHeader);
+        PreparedImage result = DecodePixels(bytes, framing, keepOriented, out image, out oriented, onHeader);
         if (result.Error is { Code: ErrorCodes.EmptyFile or ErrorCodes.TooLarge })
         {
             return result;
@@ -104,7 +105,7 @@ public sealed class ImagePreprocessor
         return result with { Evidence = [.. metadata, .. pixels.Where(p => !metadata.Any(e => e.Signal == p.Signal))] };
     }
 
-    private PreparedImage DecodePixels(byte[] bytes, Size size, bool keepOriented, out Image<Rgb24>? image, out Image<Rgb24>? oriented, Action<int, int>? onHeader)
+    private PreparedImage DecodePixels(byte[] bytes, ImageFraming framing, bool keepOriented, out Image<Rgb24>? image, out Image<Rgb24>? oriented, Action<int, int>? onHeader)
     {
         image = null;
         oriented = null;
@@ -165,8 +166,9 @@ public sealed class ImagePreprocessor
         try
         {
             // Large JPEGs may be decoded at a reduced size (both sides at least twice the model's): see ReducedJpegDecode.
-            int minSide = format is JpegFormat && _options.ReducedJpegDecode && pixels > _options.ReducedDecodeMinPixels
-                ? 2 * Math.Max(size.Width, size.Height)
+            // A crop reads the image's own pixels, so it never takes a reduced decode.
+            int minSide = format is JpegFormat && _options.ReducedJpegDecode && pixels > _options.ReducedDecodeMinPixels && framing.Fit == ImageFit.Stretch
+                ? 2 * Math.Max(framing.Width, framing.Height)
                 : 0;
             using Image<Rgba32> decoded = _decoder.DecodeFirstFrame(bytes, minSide);
             bool fullSize = decoded.Width == sourceWidth && decoded.Height == sourceHeight;
@@ -185,7 +187,7 @@ public sealed class ImagePreprocessor
                 pixelEvidence.Add(stealth);
             }
 
-            if (keepOriented)
+            if (keepOriented && framing.Fit == ImageFit.Stretch)
             {
                 // The same decode as the tensor's, oriented and over white like it, before the resize.
                 using Image<Rgba32> full = decoded.Clone(x =>
@@ -196,18 +198,46 @@ public sealed class ImagePreprocessor
                 oriented = full.CloneAs<Rgb24>();
             }
 
-            decoded.Mutate(x =>
+            if (framing.Fit == ImageFit.Crop)
             {
-                x.AutoOrient();
-                x.Resize(new ResizeOptions
+                decoded.Mutate(x =>
                 {
-                    Size = size,
-                    Mode = ResizeMode.Stretch,
-                    Sampler = KnownResamplers.Bicubic,
+                    x.AutoOrient();
+                    x.BackgroundColor(Color.White);
                 });
-                x.BackgroundColor(Color.White);
-            });
+                (int scaledWidth, int scaledHeight, int left, int top) = framing.CropWindow(decoded.Width, decoded.Height);
+                decoded.Mutate(x =>
+                {
+                    if (scaledWidth != decoded.Width || scaledHeight != decoded.Height)
+                    {
+                        x.Resize(new ResizeOptions { Size = new Size(scaledWidth, scaledHeight), Mode = ResizeMode.Stretch, Sampler = KnownResamplers.Bicubic });
+                    }
+
+                    x.Crop(new Rectangle(left, top, framing.Width, framing.Height));
+                });
+            }
+            else
+            {
+                decoded.Mutate(x =>
+                {
+                    x.AutoOrient();
+                    x.Resize(new ResizeOptions
+                    {
+                        Size = new Size(framing.Width, framing.Height),
+                        Mode = ResizeMode.Stretch,
+                        Sampler = KnownResamplers.Bicubic,
+                    });
+                    x.BackgroundColor(Color.White);
+                });
+            }
+
             image = decoded.CloneAs<Rgb24>();
+            if (keepOriented && framing.Fit == ImageFit.Crop)
+            {
+                // A crop scores exactly its window: that is the image its activation map covers.
+                oriented = image.Clone();
+            }
+
             return new PreparedImage(null, null, formatName, sourceWidth, sourceHeight, pixelEvidence);
         }
         catch (Exception ex) when (IsDecoderFailure(ex))

@@ -22,9 +22,59 @@ public sealed class PreprocessingTests(ModelFixture fixture) : IClassFixture<Mod
 
     private Image<Rgb24> Decode(byte[] bytes)
     {
-        PreparedImage result = fixture.Preprocessor.Decode(bytes, 224, 224, out Image<Rgb24>? image);
+        PreparedImage result = fixture.Preprocessor.Decode(bytes, new ImageFraming(224, 224), out Image<Rgb24>? image);
         Assert.Null(result.Error);
         return image!;
+    }
+
+    [Fact]
+    public void ACropKeepsTheImagesOwnPixelsInTheMiddleWindowAndEnlargesOnlyWhatIsTooSmall()
+    {
+        // A PNG (lossless) of 300 x 250 with a distinct colour per pixel: the window starts at (32, 8) (see ImageFraming).
+        using var source = new Image<Rgb24>(300, 250);
+        for (int y = 0; y < 250; y++)
+        {
+            for (int x = 0; x < 300; x++)
+            {
+                source[x, y] = new Rgb24((byte)x, (byte)y, (byte)((x * 7) + (y * 13)));
+            }
+        }
+
+        using var png = new MemoryStream();
+        source.SaveAsPng(png);
+        var framing = new ImageFraming(224, 224, ImageFit.Crop, MaxSide: 768);
+
+        PreparedImage result = fixture.Preprocessor.Decode(png.ToArray(), framing, keepOriented: true, out Image<Rgb24>? window, out Image<Rgb24>? oriented);
+
+        Assert.Null(result.Error);
+        Assert.Equal((300, 250), (result.Width, result.Height));
+        using (window)
+        using (oriented)
+        {
+            Assert.Equal((224, 224), (window!.Width, window.Height));
+            for (int y = 0; y < 224; y += 17)
+            {
+                for (int x = 0; x < 224; x += 13)
+                {
+                    Assert.Equal(source[x + 32, y + 8], window[x, y]);
+                }
+            }
+
+            // For an activation map the image as scored is the window itself.
+            Assert.Equal((224, 224), (oriented!.Width, oriented.Height));
+            Assert.Equal(window[100, 100], oriented[100, 100]);
+        }
+
+        // A 128-pixel image is enlarged to the window; nothing is cut.
+        using var small = new Image<Rgb24>(128, 96, new Rgb24(10, 200, 30));
+        using var smallPng = new MemoryStream();
+        small.SaveAsPng(smallPng);
+        Assert.Null(fixture.Preprocessor.Decode(smallPng.ToArray(), framing, out Image<Rgb24>? enlarged).Error);
+        using (enlarged)
+        {
+            Assert.Equal((224, 224), (enlarged!.Width, enlarged.Height));
+            Assert.Equal(new Rgb24(10, 200, 30), enlarged[112, 112]);
+        }
     }
 
     [Fact]
@@ -101,7 +151,7 @@ public sealed class PreprocessingTests(ModelFixture fixture) : IClassFixture<Mod
     {
         // The decoders' JPEG upsampling differs by a few levels, so each has its own reference.
         var preprocessor = new ImagePreprocessor(Options.Create(new PreprocessingOptions { Decoder = decoder }));
-        Assert.Null(preprocessor.Decode(File.ReadAllBytes(TestAssets.Photo), 224, 224, out Image<Rgb24>? decoded).Error);
+        Assert.Null(preprocessor.Decode(File.ReadAllBytes(TestAssets.Photo), new ImageFraming(224, 224), out Image<Rgb24>? decoded).Error);
         using Image<Rgb24> image = decoded!;
         string reference = TestAssets.ReferenceFile(referenceName);
         if (Environment.GetEnvironmentVariable("ARTGRID_UPDATE_REFERENCES") == "1")

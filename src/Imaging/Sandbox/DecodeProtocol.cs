@@ -7,7 +7,7 @@ internal enum DecodeMessage : byte
     /// <summary>Worker to supervisor, once: started and warmed up. Process id, decoder name.</summary>
     Ready = 1,
 
-    /// <summary>Supervisor to worker: request id, target width and height, then the image bytes.</summary>
+    /// <summary>Supervisor to worker: request id, target width and height, keep-oriented flag, fit, longest side, then the image bytes.</summary>
     Decode = 2,
 
     /// <summary>Worker to supervisor: the header passed the pixel cap. Request id, source width and height.</summary>
@@ -62,28 +62,30 @@ internal static class DecodeProtocol
         return payload;
     }
 
-    private const int RequestHeaderBytes = 14;
+    private const int RequestHeaderBytes = 19;
 
     /// <summary>
     /// Writes a decode request: the frame header and request fields, then the image bytes as they are (no copy). With
     /// <paramref name="keepOriented"/> the worker also sends the image as scored, before resizing.
     /// </summary>
-    public static async Task WriteDecodeRequestAsync(Stream stream, int id, int width, int height, byte[] image, bool keepOriented = false, CancellationToken cancellationToken = default)
+    public static async Task WriteDecodeRequestAsync(Stream stream, int id, ImageFraming framing, byte[] image, bool keepOriented = false, CancellationToken cancellationToken = default)
     {
         byte[] header = new byte[4 + RequestHeaderBytes];
         BinaryPrimitives.WriteInt32LittleEndian(header, RequestHeaderBytes + image.Length);
         header[4] = (byte)DecodeMessage.Decode;
         BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(5), id);
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(9), width);
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(13), height);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(9), framing.Width);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(13), framing.Height);
         header[17] = keepOriented ? (byte)1 : (byte)0;
+        header[18] = (byte)framing.Fit;
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(19), framing.MaxSide);
         await stream.WriteAsync(header, cancellationToken);
         await stream.WriteAsync(image, cancellationToken);
         await stream.FlushAsync(cancellationToken);
     }
 
     /// <summary>Reads a decode request straight into an array of the image's size; null at a clean end of stream.</summary>
-    public static (int Id, int Width, int Height, byte[] Image, bool KeepOriented)? ReadDecodeRequest(Stream stream, int maxImageBytes)
+    public static (int Id, ImageFraming Framing, byte[] Image, bool KeepOriented)? ReadDecodeRequest(Stream stream, int maxImageBytes)
     {
         Span<byte> header = stackalloc byte[4 + RequestHeaderBytes];
         int read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
@@ -98,7 +100,7 @@ internal static class DecodeProtocol
         }
 
         int imageBytes = BinaryPrimitives.ReadInt32LittleEndian(header) - RequestHeaderBytes;
-        if (header[4] != (byte)DecodeMessage.Decode || imageBytes < 0 || imageBytes > maxImageBytes)
+        if (header[4] != (byte)DecodeMessage.Decode || imageBytes < 0 || imageBytes > maxImageBytes || !Enum.IsDefined((ImageFit)header[18]))
         {
             throw new InvalidDataException($"Not a decode request of at most {maxImageBytes} bytes.");
         }
@@ -107,8 +109,11 @@ internal static class DecodeProtocol
         stream.ReadExactly(image);
         return (
             BinaryPrimitives.ReadInt32LittleEndian(header[5..]),
-            BinaryPrimitives.ReadInt32LittleEndian(header[9..]),
-            BinaryPrimitives.ReadInt32LittleEndian(header[13..]),
+            new ImageFraming(
+                BinaryPrimitives.ReadInt32LittleEndian(header[9..]),
+                BinaryPrimitives.ReadInt32LittleEndian(header[13..]),
+                (ImageFit)header[18],
+                BinaryPrimitives.ReadInt32LittleEndian(header[19..])),
             image,
             header[17] != 0);
     }

@@ -79,7 +79,7 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
         {
             for (int attempt = 0; ; attempt++)
             {
-                (PreparedImage prepared, ReadOnlyMemory<byte>? resized) = await DecodeOnceAsync(slot, bytes, spec.Width, spec.Height, keepOriented);
+                (PreparedImage prepared, ReadOnlyMemory<byte>? resized) = await DecodeOnceAsync(slot, bytes, spec.Framing, keepOriented);
                 if (prepared.Error?.Code == ErrorCodes.DecoderCrashed && attempt < _options.CrashRetries)
                 {
                     LogRetryingAfterCrash(prepared.Error.Message);
@@ -104,7 +104,7 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
     }
 
     // One attempt on the slot's worker: the result with its resized RGB pixels, or a per-image error.
-    private async Task<(PreparedImage Prepared, ReadOnlyMemory<byte>? Pixels)> DecodeOnceAsync(Slot slot, byte[] bytes, int width, int height, bool keepOriented)
+    private async Task<(PreparedImage Prepared, ReadOnlyMemory<byte>? Pixels)> DecodeOnceAsync(Slot slot, byte[] bytes, ImageFraming framing, bool keepOriented)
     {
         DecodeWorkerProcess worker;
         try
@@ -128,11 +128,11 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
         TimeSpan allowed = _options.Timeout;
         long limitBytes = _options.MemoryLimitBytes;
         // The oriented image, when asked for, is at most the pixel cap's worth of RGB.
-        int maxResult = (int)Math.Min(int.MaxValue, (width * height * 3) + DecodeProtocol.MaxControlBytes + (keepOriented ? _preprocessing.MaxPixels * 3 : 0));
+        int maxResult = (int)Math.Min(int.MaxValue, (framing.Width * framing.Height * 3) + DecodeProtocol.MaxControlBytes + (keepOriented ? _preprocessing.MaxPixels * 3 : 0));
         Task<byte[]?> read;
         try
         {
-            await DecodeProtocol.WriteDecodeRequestAsync(worker.Input, id, width, height, bytes, keepOriented);
+            await DecodeProtocol.WriteDecodeRequestAsync(worker.Input, id, framing, bytes, keepOriented);
             read = DecodeProtocol.ReadFrameAsync(worker.Output, maxResult);
         }
         catch (IOException ex)
@@ -182,7 +182,7 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
                         $"Decoding needed more than {_options.MemoryLimitMegabytes} MiB (the worker ran out of heap); the decoder was stopped."), null);
                 }
 
-                if (message.Prepared.Error is null && message.Pixels?.Length != width * height * 3)
+                if (message.Prepared.Error is null && message.Pixels?.Length != framing.Width * framing.Height * 3)
                 {
                     return await CrashedAsync(slot, worker, "the worker returned pixels of the wrong size");
                 }

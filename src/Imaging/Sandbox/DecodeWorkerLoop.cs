@@ -40,7 +40,7 @@ public static class DecodeWorkerLoop
         var preprocessor = new ImagePreprocessor(Options.Create(options));
         WarmUp(preprocessor);
 
-        using var requests = new BlockingCollection<(int Id, int Width, int Height, byte[] Image, bool KeepOriented)>(boundedCapacity: 4);
+        using var requests = new BlockingCollection<(int Id, ImageFraming Framing, byte[] Image, bool KeepOriented)>(boundedCapacity: 4);
         var reader = new Thread(() =>
         {
             try
@@ -65,17 +65,17 @@ public static class DecodeWorkerLoop
 
         DecodeProtocol.WriteFrame(output, DecodeProtocol.Ready(Environment.ProcessId, preprocessor.Decoder.ToString()));
         reader.Start();
-        foreach ((int id, int width, int height, byte[] bytes, bool keepOriented) in requests.GetConsumingEnumerable())
+        foreach ((int id, ImageFraming framing, byte[] bytes, bool keepOriented) in requests.GetConsumingEnumerable())
         {
             try
             {
                 PreparedImage prepared = preprocessor.Decode(
-                    bytes, width, height, keepOriented, out Image<Rgb24>? image, out Image<Rgb24>? oriented,
+                    bytes, framing, keepOriented, out Image<Rgb24>? image, out Image<Rgb24>? oriented,
                     onHeader: (w, h) => DecodeProtocol.WriteFrame(output, DecodeProtocol.Header(id, w, h)));
                 using (image)
                 using (oriented)
                 {
-                    int length = image is null ? 0 : width * height * 3;
+                    int length = image is null ? 0 : framing.Width * framing.Height * 3;
                     int orientedLength = image is null || oriented is null ? 0 : oriented.Width * oriented.Height * 3;
                     byte[] pixels = ArrayPool<byte>.Shared.Rent(length + orientedLength);
                     try
@@ -133,7 +133,7 @@ public static class DecodeWorkerLoop
         byte[] pixels = new byte[224 * 224 * 3];
         for (int i = 0; i < 40; i++)
         {
-            preprocessor.Decode(files[i % 2], 224, 224, out Image<Rgb24>? decoded);
+            preprocessor.Decode(files[i % 2], new ImageFraming(224, 224), out Image<Rgb24>? decoded);
             using (decoded)
             {
                 decoded?.CopyPixelDataTo(MemoryMarshal.Cast<byte, Rgb24>(pixels.AsSpan()));

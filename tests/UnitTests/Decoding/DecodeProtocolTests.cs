@@ -12,12 +12,12 @@ public sealed class DecodeProtocolTests
     {
         byte[] image = [.. Enumerable.Range(0, 1000).Select(i => (byte)i)];
         using var pipe = new MemoryStream();
-        await DecodeProtocol.WriteDecodeRequestAsync(pipe, 42, 224, 160, image);
+        await DecodeProtocol.WriteDecodeRequestAsync(pipe, 42, new ImageFraming(224, 160, ImageFit.Crop, 768), image);
         pipe.Position = 0;
 
-        (int id, int width, int height, byte[] received, bool keepOriented) = DecodeProtocol.ReadDecodeRequest(pipe, maxImageBytes: 1000)!.Value;
+        (int id, ImageFraming framing, byte[] received, bool keepOriented) = DecodeProtocol.ReadDecodeRequest(pipe, maxImageBytes: 1000)!.Value;
 
-        Assert.Equal((42, 224, 160), (id, width, height));
+        Assert.Equal((42, new ImageFraming(224, 160, ImageFit.Crop, 768)), (id, framing));
         Assert.Equal(image, received);
         Assert.False(keepOriented);
         Assert.Null(DecodeProtocol.ReadDecodeRequest(pipe, 1000));
@@ -27,7 +27,7 @@ public sealed class DecodeProtocolTests
     public async Task TheImageAsScoredTravelsBackAfterTheResizedPixelsWhenAskedFor()
     {
         using var pipe = new MemoryStream();
-        await DecodeProtocol.WriteDecodeRequestAsync(pipe, 9, 4, 2, [1, 2, 3], keepOriented: true);
+        await DecodeProtocol.WriteDecodeRequestAsync(pipe, 9, new ImageFraming(4, 2), [1, 2, 3], keepOriented: true);
         pipe.Position = 0;
         Assert.True(DecodeProtocol.ReadDecodeRequest(pipe, 10)!.Value.KeepOriented);
 
@@ -48,7 +48,7 @@ public sealed class DecodeProtocolTests
     public async Task ARequestOverTheLimitIsRefusedBeforeItsBytesAreRead()
     {
         using var pipe = new MemoryStream();
-        await DecodeProtocol.WriteDecodeRequestAsync(pipe, 1, 224, 224, new byte[1001]);
+        await DecodeProtocol.WriteDecodeRequestAsync(pipe, 1, new ImageFraming(224, 224), new byte[1001]);
         pipe.Position = 0;
 
         Assert.Throws<InvalidDataException>(() => DecodeProtocol.ReadDecodeRequest(pipe, maxImageBytes: 1000));

@@ -26,7 +26,7 @@ public sealed class DecoderTests
     [InlineData(4)]
     public void SkiaDecodesTheInterlacedPalettePngsThatHangImageSharp(int size)
     {
-        PreparedImage result = Preprocessor(DecoderKind.Skia).Decode(TestAssets.InterlacedPalettePng(size), size, size, out Image<Rgb24>? decoded);
+        PreparedImage result = Preprocessor(DecoderKind.Skia).Decode(TestAssets.InterlacedPalettePng(size), new ImageFraming(size, size), out Image<Rgb24>? decoded);
 
         Assert.Null(result.Error);
         Assert.Equal(("PNG", size, size), (result.Format, result.Width, result.Height));
@@ -47,8 +47,8 @@ public sealed class DecoderTests
     {
         byte[] png = TestAssets.SixteenBitPngInTinyChunks(colour);
 
-        PreparedImage skia = Preprocessor(DecoderKind.Skia).Decode(png, 32, 32, out Image<Rgb24>? decoded);
-        PreparedImage imageSharp = Preprocessor(DecoderKind.ImageSharp).Decode(png, 32, 32, out Image<Rgb24>? refused);
+        PreparedImage skia = Preprocessor(DecoderKind.Skia).Decode(png, new ImageFraming(32, 32), out Image<Rgb24>? decoded);
+        PreparedImage imageSharp = Preprocessor(DecoderKind.ImageSharp).Decode(png, new ImageFraming(32, 32), out Image<Rgb24>? refused);
 
         Assert.Null(skia.Error);
         using Image<Rgb24> image = decoded!;
@@ -118,7 +118,7 @@ public sealed class DecoderTests
             ("GIF", Encode(animated, i => s => i.Save(s, new GifEncoder()))),
         })
         {
-            PreparedImage result = preprocessor.Decode(file, 40, 30, out Image<Rgb24>? decoded);
+            PreparedImage result = preprocessor.Decode(file, new ImageFraming(40, 30), out Image<Rgb24>? decoded);
             Assert.True(result.Error is null, $"{decoder} on {format}: {result.Error?.Message}");
             using Image<Rgb24> pixels = decoded!;
             Assert.Equal(format, result.Format);
