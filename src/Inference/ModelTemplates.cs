@@ -13,16 +13,20 @@ public static class ModelTemplates
     /// the feature map of the class activation maps, which cost no extra inference. The graph is cut after the last
     /// output it needs.
     /// </summary>
-    public static ModelConfig ResNet18(string name, string version, IReadOnlyList<string>? outputs = null, int inputSize = 224)
+    /// <param name="fit">With <see cref="ImageFit.Crop"/>, the middle window at the image's own scale, images first shrunk to <paramref name="maxSide"/>.</param>
+    public static ModelConfig ResNet18(string name, string version, IReadOnlyList<string>? outputs = null, int inputSize = 224, ImageFit fit = ImageFit.Stretch, int maxSide = 0)
     {
         IReadOnlyList<string> read = outputs ?? ["ReLU393_Output_0"];
-        string stages = string.Join(" + ", read.Select(o => o.Replace("_Output_0", "", StringComparison.Ordinal)));
+        string stages = string.Join(" + ", read.Select(o => o == TraceStatistics.OutputName ? "trace statistics" : o.Replace("_Output_0", "", StringComparison.Ordinal)));
+        // The first convolutional map is the activation maps' (trace statistics are [N, F, 1, 1]: no map).
+        string? featureMap = read.FirstOrDefault(o => o != TraceStatistics.OutputName);
+        string framing = fit == ImageFit.Crop ? $"the middle {inputSize}x{inputSize} at the image's own scale" : $"{inputSize}x{inputSize}";
         return new ModelConfig
         {
             Name = name,
             Version = version,
-            Description = $"ImageNet ResNet-18 at {inputSize}x{inputSize}, {stages} averaged over the image + logistic-regression head",
-            Backbone = new BackboneConfig { File = "ResNet18.onnx", Outputs = read, FeatureMap = read.Count == 1 ? read[0] : null, DynamicBatch = true },
+            Description = $"ImageNet ResNet-18 on {framing}, {stages} averaged over the image + logistic-regression head",
+            Backbone = new BackboneConfig { File = "ResNet18.onnx", Outputs = read, FeatureMap = featureMap, DynamicBatch = true },
             Input = new InputConfig
             {
                 Name = "Input247",
@@ -33,7 +37,10 @@ public static class ModelTemplates
                 Scale = 1f,
                 Mean = [103.06f, 115.90f, 123.15f],
                 Std = [1f, 1f, 1f],
-                MeanImage = inputSize == 224 ? "ResNetPreprocess.onnx#MeanImage" : null,
+                // The mean image is of the whole picture squashed to 224: a window of it is no mean of anything.
+                MeanImage = inputSize == 224 && fit == ImageFit.Stretch ? "ResNetPreprocess.onnx#MeanImage" : null,
+                Fit = fit == ImageFit.Crop ? "crop" : "stretch",
+                MaxSide = maxSide,
             },
         };
     }

@@ -50,6 +50,11 @@ public static class OnnxGraphs
                 $"{path}: input '{input.Name}' is {Describe(image)}; input.layout {input.Layout.ToString().ToUpperInvariant()} feeds [N, {(nchw ? "3, H, W" : "H, W, 3")}].");
         }
 
+        if (backbone.OutputNames.Contains(TraceStatistics.OutputName, StringComparer.Ordinal) && !graph.Output.Any(o => o.Name == TraceStatistics.OutputName))
+        {
+            TraceStatistics.Append(graph, input.Name, input);
+        }
+
         var graphOutputs = graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         var computed = graph.Node.SelectMany(n => n.Output).ToHashSet(StringComparer.Ordinal);
         string[] promoted = [.. backbone.OutputNames.Where(n => !graphOutputs.Contains(n))];
