@@ -37,5 +37,9 @@ public sealed record ImageScore(
     [Id(14)]
     public string? ClassifierLabel { get; init; }
 
+    /// <summary>The generator family the image most resembles (the model's attribution head), shown among the reasons, never deciding the label.</summary>
+    [Id(15)]
+    public GeneratorGuess? Generator { get; init; }
+
     public bool Succeeded => Error is null;
 }

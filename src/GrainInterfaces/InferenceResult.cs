@@ -24,4 +24,8 @@ public sealed record InferenceResult(
 
     [Id(7)]
     public bool Simulated { get; init; }
+
+    /// <summary>The generator family the image most resembles, when the model has an attribution head.</summary>
+    [Id(8)]
+    public GeneratorGuess? Generator { get; init; }
 }

@@ -73,6 +73,7 @@ public sealed partial class ImageScorer(
                 {
                     ClassifierLabel = cached.Label,
                     ActivationMap = cached.ActivationMap,
+                    Generator = cached.Generator,
                 },
                 pixels);
         }
@@ -110,7 +111,7 @@ public sealed partial class ImageScorer(
         string label = VerdictPolicy.Label(result.AiProbability, model.Config);
         if (!result.Simulated)
         {
-            await cache.SetAsync(sha256, model.Id, new CachedScore(label, result.AiProbability, evidence, result.ActivationMap), cancellationToken);
+            await cache.SetAsync(sha256, model.Id, new CachedScore(label, result.AiProbability, evidence, result.ActivationMap, result.Generator), cancellationToken);
         }
 
         return new ScoredImage(
@@ -118,6 +119,7 @@ public sealed partial class ImageScorer(
             {
                 ClassifierLabel = label,
                 ActivationMap = result.ActivationMap,
+                Generator = result.Generator,
                 Device = result.Device,
                 Simulated = result.Simulated,
             },

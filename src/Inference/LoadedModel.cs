@@ -12,4 +12,7 @@ public sealed record LoadedModel(string Id, string Directory, ModelConfig Config
 {
     /// <summary>The graph this load prepared, for the first session built from it (<see cref="PreparedGraph"/>).</summary>
     public PreparedGraph? Graph { get; init; }
+
+    /// <summary>The generator-attribution head over the same features, when the version has one (<see cref="ModelConfig.Attribution"/>).</summary>
+    public AttributionHead? Attribution { get; init; }
 }

@@ -27,6 +27,12 @@ public sealed record ModelConfig
     /// <summary>The linear head over the backbone's features; <c>head.json</c> by default. Read only when <see cref="Output"/> is <c>features</c>.</summary>
     public string Head { get; init; } = "head.json";
 
+    /// <summary>
+    /// Optional generator-attribution head over the same features (<c>attribution.json</c>): the family an image most
+    /// resembles, shown among a verdict's reasons. Read only when <see cref="Output"/> is <c>features</c>.
+    /// </summary>
+    public string? Attribution { get; init; }
+
     /// <summary>Class names by output index; the AI class is at <see cref="OutputConfig.AiIndex"/> (1 by default).</summary>
     public IReadOnlyList<string> Labels { get; init; } = ["human", "ai"];
 
@@ -203,6 +209,15 @@ public sealed record InputConfig
 
     /// <summary>Optional per-pixel mean: "FILE.onnx#INITIALIZER" (planar [1,3,H,W], model channel order). Overrides <see cref="Mean"/>.</summary>
     public string? MeanImage { get; init; }
+
+    /// <summary>
+    /// How the image becomes width x height: <c>stretch</c> (default) resizes the whole image, <c>crop</c> cuts the middle
+    /// window at the image's own scale (see <see cref="ImageFit"/>).
+    /// </summary>
+    public string Fit { get; init; } = "stretch";
+
+    /// <summary>With <c>crop</c>: images whose longer side exceeds this are first shrunk to it (0: never), as the training set was.</summary>
+    public int MaxSide { get; init; }
 }
 
 public sealed record UncertainBand(double Low, double High);

@@ -113,6 +113,25 @@ public sealed class ModelRepository(string root)
             }
         }
 
+        AttributionHead? attribution = null;
+        if (head is not null && config.Attribution is { Length: > 0 } attributionFile)
+        {
+            string attributionPath = Path.Combine(versionDir, attributionFile);
+            try
+            {
+                attribution = AttributionHead.Load(attributionPath);
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidDataException or IOException)
+            {
+                throw new InvalidDataException($"{attributionPath}: {ex.Message}", ex);
+            }
+
+            if (attribution.FeatureCount != head.FeatureCount)
+            {
+                throw new InvalidDataException($"{attributionPath} weighs {attribution.FeatureCount} features; the head {config.Head} weighs {head.FeatureCount}.");
+            }
+        }
+
         ModelProto graph = OnnxGraphs.Prepare(backbonePath, config.Backbone, input);
         if (head is not null && OnnxGraphs.DeclaredFeatureCount(graph, config.Backbone.OutputNames) is { } declared && declared != head.FeatureCount)
         {
@@ -123,6 +142,7 @@ public sealed class ModelRepository(string root)
         return new LoadedModel($"{config.Name}/{config.Version}", versionDir, config, input, head, backbonePath)
         {
             Graph = new PreparedGraph(graph.ToByteArray()),
+            Attribution = attribution,
         };
     }
 
@@ -174,7 +194,18 @@ public sealed class ModelRepository(string root)
             }
         }
 
-        return new ModelInputSpec(input.Name, input.Width, input.Height, layout, order, input.Scale, input.Mean, input.Std, meanImage);
+        ImageFit fit = (input.Fit ?? "stretch").ToLowerInvariant() switch
+        {
+            "stretch" => ImageFit.Stretch,
+            "crop" => ImageFit.Crop,
+            string other => throw new InvalidDataException($"input.fit '{other}' is neither 'stretch' nor 'crop'."),
+        };
+        if (input.MaxSide < 0 || (input.MaxSide > 0 && input.MaxSide < Math.Max(input.Width, input.Height)))
+        {
+            throw new InvalidDataException($"input.maxSide {input.MaxSide} must be 0 (no limit) or at least the input's longer side ({Math.Max(input.Width, input.Height)}).");
+        }
+
+        return new ModelInputSpec(input.Name, input.Width, input.Height, layout, order, input.Scale, input.Mean, input.Std, meanImage, fit, input.MaxSide);
     }
 
     /// <summary>A file of the version folder, or one shipped by a NuGet package under the application's <c>DnnImageModels/</c>.</summary>

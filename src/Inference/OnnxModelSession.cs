@@ -21,6 +21,7 @@ public sealed class OnnxModelSession : IDisposable
     private readonly int _featureMapIndex;
     private readonly OutputConfig _output;
     private readonly LinearHead? _head;
+    private readonly AttributionHead? _attribution;
     private readonly bool _oneImagePerRun;
     private readonly int _inputLength;
     private readonly long[] _inputShapeTail;
@@ -37,6 +38,7 @@ public sealed class OnnxModelSession : IDisposable
     public OnnxModelSession(LoadedModel model, string device, int intraOpThreads, CudaOptions? cuda = null, bool? useIoBinding = null)
         : this(model.BackbonePath, model.Config.Backbone, model.Input, model.Config.Output, model.Head, model.Config.Labels, device, intraOpThreads, cuda, useIoBinding, model.Graph?.Take())
     {
+        _attribution = model.Attribution;
     }
 
     /// <summary>A session over a backbone alone (training extracts features before any head exists): <see cref="Run"/> only.</summary>
@@ -180,7 +182,7 @@ public sealed class OnnxModelSession : IDisposable
                 map = ClassActivationMaps.FromWeightedSums(sums[i], shape.Height, shape.Width, logit);
             }
 
-            scores[i] = new ModelScore(probability, map);
+            scores[i] = new ModelScore(probability, map, _attribution?.Predict(values));
         }
 
         return scores;
@@ -311,6 +313,12 @@ public sealed class OnnxModelSession : IDisposable
         // The map's weighted sums are taken straight from the output: copying an image's whole feature map out would
         // cost a large-object allocation per image (ResNet-18's second stage: 128 x 28 x 28 floats).
         double[][]? mapSums = keepFeatureMap ? new double[n][] : null;
+        OutputShape? mapShape = keepFeatureMap ? _shapes[_featureMapIndex] : null;
+        for (int i = 0; mapSums is not null && i < n; i++)
+        {
+            mapSums[i] = new double[mapShape!.Cells];
+        }
+
         for (int k = 0; k < _outputNames.Length; k++)
         {
             OutputShape expected = _shapes[k];
@@ -327,9 +335,12 @@ public sealed class OnnxModelSession : IDisposable
             {
                 ReadOnlySpan<float> image = data.Slice(i * perImage, perImage);
                 Pool(image, expected.Channels, expected.Cells, features[i].AsSpan(expected.Offset, expected.Channels));
-                if (k == _featureMapIndex && mapSums is not null)
+                // Every convolutional output whose grid tiles the feature map's adds its part of the logit, each of its
+                // cells spread over the feature-map cells it covers: the map then accounts for all of those features.
+                if (mapSums is not null && (k == _featureMapIndex || Tiles(expected, mapShape!)))
                 {
-                    mapSums[i] = ClassActivationMaps.WeightedSums(image, expected.Channels, expected.Cells, _head!, expected.Offset);
+                    double[] sums = ClassActivationMaps.WeightedSums(image, expected.Channels, expected.Cells, _head!, expected.Offset);
+                    AddUpsampled(mapSums[i], mapShape!, sums, expected);
                 }
             }
         }
@@ -353,6 +364,22 @@ public sealed class OnnxModelSession : IDisposable
         IDisposableReadOnlyCollection<OrtValue> outputs = _session.RunWithBoundResults(runOptions, binding);
         binding.SynchronizeBoundOutputs();
         return outputs;
+    }
+
+    // A coarser map whose cells each cover a whole block of the feature map's (ResNet's stages halve the grid).
+    private static bool Tiles(OutputShape coarse, OutputShape map) =>
+        coarse.Cells > 1 && coarse.Height <= map.Height && coarse.Width <= map.Width && map.Height % coarse.Height == 0 && map.Width % coarse.Width == 0;
+
+    private static void AddUpsampled(double[] target, OutputShape map, double[] source, OutputShape shape)
+    {
+        int fy = map.Height / shape.Height, fx = map.Width / shape.Width;
+        for (int y = 0; y < map.Height; y++)
+        {
+            for (int x = 0; x < map.Width; x++)
+            {
+                target[(y * map.Width) + x] += source[((y / fy) * shape.Width) + (x / fx)];
+            }
+        }
     }
 
     // Mean over the cells of each channel ([C, cells] row-major); cells = 1 copies.

@@ -88,6 +88,12 @@ public static class VerdictPolicy
             reasons.Add($"classifier {probability:0.00} ({image.ClassifierLabel})");
         }
 
+        // Which generator family it resembles means something only for an image that may be AI.
+        if (image.Generator is { } generator && label != Labels.Human)
+        {
+            reasons.Add($"resembles {generator.Family} images ({generator.Probability:0.00} among the generator families the model knows)");
+        }
+
         if (metadata.DeclaredAi == false && label == Labels.Ai)
         {
             reasons.Add("declared human by the uploader: conflict");

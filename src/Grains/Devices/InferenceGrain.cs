@@ -130,6 +130,7 @@ public sealed partial class InferenceGrain(
             Device = _location,
             DevicePending = batcher.Held,
             Simulated = _simulated,
+            Generator = result.Value.Generator,
         };
     }
 

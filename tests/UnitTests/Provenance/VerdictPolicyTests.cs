@@ -34,6 +34,20 @@ public sealed class VerdictPolicyTests
         }
     }
 
+    [Theory]
+    [InlineData(Labels.Ai, true)]
+    [InlineData(Labels.Uncertain, true)]
+    [InlineData(Labels.Human, false)]
+    public void TheGeneratorFamilyIsAReasonForImagesThatMayBeAiAndNeverChangesTheLabel(string classifierLabel, bool listed)
+    {
+        var image = new ImageScore(0, "x.png", "00", null, 0.7, "m/1", null, false, null, []) { ClassifierLabel = classifierLabel, Generator = new GeneratorGuess("midjourney", 0.62) };
+
+        ImageScore merged = VerdictPolicy.MergeImage(image, new JobMetadata(), new VerdictOptions());
+
+        Assert.Equal(classifierLabel, merged.Label);
+        Assert.Equal(listed, merged.Reasons!.Contains("resembles midjourney images (0.62 among the generator families the model knows)"));
+    }
+
     [Fact]
     public void ThePolicyCanLeaveTheLabelToTheClassifier()
     {
