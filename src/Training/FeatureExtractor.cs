@@ -7,7 +7,8 @@ namespace ArtGrid.Training;
 public sealed class FeatureExtractor(ImagePreprocessor preprocessor, OnnxModelSession session, int batchSize = 16)
 {
     /// <summary>One feature vector per file, or an error for files that could not be prepared.</summary>
-    public IReadOnlyList<(float[]? Features, ImageError? Error)> Extract(IReadOnlyList<string> files, Action<int>? progress = null, CancellationToken cancellationToken = default)
+    /// <param name="transform">Applied to each file's bytes before preparation (robustness measurements); none by default.</param>
+    public IReadOnlyList<(float[]? Features, ImageError? Error)> Extract(IReadOnlyList<string> files, Action<int>? progress = null, CancellationToken cancellationToken = default, Func<byte[], byte[]>? transform = null)
     {
         var results = new (float[]? Features, ImageError? Error)[files.Count];
         for (int start = 0; start < files.Count; start += batchSize)
@@ -20,7 +21,12 @@ public sealed class FeatureExtractor(ImagePreprocessor preprocessor, OnnxModelSe
                 string file = files[start + i];
                 try
                 {
-                    prepared[i] = preprocessor.Prepare(File.ReadAllBytes(file), session.Input);
+                    byte[] bytes = DatasetFiles.ReadAllBytes(file);
+                    prepared[i] = preprocessor.Prepare(transform is null ? bytes : transform(bytes), session.Input);
+                }
+                catch (SixLabors.ImageSharp.ImageFormatException ex) when (transform is not null)
+                {
+                    prepared[i] = PreparedImage.Fail(ErrorCodes.DecodeFailed, $"The transform before scoring failed: {ex.Message}");
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {

@@ -15,7 +15,11 @@ public sealed class HeadTrainer(int seed)
 {
     private readonly MLContext _ml = new(seed);
 
-    public LinearHead Fit(IReadOnlyList<float[]> features, IReadOnlyList<bool> isAi, float l2)
+    /// <param name="groups">
+    /// When given (one per image), each image weighs one over the square root of its group's size before the classes are
+    /// balanced, so that a few large sources do not set the head on their own; null weighs every image alike.
+    /// </param>
+    public LinearHead Fit(IReadOnlyList<float[]> features, IReadOnlyList<bool> isAi, float l2, IReadOnlyList<string>? groups = null)
     {
         int dim = features[0].Length;
         (float[] mean, float[] std) = Standardisation(features);
@@ -26,13 +30,21 @@ public sealed class HeadTrainer(int seed)
             throw new InvalidOperationException("Training needs images of both classes.");
         }
 
-        float positiveWeight = isAi.Count / (2f * positives);
-        float negativeWeight = isAi.Count / (2f * negatives);
+        double[] exampleWeights = [.. Enumerable.Range(0, isAi.Count).Select(_ => 1.0)];
+        if (groups is not null)
+        {
+            var sizes = groups.GroupBy(g => g, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+            exampleWeights = [.. groups.Select(g => 1 / Math.Sqrt(sizes[g]))];
+        }
+
+        // Each class weighs half of the images' count in all.
+        double positiveTotal = Enumerable.Range(0, isAi.Count).Where(i => isAi[i]).Sum(i => exampleWeights[i]);
+        double negativeTotal = Enumerable.Range(0, isAi.Count).Where(i => !isAi[i]).Sum(i => exampleWeights[i]);
         var rows = features.Select((f, i) => new Row
         {
             Features = Standardise(f, mean, std),
             Label = isAi[i],
-            Weight = isAi[i] ? positiveWeight : negativeWeight,
+            Weight = (float)(exampleWeights[i] * isAi.Count / (2 * (isAi[i] ? positiveTotal : negativeTotal))),
         }).ToList();
 
         SchemaDefinition schema = SchemaDefinition.Create(typeof(Row));

@@ -20,9 +20,19 @@ public static class TrainCommand
         var outputs = new Option<string[]>("--outputs") { Description = "ResNet-18 values whose spatial average is the feature vector, e.g. ReLU315_Output_0 (default) or ReLU393_Output_0; several are concatenated.", AllowMultipleArgumentsPerToken = true };
         var inputSize = new Option<int>("--input-size") { Description = "Square input size the images are resized to (224 uses the package's mean image).", DefaultValueFactory = _ => 224 };
         var targetFpr = new Option<double>("--target-fpr") { Description = "Share of human images the shipped threshold may flag, measured out of source.", DefaultValueFactory = _ => OperatingPoint.DefaultTargetFalsePositiveRate };
+        var fit = new Option<string>("--fit") { Description = "stretch: the whole image resized to the input size; crop: the middle window at the image's own scale.", DefaultValueFactory = _ => "stretch" };
+        fit.AcceptOnlyFromAmong("stretch", "crop");
+        var maxSide = new Option<int>("--max-side") { Description = "With --fit crop: shrink images whose longer side exceeds this first (0: never).", DefaultValueFactory = _ => 0 };
+        var groupBy = new Option<string>("--group-by") { Description = "What validation keeps whole: source, or owner (a GitHub owner's repositories together).", DefaultValueFactory = _ => "source" };
+        groupBy.AcceptOnlyFromAmong("source", "owner");
+        var sameGroup = new Option<string[]>("--same-group") { Description = "Comma-separated sources (or owners) that validation treats as one group; repeatable." };
+        var groupWeighting = new Option<bool>("--group-weighting") { Description = "Weigh each image by 1/sqrt(its group's size), so that a few large sources do not set the head." };
+        var confidence = new Option<double>("--confidence") { Description = "Share of resampled source mixes on which the threshold must meet --target-fpr.", DefaultValueFactory = _ => GroupedOperatingPoint.DefaultConfidence };
+        var robustness = new Option<bool>("--robustness") { Description = "Also measure out-of-group AUC after JPEG quality 75 and after halving the images (two more feature passes)." };
+        var noAttribution = new Option<bool>("--no-attribution") { Description = "Do not fit the generator-attribution head (fitted by default when the CSV has a generator column)." };
         var headFromTrainOnly = new Option<bool>("--head-from-train-only") { Description = "Ship the head fitted without the holdout (default: refit on every image once measured)." };
 
-        var command = new Command("train", "Fit the classification head on a labelled image folder.") { labels, images, output, holdout, folds, seed, l2, outputs, inputSize, targetFpr, headFromTrainOnly };
+        var command = new Command("train", "Fit the classification head on a labelled image folder.") { labels, images, output, holdout, folds, seed, l2, outputs, inputSize, fit, maxSide, groupBy, sameGroup, groupWeighting, targetFpr, confidence, robustness, noAttribution, headFromTrainOnly };
         command.SetAction((result, cancellationToken) =>
         {
             var settings = new TrainingSettings(
@@ -31,7 +41,14 @@ public static class TrainCommand
             {
                 Outputs = result.GetValue(outputs) is { Length: > 0 } named ? named : null,
                 InputSize = result.GetValue(inputSize),
+                Fit = result.GetValue(fit) == "crop" ? ImageFit.Crop : ImageFit.Stretch,
+                MaxSide = result.GetValue(maxSide),
+                Groups = new SourceGroups(result.GetValue(groupBy) == "owner", SourceGroups.ParseJoined(result.GetValue(sameGroup) ?? [])),
                 TargetFalsePositiveRate = result.GetValue(targetFpr),
+                GroupWeighting = result.GetValue(groupWeighting),
+                Confidence = result.GetValue(confidence),
+                Robustness = result.GetValue(robustness),
+                Attribution = !result.GetValue(noAttribution),
             };
             if (!File.Exists(settings.LabelsPath) || !Directory.Exists(settings.ImagesDir))
             {
@@ -40,9 +57,9 @@ public static class TrainCommand
             }
 
             if (settings.HoldoutFraction is <= 0 or >= 1 || settings.Folds < 2 || settings.InputSize is < 32 or > 4096
-                || settings.TargetFalsePositiveRate is < 0 or >= OperatingPoint.DefaultLooseFalsePositiveRate)
+                || (settings.MaxSide != 0 && settings.MaxSide < settings.InputSize) || settings.Confidence is < 0 or > 1 || settings.TargetFalsePositiveRate is < 0 or >= OperatingPoint.DefaultLooseFalsePositiveRate)
             {
-                Console.Error.WriteLine($"artgrid train: --holdout must lie between 0 and 1, --folds be at least 2, --input-size lie in 32..4096 and --target-fpr in [0, {OperatingPoint.DefaultLooseFalsePositiveRate}).");
+                Console.Error.WriteLine($"artgrid train: --holdout must lie between 0 and 1, --folds be at least 2, --input-size lie in 32..4096, --max-side be 0 or at least --input-size, --confidence lie in [0, 1], and --target-fpr in [0, {OperatingPoint.DefaultLooseFalsePositiveRate}).");
                 return Task.FromResult(ExitCodes.Usage);
             }
 
