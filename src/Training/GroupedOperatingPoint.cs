@@ -35,7 +35,9 @@ public sealed record GroupedThreshold(
 /// style, one photographer's camera), so on a new draw of sources the rate moves by whole groups. Here the human groups
 /// are resampled with replacement (a group bootstrap); each resample gives the threshold that would meet the target on
 /// it, and the threshold shipped is the <see cref="GroupedThreshold.Confidence"/> quantile of those: met on that share
-/// of plausible source mixes, not just on the one measured.
+/// of plausible source mixes, not just on the one measured. It is then raised, where needed, until no measured group of
+/// at least <c>minGroupImages</c> human images has more than <c>maxGroupRate</c> of them flagged: a promise per source,
+/// not only on average.
 /// </summary>
 public static class GroupedOperatingPoint
 {
@@ -43,12 +45,18 @@ public static class GroupedOperatingPoint
 
     public const int Resamples = 2000;
 
+    public const double DefaultMaxGroupRate = 0.05;
+
+    public const int DefaultMinGroupImages = 30;
+
     public static GroupedThreshold Choose(
         IReadOnlyList<double> humanScores,
         IReadOnlyList<string> humanGroups,
         double target,
         double confidence = DefaultConfidence,
-        int seed = 17)
+        int seed = 17,
+        double maxGroupRate = DefaultMaxGroupRate,
+        int minGroupImages = DefaultMinGroupImages)
     {
         if (humanScores.Count != humanGroups.Count || humanScores.Count == 0)
         {
@@ -83,6 +91,16 @@ public static class GroupedOperatingPoint
 
         Array.Sort(thresholds);
         double threshold = thresholds[Math.Min(Resamples - 1, (int)Math.Floor(confidence * Resamples))];
+        foreach (double[] group in byGroup.Where(g => g.Length >= minGroupImages))
+        {
+            // Flagging at most `allowed` of the group needs a threshold just above its next score, and no more.
+            int allowed = (int)Math.Floor((maxGroupRate * group.Length) + 1e-9);
+            if (allowed < group.Length)
+            {
+                threshold = Math.Max(threshold, Math.BitIncrement(group.OrderDescending().ElementAt(allowed)));
+            }
+        }
+
         double[] rates = [.. draws.Select(d => OperatingPoint.FalsePositiveRate(d, threshold)).Order()];
         GroupFalsePositiveRate[] perGroup = [.. Enumerable.Range(0, humanScores.Count)
             .GroupBy(i => humanGroups[i], StringComparer.Ordinal)

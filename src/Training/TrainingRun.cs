@@ -152,9 +152,10 @@ public sealed class TrainingRun(TrainingSettings settings, TextWriter log)
         // The threshold must keep its promise on sources it has not seen: chosen for a bad plausible draw of human
         // sources (a group bootstrap), not for the average one (see GroupedOperatingPoint).
         GroupedThreshold shipped = GroupedOperatingPoint.Choose(humanScores, humanGroups, settings.TargetFalsePositiveRate, settings.Confidence, settings.Seed);
-        GroupedThreshold loose = GroupedOperatingPoint.Choose(humanScores, humanGroups, settings.LooseFalsePositiveRate, settings.Confidence, settings.Seed);
-        double high = Math.Round(shipped.Threshold, 6);
-        config = config with { Threshold = high, Uncertain = new UncertainBand(Math.Min(Math.Round(loose.Threshold, 6), high), high) };
+        GroupedThreshold loose = GroupedOperatingPoint.Choose(humanScores, humanGroups, settings.LooseFalsePositiveRate, settings.Confidence, settings.Seed, maxGroupRate: 1);
+        // Written with 6 decimals, rounded up: the threshold as shipped flags no image more than the one measured.
+        double high = RoundUp(shipped.Threshold);
+        config = config with { Threshold = high, Uncertain = new UncertainBand(Math.Min(RoundUp(loose.Threshold), high), high) };
         log.WriteLine($"Calibration: p = sigmoid({calibration.Slope:0.###} z {calibration.Intercept:+0.###;-0.###}); threshold {config.Threshold:0.0000} flags {settings.TargetFalsePositiveRate:P1} of human images in {settings.Confidence:P0} of resampled source mixes (pooled out of group: {shipped.PooledRate:P2}, 5-95% over mixes {shipped.RateLow:P2}-{shipped.RateHigh:P2}); uncertain from {config.Uncertain.Low:0.0000}");
 
         LinearHead head = calibration.Apply(trainer.Fit(trainIdx.Select(i => x[i]).ToArray(), trainIdx.Select(i => y[i]).ToArray(), l2, Weigh(trainIdx)));
@@ -322,6 +323,8 @@ public sealed class TrainingRun(TrainingSettings settings, TextWriter log)
             yield return (name, [.. extracted.Select(e => e.Features)]);
         }
     }
+
+    private static double RoundUp(double threshold) => Math.Min(1, Math.Ceiling(threshold * 1e6) / 1e6);
 
     private int[] Folds(IReadOnlyList<string> groups, bool grouped) =>
         grouped ? GroupSplits.GroupKFold(groups, settings.Folds) : groups.Select((_, k) => k % settings.Folds).ToArray();

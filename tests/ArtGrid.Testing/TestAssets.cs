@@ -15,7 +15,7 @@ public static class TestAssets
     public static string ModelsDir => Path.Combine(RepositoryRoot, "models");
 
     /// <summary>The model a host serves when none is named: the newest version of artgrid-resnet18.</summary>
-    public const string DefaultModelId = "artgrid-resnet18/2";
+    public const string DefaultModelId = "artgrid-resnet18/3";
 
     /// <summary>A real photograph (skimage's "chelsea", CC0), 451x300 JPEG.</summary>
     public static string Photo => Path.Combine(SamplesDir, "human", "photo-chelsea-cat.jpg");

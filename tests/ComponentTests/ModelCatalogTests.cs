@@ -74,7 +74,7 @@ public sealed class ModelCatalogTests(ClusterFixture fixture) : IDisposable
 
         ModelListing listing = (await fixture.Grains.GetGrain<IModelRepositoryGrain>(0).ListAsync()).Single(m => m.Name == Name);
         Assert.Equal(active, listing.Active);
-        Assert.Equal(["1", "2"], listing.Versions);
+        Assert.Equal(["1", "2", "3"], listing.Versions);
     }
 
     private static void Refused(string code, string reason, Action check)

@@ -62,6 +62,30 @@ public sealed class GroupedOperatingPointTests
     }
 
     [Fact]
+    public void NoLargeGroupIsLeftWithMoreThanItsShareFlagged()
+    {
+        // 40 groups of 40 images scoring low, and one group of 40 whose top 4 score above everything else: pooled, 1% of
+        // 1640 is 16 images, so a pooled threshold would flag all 4 (10% of that group); at most 5% (2) may be.
+        var scores = new List<double>();
+        var groups = new List<string>();
+        for (int g = 0; g <= 40; g++)
+        {
+            for (int i = 0; i < 40; i++)
+            {
+                groups.Add($"g{g}");
+                scores.Add(g == 40 && i < 4 ? 0.99 - (0.01 * i) : 0.5 * ((g * 40) + i) / 1640.0);
+            }
+        }
+
+        GroupedThreshold chosen = GroupedOperatingPoint.Choose(scores, groups, target: 0.01, confidence: 0.5, seed: 1);
+
+        Assert.Equal(2, chosen.ByGroup.Single(r => r.Group == "g40").Flagged);
+        Assert.Equal(0.05, chosen.WorstRate(30));
+        GroupedThreshold unconstrained = GroupedOperatingPoint.Choose(scores, groups, 0.01, 0.5, seed: 1, maxGroupRate: 1);
+        Assert.True(unconstrained.ByGroup.Single(r => r.Group == "g40").Flagged > 2);
+    }
+
+    [Fact]
     public void MismatchedGroupsOrAConfidenceOutsideZeroToOneAreRefused()
     {
         Assert.Throws<ArgumentException>(() => GroupedOperatingPoint.Choose([0.1, 0.2], ["a"], 0.01));
