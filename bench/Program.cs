@@ -11,6 +11,7 @@ return args switch
     ["preprocess", .. var rest] => PreprocessStagesBench.Run(rest),
     ["drift", .. var rest] => DriftBench.Run(rest),
     ["devices", .. var rest] => await DevicesBench.RunAsync(rest),
+    ["model-cost", .. var rest] => ModelCostBench.Run(rest),
     _ => Usage(),
 };
 
@@ -42,6 +43,11 @@ static int Usage()
           router, placement and batchers. Throughput at saturation over summed capacity, mean batch, p50/p99 at 50, 80 and
           95% of capacity, peak resident memory at 2x capacity. --quick: 10 s phases (about 2 minutes); --full: 30 s.
           Last line: sim_utilisation=… p99_ms_at_80=… mean_batch=… peak_rss_mib_overload=… and more.
+
+        usage: artgrid-bench model-cost [--a NAME/VERSION] [--b NAME/VERSION] [--rounds 8] [--batch 8] [--threads 1] [--models DIR]
+          One model version's cost per image against another's (default artgrid-resnet18/2 against /3), in alternating
+          rounds of one process: preprocessing, then the serving session with head and activation maps, on the samples.
+          Last line: infer_ms_a=… infer_ms_b=… infer_ratio_b_over_a=… pre_ms_a=… pre_ms_b=…
 
         usage: artgrid-bench micro [BenchmarkDotNet arguments]
           Micro-benchmarks (BenchmarkDotNet, in process by default): TensorPacker.Pack at 224x224, the linear head, the
