@@ -47,6 +47,17 @@ public sealed class TrainingTests : IDisposable
             Assert.Equal(8, metrics.RootElement.GetProperty(validation).GetProperty("count").GetInt32());
         }
 
+        // Out of group: every human source's rate at the shipped threshold, and each image's scores in scores.csv.
+        JsonElement outOfGroup = metrics.RootElement.GetProperty("outOfGroup");
+        Assert.Equal(8, outOfGroup.GetProperty("groups").GetInt32());
+        JsonElement shipped = outOfGroup.GetProperty("shippedThreshold");
+        Assert.Equal(4, shipped.GetProperty("byGroup").GetArrayLength()); // the four human samples, each its own source
+        Assert.True(shipped.GetProperty("threshold").GetDouble() <= model.Config.Threshold); // written rounded up
+        string[] scores = File.ReadAllLines(Path.Combine(output, OutOfGroupScores.FileName));
+        Assert.Equal("file,label,source,group,generator,kind,grouped_kfold,leave_one_group_out", scores[0]);
+        Assert.Equal(9, scores.Length);
+        Assert.All(scores.Skip(1), line => Assert.InRange(double.Parse(line.Split(',')[^1], System.Globalization.CultureInfo.InvariantCulture), 0.0, 1.0));
+
         JsonElement holdout = metrics.RootElement.GetProperty("holdout");
         Assert.True(holdout.GetProperty("count").GetInt32() >= 2);
         Assert.InRange(holdout.GetProperty("accuracy").GetDouble(), 0.0, 1.0);
@@ -73,7 +84,8 @@ public sealed class TrainingTests : IDisposable
         LoadedModel model = ModelRepository.LoadDirectory(output);
         Assert.Equal(64 + 512, model.Head!.FeatureCount);
         Assert.Equal(["ReLU283_Output_0", "ReLU393_Output_0"], model.Config.Backbone.OutputNames);
-        Assert.Null(model.Config.Backbone.FeatureMap); // a map needs the head to weigh one feature map alone
+        // The first map is the activation maps' grid; the last stage's 8x8 cells each cover 8x8 of its 64x64.
+        Assert.Equal("ReLU283_Output_0", model.Config.Backbone.FeatureMap);
         Assert.Equal((256, 256), (model.Input.Width, model.Input.Height));
         Assert.Null(model.Input.MeanImage); // the package's mean image is 224x224: channel means at any other size
 
