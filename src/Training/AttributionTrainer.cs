@@ -52,7 +52,8 @@ public sealed class AttributionTrainer(int seed)
         var rows = features.Select((f, i) => new Row
         {
             Features = Standardise(f, mean, std),
-            Label = (uint)(IndexOf(families, family[i]) + 1),
+            // Zero-based: loading from an enumerable stores the raw value v as key v + 1 (0 is the missing key).
+            Label = (uint)IndexOf(families, family[i]),
             Weight = (float)(features.Count / ((double)families.Count * counts[family[i]])),
         }).ToList();
 
