@@ -27,7 +27,7 @@ public sealed class TrainingTests : IDisposable
         string output = Path.Combine(_dir, "models", "tiny", "3");
 
         (int exit, _, string stderr) = await CliTests.RunAsync(
-            "train", "--labels", csv, "--images", TestAssets.SamplesDir, "--out", output, "--holdout", "0.3", "--folds", "2");
+            "train", "--labels", csv, "--images", TestAssets.SamplesDir, "--out", output, "--holdout", "0.3", "--folds", "2", "--robustness");
 
         Assert.True(exit == 0, stderr);
         LoadedModel model = ModelRepository.LoadDirectory(output);
@@ -50,6 +50,11 @@ public sealed class TrainingTests : IDisposable
         // Out of group: every human source's rate at the shipped threshold, and each image's scores in scores.csv.
         JsonElement outOfGroup = metrics.RootElement.GetProperty("outOfGroup");
         Assert.Equal(8, outOfGroup.GetProperty("groups").GetInt32());
+        foreach (string transform in new[] { "jpeg75", "half" })
+        {
+            Assert.InRange(outOfGroup.GetProperty("robustnessAuc").GetProperty(transform).GetDouble(), 0.0, 1.0);
+        }
+
         JsonElement shipped = outOfGroup.GetProperty("shippedThreshold");
         Assert.Equal(4, shipped.GetProperty("byGroup").GetArrayLength()); // the four human samples, each its own source
         Assert.True(shipped.GetProperty("threshold").GetDouble() <= model.Config.Threshold); // written rounded up
