@@ -52,7 +52,9 @@ public sealed class DecodeSandboxTests
 
         Assert.Equal(4, sandbox.Restarts);
         Assert.All(firstWorkers, pid => Assert.False(IsRunning(pid), $"worker {pid} still runs after its decode was stopped"));
-        Assert.Equal(2, sandbox.WorkerProcessIds.Count(IsRunning));
+
+        // A replacement starts in the background once its predecessor is killed: the last may still be warming up.
+        await Wait.UntilAsync(() => sandbox.WorkerProcessIds.Count(IsRunning) == 2, TimeSpan.FromSeconds(60), "the two replacement workers did not both start");
     }
 
     [Fact(Timeout = 120_000)]
