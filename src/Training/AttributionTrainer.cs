@@ -51,7 +51,7 @@ public sealed class AttributionTrainer(int seed)
         var counts = family.GroupBy(f => f, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var rows = features.Select((f, i) => new Row
         {
-            Features = Standardise(f, mean, std),
+            Features = HeadTrainer.Standardise(f, mean, std),
             // Zero-based: loading from an enumerable stores the raw value v as key v + 1 (0 is the missing key).
             Label = (uint)IndexOf(families, family[i]),
             Weight = (float)(features.Count / ((double)families.Count * counts[family[i]])),
@@ -133,17 +133,6 @@ public sealed class AttributionTrainer(int seed)
         }
 
         throw new ArgumentException($"'{family}' is not among the families ({string.Join(", ", families)}).", nameof(family));
-    }
-
-    private static float[] Standardise(float[] f, float[] mean, float[] std)
-    {
-        var z = new float[f.Length];
-        for (int j = 0; j < f.Length; j++)
-        {
-            z[j] = (f[j] - mean[j]) / std[j];
-        }
-
-        return z;
     }
 
     private sealed class Row

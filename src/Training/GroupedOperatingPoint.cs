@@ -68,30 +68,24 @@ public static class GroupedOperatingPoint
             throw new ArgumentOutOfRangeException(nameof(confidence), confidence, "The confidence must lie within [0, 1].");
         }
 
-        double[][] byGroup = [.. Enumerable.Range(0, humanScores.Count)
+        (string Name, double[] Scores)[] byGroup = [.. Enumerable.Range(0, humanScores.Count)
             .GroupBy(i => humanGroups[i], StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => g.Select(i => humanScores[i]).ToArray())];
+            .Select(g => (g.Key, g.Select(i => humanScores[i]).ToArray()))];
 
+        // Each resample is a list of groups drawn with replacement; its threshold is read off their scores together.
         var rng = new Random(seed);
         var thresholds = new double[Resamples];
-        var draws = new List<double[]>(Resamples);
+        var draws = new int[Resamples][];
         for (int b = 0; b < Resamples; b++)
         {
-            var sample = new List<double>(humanScores.Count);
-            for (int k = 0; k < byGroup.Length; k++)
-            {
-                sample.AddRange(byGroup[rng.Next(byGroup.Length)]);
-            }
-
-            double[] drawn = [.. sample];
-            draws.Add(drawn);
-            thresholds[b] = OperatingPoint.Threshold(drawn, target);
+            draws[b] = [.. Enumerable.Range(0, byGroup.Length).Select(_ => rng.Next(byGroup.Length))];
+            thresholds[b] = OperatingPoint.Threshold([.. draws[b].SelectMany(k => byGroup[k].Scores)], target);
         }
 
         Array.Sort(thresholds);
         double threshold = thresholds[Math.Min(Resamples - 1, (int)Math.Floor(confidence * Resamples))];
-        foreach (double[] group in byGroup.Where(g => g.Length >= minGroupImages))
+        foreach ((_, double[] group) in byGroup.Where(g => g.Scores.Length >= minGroupImages))
         {
             // Flagging at most `allowed` of the group needs a threshold just above its next score, and no more.
             int allowed = (int)Math.Floor((maxGroupRate * group.Length) + 1e-9);
@@ -101,14 +95,10 @@ public static class GroupedOperatingPoint
             }
         }
 
-        double[] rates = [.. draws.Select(d => OperatingPoint.FalsePositiveRate(d, threshold)).Order()];
-        GroupFalsePositiveRate[] perGroup = [.. Enumerable.Range(0, humanScores.Count)
-            .GroupBy(i => humanGroups[i], StringComparer.Ordinal)
-            .Select(g =>
-            {
-                int flagged = g.Count(i => humanScores[i] >= threshold);
-                return new GroupFalsePositiveRate(g.Key, g.Count(), flagged, (double)flagged / g.Count());
-            })
+        int[] flagged = [.. byGroup.Select(g => g.Scores.Count(score => score >= threshold))];
+        double[] rates = [.. draws.Select(d => (double)d.Sum(k => flagged[k]) / d.Sum(k => byGroup[k].Scores.Length)).Order()];
+        GroupFalsePositiveRate[] perGroup = [.. byGroup
+            .Select((g, k) => new GroupFalsePositiveRate(g.Name, g.Scores.Length, flagged[k], (double)flagged[k] / g.Scores.Length))
             .OrderByDescending(g => g.Rate).ThenByDescending(g => g.Images).ThenBy(g => g.Group, StringComparer.Ordinal)];
 
         return new GroupedThreshold(

@@ -114,7 +114,8 @@ public sealed class HeadTrainer(int seed)
         return (m, s);
     }
 
-    private static float[] Standardise(float[] f, float[] mean, float[] std)
+    /// <summary>(f - mean) / std, feature by feature.</summary>
+    internal static float[] Standardise(float[] f, float[] mean, float[] std)
     {
         var z = new float[f.Length];
         for (int j = 0; j < f.Length; j++)

@@ -43,9 +43,6 @@ public sealed record TrainingSettings(
 
     /// <summary>Generator families with at least this many AI images are each held out once (leave one family out).</summary>
     public int MinFamilyImages { get; init; } = 20;
-
-    /// <summary>The threshold that flags <see cref="TargetFalsePositiveRate"/> of these human scores (pooled).</summary>
-    public double TargetThreshold(IReadOnlyList<double> humanScores) => OperatingPoint.Threshold(humanScores, TargetFalsePositiveRate);
 }
 
 /// <summary>
@@ -174,9 +171,12 @@ public sealed class TrainingRun(TrainingSettings settings, TextWriter log)
             leaveOneGroupOut = BinaryMetrics.Compute(y, outOfGroup, config.Threshold);
             double atOnePercent = OperatingPoint.Threshold(humanScores, 0.01);
             double recallAtOnePercent = Enumerable.Range(0, y.Length).Count(i => y[i] && outOfGroup[i] >= atOnePercent) / (double)y.Count(a => a);
-            IReadOnlyDictionary<string, FamilyHoldOut> familyHoldOuts = FamilyHoldOuts(trainer, rows, usable, x, y, groups, l2, calibration, outOfGroup);
+            string[] generators = [.. usable.Select(i => rows[i].Columns.GetValueOrDefault("generator") ?? "")];
+            IReadOnlyDictionary<string, FamilyHoldOut> familyHoldOuts = FamilyHoldOuts(
+                x, y, groups, generators, members => calibration.Apply(trainer.Fit([.. members.Select(i => x[i])], [.. members.Select(i => y[i])], l2, Weigh(members))),
+                humanScores, OperatingPoint.Threshold(humanScores, settings.TargetFalsePositiveRate));
             Dictionary<string, double> robustness = [];
-            foreach ((string transform, float[]?[] transformed) in Transformed(rows, usable, session, extractor, progress, cancellationToken))
+            foreach ((string transform, float[]?[] transformed) in Transformed(rows, usable, extractor, progress, cancellationToken))
             {
                 int[] scored = [.. Enumerable.Range(0, x.Length).Where(i => transformed[i] is not null && groupHeads.ContainsKey(byGroup[i]))];
                 double auc = BinaryMetrics.AreaUnderRoc([.. scored.Select(i => y[i])], [.. scored.Select(i => groupHeads[byGroup[i]].Logit(transformed[i]!))]);
@@ -275,31 +275,30 @@ public sealed class TrainingRun(TrainingSettings settings, TextWriter log)
     /// <summary>
     /// Leave one generator family out: for each family with enough AI images, a head fitted without every group that holds
     /// any of them scores them; the human images keep their leave-one-group-out scores. The AUC says how well the model
-    /// ranks a family it has never seen above unseen human sources.
+    /// ranks a family it has never seen above unseen human sources; the recall is at <paramref name="threshold"/>.
     /// </summary>
+    /// <param name="fit">The calibrated head fitted on the images at these indexes, as every other head of the run is.</param>
     private Dictionary<string, FamilyHoldOut> FamilyHoldOuts(
-        HeadTrainer trainer, IReadOnlyList<LabelledImage> rows, int[] usable, float[][] x, bool[] y, string[] groups, float l2, PlattScaling calibration, double[] outOfGroup)
+        float[][] x, bool[] y, string[] groups, string[] generators, Func<int[], LinearHead> fit, double[] humanScores, double threshold)
     {
         var result = new Dictionary<string, FamilyHoldOut>(StringComparer.Ordinal);
-        string Generator(int i) => rows[usable[i]].Columns.GetValueOrDefault("generator") ?? "";
-        string[] families = [.. Enumerable.Range(0, x.Length).Where(i => y[i]).Select(Generator)
+        string[] families = [.. Enumerable.Range(0, x.Length).Where(i => y[i]).Select(i => generators[i])
             .GroupBy(g => g, StringComparer.Ordinal).Where(g => g.Count() >= settings.MinFamilyImages && g.Key is not ("" or "unknown" or "none"))
             .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key)];
-        double[] humanScores = [.. Enumerable.Range(0, x.Length).Where(i => !y[i]).Select(i => outOfGroup[i])];
         foreach (string family in families)
         {
-            var heldGroups = Enumerable.Range(0, x.Length).Where(i => y[i] && Generator(i) == family).Select(i => groups[i]).ToHashSet(StringComparer.Ordinal);
-            int[] fit = [.. Enumerable.Range(0, x.Length).Where(i => !heldGroups.Contains(groups[i]))];
-            int[] members = [.. Enumerable.Range(0, x.Length).Where(i => y[i] && Generator(i) == family)];
-            if (fit.Count(i => y[i]) == 0)
+            int[] members = [.. Enumerable.Range(0, x.Length).Where(i => y[i] && generators[i] == family)];
+            var heldGroups = members.Select(i => groups[i]).ToHashSet(StringComparer.Ordinal);
+            int[] kept = [.. Enumerable.Range(0, x.Length).Where(i => !heldGroups.Contains(groups[i]))];
+            if (kept.Count(i => y[i]) == 0)
             {
                 continue;
             }
 
-            LinearHead head = calibration.Apply(trainer.Fit([.. fit.Select(i => x[i])], [.. fit.Select(i => y[i])], l2, settings.GroupWeighting ? [.. fit.Select(i => groups[i])] : null));
+            LinearHead head = fit(kept);
             double[] scores = [.. members.Select(i => head.Probability(x[i]))];
             double auc = BinaryMetrics.AreaUnderRoc([.. Enumerable.Repeat(true, scores.Length), .. Enumerable.Repeat(false, humanScores.Length)], [.. scores, .. humanScores]);
-            result[family] = new FamilyHoldOut(members.Length, heldGroups.Count, Math.Round(auc, 4), Math.Round(scores.Count(p => p >= settings.TargetThreshold(humanScores)) / (double)scores.Length, 4));
+            result[family] = new FamilyHoldOut(members.Length, heldGroups.Count, Math.Round(auc, 4), Math.Round(scores.Count(p => p >= threshold) / (double)scores.Length, 4));
         }
 
         return result;
@@ -307,7 +306,7 @@ public sealed class TrainingRun(TrainingSettings settings, TextWriter log)
 
     /// <summary>Features of every usable image after each robustness transform, when asked for.</summary>
     private IEnumerable<(string Name, float[]?[] Features)> Transformed(
-        IReadOnlyList<LabelledImage> rows, int[] usable, OnnxModelSession session, FeatureExtractor extractor, Action<int, int>? progress, CancellationToken cancellationToken)
+        IReadOnlyList<LabelledImage> rows, int[] usable, FeatureExtractor extractor, Action<int, int>? progress, CancellationToken cancellationToken)
     {
         if (!settings.Robustness)
         {
@@ -357,7 +356,7 @@ public sealed class TrainingRun(TrainingSettings settings, TextWriter log)
 
 public sealed record SourceMetrics(int Images, int Ai, double Accuracy);
 
-/// <summary>One generator family scored by a head trained without any group that holds it; recall at the pooled 1%-FPR threshold.</summary>
+/// <summary>One generator family scored by a head trained without any group that holds it; recall where the pooled out-of-group human scores give the target false-positive rate (1% by default).</summary>
 public sealed record FamilyHoldOut(int Images, int GroupsHeldOut, double RocAuc, double Recall);
 
 /// <summary>
