@@ -95,7 +95,7 @@ public sealed partial class ImageScorer(
         }
         catch (OverloadedException ex)
         {
-            return Failed(index, image, sha256, model.Id, new ImageError(ErrorCodes.Overloaded, ex.Message));
+            return Failed(index, image, sha256, model.Id, new ImageError(ErrorCodes.Overloaded, ex.Message) { RetryAfterMs = (int)Math.Ceiling(ex.RetryAfter.TotalMilliseconds) });
         }
         catch (DeviceUnavailableException ex)
         {
