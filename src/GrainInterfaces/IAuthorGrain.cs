@@ -11,3 +11,13 @@ public interface IAuthorGrain : IGrainWithStringKey
 
     Task<AuthorContext> GetAsync(CancellationToken cancellationToken = default);
 }
+
+/// <summary>The grain key of an author, the same wherever a name is turned into one: trimmed, lower-cased, at most 200 characters.</summary>
+public static class AuthorKey
+{
+    public static string Of(string author)
+    {
+        string key = author.Trim().ToLowerInvariant();
+        return key.Length > 200 ? key[..200] : key;
+    }
+}

@@ -12,11 +12,7 @@ public sealed class AuthorGrain([PersistentState("author", AuthorGrain.StorageNa
     public const int RecentJobs = 64;
 
     /// <summary>The grain key of an author: trimmed, lower-cased, at most 200 characters.</summary>
-    public static string KeyOf(string author)
-    {
-        string key = author.Trim().ToLowerInvariant();
-        return key.Length > 200 ? key[..200] : key;
-    }
+    public static string KeyOf(string author) => AuthorKey.Of(author);
 
     public async Task<AuthorContext> RecordAsync(string jobId, string? label, bool? declaredAi, bool conflict, CancellationToken cancellationToken = default)
     {
