@@ -10,6 +10,9 @@ public sealed record JobRecord
     /// <summary>One of <see cref="JobStatus"/>.</summary>
     public required string Status { get; init; }
 
+    /// <summary>When a producer that keeps records (the gateway) accepted the job, before any silo received it.</summary>
+    public DateTimeOffset? AcceptedAt { get; init; }
+
     public DateTimeOffset? ReceivedAt { get; init; }
 
     public DateTimeOffset? CompletedAt { get; init; }
@@ -19,10 +22,19 @@ public sealed record JobRecord
     public ScoreImagesRejected? Rejection { get; init; }
 
     public static string RedisKey(string jobId) => $"artgrid:job:{jobId}";
+
+    /// <summary>The job's activation maps (a hash: image index to map), kept as long as its record.</summary>
+    public static string MapsRedisKey(string jobId) => $"artgrid:job:{jobId}:maps";
+
+    /// <summary>What the job's images were when it was accepted (a fingerprint), for idempotent resubmission.</summary>
+    public static string SubmissionRedisKey(string jobId) => $"artgrid:job:{jobId}:submission";
 }
 
 public static class JobStatus
 {
+    /// <summary>Accepted by the gateway and sent; no silo has taken it yet (it may be waiting in the queue).</summary>
+    public const string Accepted = "accepted";
+
     public const string Received = "received";
     public const string Completed = "completed";
     public const string Rejected = "rejected";

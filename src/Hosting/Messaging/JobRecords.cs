@@ -1,13 +1,22 @@
+using System.Buffers.Binary;
 using System.Text.Json;
 using ArtGrid.Contracts;
 using StackExchange.Redis;
 
 namespace ArtGrid.Hosting.Messaging;
 
-/// <summary>Job records in Redis: one JSON string per job id ("artgrid:job:{id}"), kept for a configurable time.</summary>
+/// <summary>
+/// Job records in Redis: one JSON string per job id ("artgrid:job:{id}"), kept for a configurable time, and beside it
+/// the job's activation maps ("artgrid:job:{id}:maps", a hash of image index to map), kept as long.
+/// </summary>
 public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive)
 {
+    /// <summary>The largest map kept (cells): a ResNet's last stages at 224 are 7 x 7 or 14 x 14; this bounds a job's maps at 64 x 16 KiB.</summary>
+    public const int MaxMapCells = 64 * 64;
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public TimeSpan TimeToLive => timeToLive;
 
     public async Task<JobRecord?> GetAsync(string jobId)
     {
@@ -16,21 +25,57 @@ public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive)
         return value.IsNull ? null : JsonSerializer.Deserialize<JobRecord>((string)value!, Json);
     }
 
-    /// <summary>Records that a command arrived, unless the job already has a record (a redelivery keeps the first).</summary>
+    /// <summary>Records that a producer accepted the job and sent it, unless the job already has a record.</summary>
+    public async Task AcceptedAsync(string jobId, DateTimeOffset at)
+    {
+        IDatabase db = await redis.GetDatabaseAsync();
+        var record = new JobRecord { JobId = jobId, Status = JobStatus.Accepted, AcceptedAt = at };
+        await db.StringSetAsync(JobRecord.RedisKey(jobId), JsonSerializer.Serialize(record, Json), timeToLive, When.NotExists);
+    }
+
+    /// <summary>
+    /// Records that a command arrived: over no record, or over the gateway's "accepted" one (keeping when it was
+    /// accepted). A redelivery keeps the first record, and a finished one is never taken back.
+    /// </summary>
     public async Task ReceivedAsync(string jobId, DateTimeOffset at)
     {
         IDatabase db = await redis.GetDatabaseAsync();
         var record = new JobRecord { JobId = jobId, Status = JobStatus.Received, ReceivedAt = at };
-        await db.StringSetAsync(JobRecord.RedisKey(jobId), JsonSerializer.Serialize(record, Json), timeToLive, When.NotExists);
+        if (await db.StringSetAsync(JobRecord.RedisKey(jobId), JsonSerializer.Serialize(record, Json), timeToLive, When.NotExists))
+        {
+            return;
+        }
+
+        if (await GetAsync(jobId) is { Status: JobStatus.Accepted } accepted)
+        {
+            await db.StringSetAsync(JobRecord.RedisKey(jobId), JsonSerializer.Serialize(record with { AcceptedAt = accepted.AcceptedAt }, Json), timeToLive);
+        }
     }
 
-    public Task CompletedAsync(JobVerdict verdict) => FinishAsync(new JobRecord
+    /// <summary>The completed record, and the activation maps of the images that have one (bounded by <see cref="MaxMapCells"/>).</summary>
+    public async Task CompletedAsync(JobVerdict verdict)
     {
-        JobId = verdict.JobId,
-        Status = JobStatus.Completed,
-        CompletedAt = verdict.CompletedAt,
-        Verdict = verdict,
-    });
+        HashEntry[] maps = [.. verdict.Images
+            .Where(image => image.ActivationMap is { } map && map.Logits.Length == map.Height * map.Width && map.Logits.Length is > 0 and <= MaxMapCells)
+            .Select(image => new HashEntry(image.Index, EncodeMap(image.ActivationMap!)))];
+        if (maps.Length > 0)
+        {
+            IDatabase db = await redis.GetDatabaseAsync();
+            string key = JobRecord.MapsRedisKey(verdict.JobId);
+            ITransaction write = db.CreateTransaction();
+            _ = write.HashSetAsync(key, maps);
+            _ = write.KeyExpireAsync(key, timeToLive);
+            await write.ExecuteAsync();
+        }
+
+        await FinishAsync(new JobRecord
+        {
+            JobId = verdict.JobId,
+            Status = JobStatus.Completed,
+            CompletedAt = verdict.CompletedAt,
+            Verdict = verdict,
+        });
+    }
 
     public Task RejectedAsync(ScoreImagesRejected rejection) => FinishAsync(new JobRecord
     {
@@ -40,10 +85,56 @@ public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive)
         Rejection = rejection,
     });
 
-    // A finished record keeps the time its command was first received.
+    /// <summary>The activation map of one image of a completed job, or null when it has none (or its record expired).</summary>
+    public async Task<ActivationMap?> GetMapAsync(string jobId, int index)
+    {
+        IDatabase db = await redis.GetDatabaseAsync();
+        RedisValue value = await db.HashGetAsync(JobRecord.MapsRedisKey(jobId), index);
+        return value.IsNull ? null : DecodeMap((byte[])value!);
+    }
+
+    // Two little-endian int32 (height, width), then the logits as float32, row-major.
+    internal static byte[] EncodeMap(ActivationMap map)
+    {
+        var bytes = new byte[8 + (4 * map.Logits.Length)];
+        BinaryPrimitives.WriteInt32LittleEndian(bytes, map.Height);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4), map.Width);
+        for (int i = 0; i < map.Logits.Length; i++)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(8 + (4 * i)), map.Logits[i]);
+        }
+
+        return bytes;
+    }
+
+    internal static ActivationMap? DecodeMap(byte[] bytes)
+    {
+        if (bytes.Length < 8)
+        {
+            return null;
+        }
+
+        int height = BinaryPrimitives.ReadInt32LittleEndian(bytes);
+        int width = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4));
+        if (height < 1 || width < 1 || (long)height * width > MaxMapCells || bytes.Length != 8 + (4 * height * width))
+        {
+            return null;
+        }
+
+        var logits = new float[height * width];
+        for (int i = 0; i < logits.Length; i++)
+        {
+            logits[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(8 + (4 * i)));
+        }
+
+        return new ActivationMap(height, width, logits);
+    }
+
+    // A finished record keeps the times its job was first accepted and received.
     private async Task FinishAsync(JobRecord record)
     {
-        JobRecord finished = record with { ReceivedAt = (await GetAsync(record.JobId))?.ReceivedAt };
+        JobRecord? earlier = await GetAsync(record.JobId);
+        JobRecord finished = record with { AcceptedAt = earlier?.AcceptedAt, ReceivedAt = earlier?.ReceivedAt };
         IDatabase db = await redis.GetDatabaseAsync();
         await db.StringSetAsync(JobRecord.RedisKey(record.JobId), JsonSerializer.Serialize(finished, Json), timeToLive);
     }
