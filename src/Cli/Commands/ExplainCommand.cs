@@ -2,6 +2,7 @@ using System.CommandLine;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Grains;
 using ArtGrid.Hosting.Embedded;
+using ArtGrid.Imaging;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ArtGrid.Cli.Commands;

@@ -4,6 +4,7 @@ using ArtGrid.GrainInterfaces;
 using ArtGrid.Grains;
 using ArtGrid.Grains.Models;
 using ArtGrid.Hosting.Embedded;
+using ArtGrid.Imaging;
 using ArtGrid.Inference;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
