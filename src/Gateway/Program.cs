@@ -1,8 +1,14 @@
 using ArtGrid.Gateway;
+using ArtGrid.Gateway.Security;
+
+if (args is ["new-key", .. string[] scopes])
+{
+    return NewKeyCommand.Run(scopes);
+}
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 builder.AddArtGridGateway();
 WebApplication app = builder.Build();
-app.MapArtGridJobs();
-app.MapArtGridModels();
-app.Run();
+app.MapArtGridGateway();
+await app.RunAsync();
+return 0;

@@ -1,4 +1,5 @@
 using ArtGrid.Hosting.Caching;
+using ArtGrid.Hosting.Gateway;
 using ArtGrid.Hosting.Images;
 using ArtGrid.Hosting.Messaging;
 using ArtGrid.Imaging;
@@ -36,6 +37,14 @@ public static class ArtGridOptions
         services.AddOptions<TOptions>().BindConfiguration(section);
         return services;
     }
+
+    /// <summary>The gateway's section (<see cref="GatewayOptions"/>), validated on start.</summary>
+    public static IServiceCollection AddArtGridGatewayOptions(this IServiceCollection services) =>
+        services.AddArtGridSection<GatewayOptions, GatewayOptionsValidator>(GatewayOptions.SectionName);
+
+    /// <summary>The gateway's section, validated now: for what the gateway needs while it is built (body limits, keys).</summary>
+    public static GatewayOptions ReadGatewayOptions(this IConfiguration configuration) =>
+        Read<GatewayOptions, GatewayOptionsValidator>(configuration, GatewayOptions.SectionName);
 
     /// <summary>
     /// Binds and validates a section now, for what a host needs while it is built (ports, the bus); throws

@@ -1,0 +1,170 @@
+using System.Threading.RateLimiting;
+using ArtGrid.Gateway.Jobs;
+using ArtGrid.Gateway.Security;
+using ArtGrid.Hosting;
+using ArtGrid.Hosting.Gateway;
+using ArtGrid.Hosting.Messaging;
+using MassTransit;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace ArtGrid.Gateway;
+
+/// <summary>
+/// The gateway's wiring: an Orleans client of the cluster (Redis clustering) and a bus client (RabbitMQ, the Redis
+/// claim check), API-key authentication with one policy per scope, a token bucket per key, problem details for every
+/// error, the OpenAPI document and the routes. Needs "ConnectionStrings:Redis" and "ConnectionStrings:RabbitMq", and
+/// the cluster's "ArtGrid:Silo:ServiceId"/"ClusterId".
+/// </summary>
+public static partial class GatewayHosting
+{
+    public const string RateLimitPolicy = "per-key";
+
+    public static WebApplicationBuilder AddArtGridGateway(this WebApplicationBuilder builder)
+    {
+        IConfiguration configuration = builder.Configuration;
+        GatewayOptions gateway = configuration.ReadGatewayOptions();
+        builder.Services.AddArtGridGatewayOptions();
+        string serviceId = configuration.GetValue("ArtGrid:Silo:ServiceId", "artgrid")!;
+        string clusterId = configuration.GetValue("ArtGrid:Silo:ClusterId", "artgrid")!;
+        RedisConnection redis = builder.Services.AddArtGridRedis(configuration);
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<Orleans.Configuration.ClusterOptions>(o =>
+            {
+                o.ServiceId = serviceId;
+                o.ClusterId = clusterId;
+            });
+            client.UseRedisClustering(o =>
+            {
+                o.ConfigurationOptions = redis.Options;
+                o.CreateMultiplexer = async _ => (await redis.GetAsync(), true);
+            });
+        });
+        Uri rabbitMq = configuration.RabbitMqAddress();
+        builder.Services.AddMassTransit(bus => bus.UsingRabbitMq((context, rabbit) =>
+            rabbit.UseArtGrid(rabbitMq, context.GetRequiredService<IMessageDataRepository>())));
+
+        bool acceptUrls = configuration.GetValue<bool>("ArtGrid:UrlFetch:Enabled");
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new JobReader(sp.GetRequiredService<IOptions<GatewayOptions>>().Value, acceptUrls));
+        builder.Services.AddSingleton<JobSubmitter>();
+        builder.Services.AddSingleton<IntakeStatusCache>();
+        builder.Services.AddSingleton<IJobCallbacks, NoCallbacks>();
+        builder.Services.AddSingleton<GatewayServices>();
+
+        // Kestrel's own ceiling; each job route lowers it to MaxRequestBytes for its body.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Math.Max(gateway.MaxRequestBytes, 1024 * 1024));
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = GatewayProblems.Customize);
+        builder.Services.AddExceptionHandler<GatewayExceptionHandler>();
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorization(o =>
+        {
+            foreach (string scope in Scopes.All)
+            {
+                o.AddPolicy(scope, policy => policy.RequireAuthenticatedUser().RequireAssertion(context =>
+                    context.User.HasClaim(Scopes.ClaimType, scope) || context.User.HasClaim(Scopes.ClaimType, Scopes.Admin)));
+            }
+        });
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.AddPolicy(RateLimitPolicy, context =>
+            {
+                RateLimitOptions limit = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.RateLimit;
+                string partition = context.User.Identity?.Name ?? "anonymous:" + context.Connection.RemoteIpAddress;
+                return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = limit.Permits,
+                    TokensPerPeriod = limit.Permits,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(limit.PeriodSeconds),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                });
+            });
+            o.OnRejected = (context, _) =>
+            {
+                TimeSpan wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan retryAfter)
+                    ? retryAfter
+                    : TimeSpan.FromSeconds(context.HttpContext.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.RateLimit.PeriodSeconds);
+                return new ValueTask(GatewayProblems.WriteAsync(context.HttpContext, GatewayProblems.RateLimited, "This API key has used its requests for now.", wait));
+            };
+        });
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "ArtGrid moderation API";
+            document.Info.Description = "Errors are RFC 9457 problem details; their `type` is one of: "
+                + string.Join(", ", GatewayProblems.All.Select(p => $"`{p.Type}` ({p.Status})")) + ".";
+            return Task.CompletedTask;
+        }));
+        return builder;
+    }
+
+    public static WebApplication MapArtGridGateway(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.MapOpenApi();
+        app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" })).ExcludeFromDescription();
+        app.MapArtGridJobs();
+        app.MapArtGridModels();
+        if (app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.ApiKeys.Length == 0)
+        {
+            LogNoKeys(app.Logger);
+        }
+
+        return app;
+    }
+
+    [LoggerMessage(EventId = 7000, Level = LogLevel.Warning, Message = "No API key is configured (ArtGrid:Gateway:ApiKeys): every route that needs one answers 401. Make one with `artgrid-gateway new-key`.")]
+    private static partial void LogNoKeys(ILogger logger);
+}
+
+/// <summary>The webhooks when none are configured: a job that asks for one is refused.</summary>
+internal sealed class NoCallbacks : IJobCallbacks
+{
+    public Task<string?> ValidateAsync(Uri url) => Task.FromResult<string?>("Webhooks are not configured on this gateway (ArtGrid:Webhooks).");
+
+    public Task RegisterAsync(string jobId, Uri url, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<object?> GetAsync(string jobId) => Task.FromResult<object?>(null);
+}
+
+/// <summary>
+/// Unhandled exceptions as problems: a body over the limit is 413, a malformed one 400, a cluster, broker or Redis
+/// that cannot be reached 503, a saturated device 503 with its retry hint; anything else 500, its details logged and
+/// never answered.
+/// </summary>
+internal sealed partial class GatewayExceptionHandler(ILogger<GatewayExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        (ProblemType problem, string detail, TimeSpan? retryAfter) = exception switch
+        {
+            BadHttpRequestException { StatusCode: 413 } => (GatewayProblems.RequestTooLarge, "The request body is over the gateway's limit.", (TimeSpan?)null),
+            BadHttpRequestException bad => (GatewayProblems.InvalidRequest, bad.Message, null),
+            OverloadedException overloaded => (GatewayProblems.Overloaded, overloaded.Message, overloaded.RetryAfter),
+            StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException => (GatewayProblems.Unavailable, "Redis cannot be reached.", TimeSpan.FromSeconds(5)),
+            Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException or TimeoutException
+                => (GatewayProblems.Unavailable, "The cluster did not answer.", TimeSpan.FromSeconds(5)),
+            RabbitMQ.Client.Exceptions.BrokerUnreachableException or MassTransit.RabbitMqConnectionException
+                => (GatewayProblems.Unavailable, "The message broker cannot be reached.", TimeSpan.FromSeconds(5)),
+            _ => (GatewayProblems.InternalError, "The gateway failed; the error is in its log under this trace id.", null),
+        };
+        if (problem == GatewayProblems.InternalError || problem == GatewayProblems.Unavailable)
+        {
+            LogFailed(context.Request.Method, context.Request.Path, exception);
+        }
+
+        await GatewayProblems.WriteAsync(context, problem, detail, retryAfter);
+        return true;
+    }
+
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Error, Message = "{Method} {Path} failed")]
+    private partial void LogFailed(string method, string path, Exception exception);
+}

@@ -1,0 +1,148 @@
+using System.Security.Cryptography;
+using System.Text;
+using ArtGrid.Contracts;
+using ArtGrid.GrainInterfaces;
+using ArtGrid.Hosting.Gateway;
+using ArtGrid.Hosting.Messaging;
+using MassTransit;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace ArtGrid.Gateway.Jobs;
+
+/// <summary>What became of a submission: the job as it stands, and whether this post was a repeat of an earlier one.</summary>
+public sealed record Submission(JobResource Job, bool Repeated);
+
+/// <summary>A job id already taken by other images: 409.</summary>
+public sealed class IdempotencyConflictException(string jobId)
+    : Exception($"Job '{jobId}' was already submitted with other images; use another job id (or Idempotency-Key).")
+{
+    public string JobId { get; } = jobId;
+}
+
+/// <summary>
+/// Sends checked jobs to the cluster and waits for them. A job id is taken once: the first post records its images'
+/// fingerprint (the SHA-256 of each image's name and bytes or URL) beside the job record; a later post of the same id
+/// with the same images is answered from the first job (and waits for it, if asked), with other images it is a
+/// conflict. A new job gets its "accepted" record, then its bytes go to the claim check and the command to the queue.
+/// </summary>
+public sealed class JobSubmitter(
+    IBus bus,
+    IMessageDataRepository claimCheck,
+    RedisJobRecords records,
+    RedisConnection redis,
+    IOptions<BusOptions> busOptions,
+    TimeProvider time)
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The job's resource as it stands, or null when there is no record of it.</summary>
+    public async Task<JobResource?> GetAsync(string jobId, Func<string, Task<object?>> callback) =>
+        await records.GetAsync(jobId) is { } record ? JobResource.Of(record, await callback(jobId)) : null;
+
+    /// <summary>
+    /// Submits <paramref name="job"/> (or finds its earlier submission) and waits up to <paramref name="wait"/> for it
+    /// to end. <paramref name="beforeSend"/> runs once for a new job, before its command is sent (the webhook registration).
+    /// </summary>
+    /// <exception cref="IdempotencyConflictException">The job id was taken by other images.</exception>
+    public async Task<Submission> SubmitAsync(IncomingJob job, TimeSpan wait, Func<string, Task> beforeSend, Func<string, Task<object?>> callback, CancellationToken cancellationToken)
+    {
+        string fingerprint = Fingerprint(job);
+        IDatabase db = await redis.GetDatabaseAsync();
+        string key = JobRecord.SubmissionRedisKey(job.JobId);
+        bool first = await db.StringSetAsync(key, fingerprint, records.TimeToLive, When.NotExists);
+        if (!first)
+        {
+            string? earlier = await db.StringGetAsync(key);
+            if (earlier != fingerprint)
+            {
+                throw new IdempotencyConflictException(job.JobId);
+            }
+
+            // The same images again: the first job's answer. A record missing means the first post did not get as far
+            // as sending: send it now (the consumer scores a job id once, whoever sends it).
+            if (await records.GetAsync(job.JobId) is { } record)
+            {
+                JobResource existing = JobResource.Of(record, await callback(job.JobId));
+                return new Submission(existing.Finished ? existing : await PollAsync(job.JobId, wait, callback, cancellationToken) ?? existing, Repeated: true);
+            }
+        }
+
+        await beforeSend(job.JobId);
+        await records.AcceptedAsync(job.JobId, time.GetUtcNow());
+        ScoreImages command = await CommandAsync(job, cancellationToken);
+        Uri queue = busOptions.Value.ScoreQueue();
+        if (wait <= TimeSpan.Zero)
+        {
+            await (await bus.GetSendEndpoint(queue)).Send(command, context => context.SetPriority(job.Priority), cancellationToken);
+        }
+        else
+        {
+            try
+            {
+                await bus.CreateRequestClient<ScoreImages>(queue, RequestTimeout.After(ms: (int)Math.Ceiling(wait.TotalMilliseconds)))
+                    .GetResponse<ImagesScored, ScoreImagesRejected>(command, request => request.UseExecute(context => context.SetPriority(job.Priority)), cancellationToken);
+            }
+            catch (RequestTimeoutException)
+            {
+                // Not ready in time: the job goes on, and the caller gets its address.
+            }
+        }
+
+        JobResource resource = await GetAsync(job.JobId, callback)
+            ?? new JobResource(job.JobId, JobStatus.Accepted, time.GetUtcNow(), null, null, null, null, await callback(job.JobId));
+        return new Submission(resource, Repeated: !first);
+    }
+
+    /// <summary>The job's resource once it ends, or at the end of <paramref name="wait"/>; null when it has no record.</summary>
+    public async Task<JobResource?> PollAsync(string jobId, TimeSpan wait, Func<string, Task<object?>> callback, CancellationToken cancellationToken)
+    {
+        long start = time.GetTimestamp();
+        while (true)
+        {
+            JobResource? job = await GetAsync(jobId, callback);
+            if (job is null || job.Finished || time.GetElapsedTime(start) >= wait)
+            {
+                return job;
+            }
+
+            await Task.Delay(PollInterval, time, cancellationToken);
+        }
+    }
+
+    private async Task<ScoreImages> CommandAsync(IncomingJob job, CancellationToken cancellationToken)
+    {
+        var references = new ImageReference[job.Images.Count];
+        for (int i = 0; i < references.Length; i++)
+        {
+            IncomingImage image = job.Images[i];
+            references[i] = image.Url is { } url
+                ? new ImageReference { Name = image.Name, Url = url }
+                : new ImageReference { Name = image.Name, Data = await claimCheck.PutBytes(image.Bytes!, cancellationToken) };
+        }
+
+        return new ScoreImages
+        {
+            JobId = job.JobId,
+            Images = references,
+            Metadata = job.Metadata,
+            Priority = job.Priority,
+            SubmittedAt = time.GetUtcNow(),
+        };
+    }
+
+    /// <summary>The SHA-256 over each image's name and content (the SHA-256 of its bytes, or its URL), in order.</summary>
+    public static string Fingerprint(IncomingJob job)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (IncomingImage image in job.Images)
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(image.Name));
+            hash.AppendData([0]);
+            hash.AppendData(image.Bytes is { } bytes ? SHA256.HashData(bytes) : Encoding.UTF8.GetBytes(image.Url!.AbsoluteUri));
+            hash.AppendData([0]);
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+}

@@ -1,0 +1,100 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using ArtGrid.Hosting.Gateway;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace ArtGrid.Gateway.Security;
+
+/// <summary>The scopes an API key may hold, each an authorization policy of the same name.</summary>
+public static class Scopes
+{
+    /// <summary>Submit jobs and score images.</summary>
+    public const string Score = "score";
+
+    /// <summary>Read jobs, their maps, authors and the model list.</summary>
+    public const string Read = "read";
+
+    /// <summary>Switch model versions and anything operational; grants <see cref="Score"/> and <see cref="Read"/> too.</summary>
+    public const string Admin = "admin";
+
+    public static readonly IReadOnlyList<string> All = [Score, Read, Admin];
+
+    public const string ClaimType = "scope";
+}
+
+/// <summary>
+/// API keys: "ag_" and 32 random bytes in base64url, given to the caller once; the gateway keeps only their SHA-256
+/// (the keys carry 256 bits of entropy, so a fast hash is as safe as a slow one, as for GitHub's tokens).
+/// </summary>
+public static class ApiKeys
+{
+    public const string Prefix = "ag_";
+
+    public static string NewKey() => Prefix + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+
+    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    private static string Base64UrlEncode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
+
+/// <summary>
+/// Authenticates a request by its API key, from <c>Authorization: Bearer KEY</c> or <c>X-Api-Key: KEY</c>: the
+/// key's hash is looked up among <see cref="GatewayOptions.ApiKeys"/>, and the key's scopes become claims. A request
+/// without a key is anonymous (and refused by every route that needs a scope); one with an unknown key fails.
+/// </summary>
+public sealed partial class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    IOptionsMonitor<GatewayOptions> gateway) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? key = null;
+        if (Request.Headers.Authorization.ToString() is { Length: > 7 } authorization && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            key = authorization[7..].Trim();
+        }
+        else if (Request.Headers["X-Api-Key"].ToString() is { Length: > 0 } header)
+        {
+            key = header.Trim();
+        }
+
+        if (string.IsNullOrEmpty(key))
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        foreach (ApiKeyOptions candidate in gateway.CurrentValue.ApiKeys)
+        {
+            if (CryptographicOperations.FixedTimeEquals(hash, Convert.FromHexString(candidate.Hash)))
+            {
+                var claims = new List<Claim> { new(ClaimTypes.Name, candidate.Name) };
+                claims.AddRange(candidate.Scopes.Select(scope => new Claim(Scopes.ClaimType, scope)));
+                var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+                return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
+            }
+        }
+
+        LogUnknownKey(Logger, Request.Method, Request.Path);
+        return Task.FromResult(AuthenticateResult.Fail("The API key is not known."));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer";
+        return GatewayProblems.WriteAsync(Context, GatewayProblems.Unauthorized, "This route needs an API key: send it as 'Authorization: Bearer KEY'.");
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        GatewayProblems.WriteAsync(Context, GatewayProblems.Forbidden, "The API key does not hold the scope this route needs.");
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Unknown API key on {Method} {Path}")]
+    private static partial void LogUnknownKey(ILogger logger, string method, string path);
+}
