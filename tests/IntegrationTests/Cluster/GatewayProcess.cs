@@ -1,34 +1,61 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace ArtGrid.Tests.Cluster;
 
 /// <summary>
 /// The REST gateway as a real process in front of a fixture's cluster: artgrid-gateway.dll from its own output folder,
-/// on a free port, with the cluster's connection strings and ids. Its whole log is kept.
+/// on a free port, with the cluster's connection strings and ids, and four API keys of its own (admin; score; read;
+/// score and read), given to it as their hashes as a deployment would. Its whole log is kept.
 /// </summary>
 public sealed class GatewayProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _log = new();
+    private readonly List<HttpClient> _clients = [];
 
-    private GatewayProcess(Process process, Uri address)
+    private GatewayProcess(Process process, Uri address, IReadOnlyDictionary<string, string> keys)
     {
         _process = process;
         Address = address;
-        Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
+        Keys = keys;
+        Http = Client(keys["admin"]);
     }
 
     public Uri Address { get; }
 
+    /// <summary>API keys by the scopes they hold: "admin", "score", "read", "score+read".</summary>
+    public IReadOnlyDictionary<string, string> Keys { get; }
+
+    /// <summary>A client with the admin key (every scope).</summary>
     public HttpClient Http { get; }
 
     public string Log => string.Join('\n', _log);
 
-    /// <summary>Starts the gateway and returns once it answers <c>/healthz</c>.</summary>
-    public static async Task<GatewayProcess> StartAsync(ServersFixture cluster)
+    /// <summary>A client that sends <paramref name="key"/> as its bearer token (none when null).</summary>
+    public HttpClient Client(string? key)
+    {
+        var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromMinutes(2) };
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        lock (_clients)
+        {
+            _clients.Add(client);
+        }
+
+        return client;
+    }
+
+    /// <summary>Starts the gateway (with <paramref name="settings"/> added to its environment) and returns once it answers <c>/health/live</c>.</summary>
+    public static async Task<GatewayProcess> StartAsync(ServersFixture cluster, IReadOnlyDictionary<string, string>? settings = null)
     {
         string folder = SiloProcess.ProjectOutput("Gateway");
         int port = FreePort();
@@ -48,14 +75,34 @@ public sealed class GatewayProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
-        var gateway = new GatewayProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
+        var keys = new Dictionary<string, string>();
+        string[][] scopes = [["admin"], ["score"], ["read"], ["score", "read"]];
+        for (int i = 0; i < scopes.Length; i++)
+        {
+            string name = string.Join('+', scopes[i]);
+            string key = $"ag_test_{name}_{Guid.NewGuid():N}";
+            keys[name] = key;
+            start.Environment[$"ArtGrid__Gateway__ApiKeys__{i}__Name"] = "test-" + name.Replace('+', '-');
+            start.Environment[$"ArtGrid__Gateway__ApiKeys__{i}__Hash"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+            for (int s = 0; s < scopes[i].Length; s++)
+            {
+                start.Environment[$"ArtGrid__Gateway__ApiKeys__{i}__Scopes__{s}"] = scopes[i][s];
+            }
+        }
+
+        foreach ((string key, string value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        var gateway = new GatewayProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"), keys);
         gateway._process.OutputDataReceived += (_, e) => gateway._log.Enqueue(e.Data ?? "");
         gateway._process.ErrorDataReceived += (_, e) => gateway._log.Enqueue(e.Data ?? "");
         gateway._process.BeginOutputReadLine();
         gateway._process.BeginErrorReadLine();
         try
         {
-            await gateway.WaitHealthyAsync();
+            await gateway.WaitLiveAsync();
         }
         catch
         {
@@ -68,7 +115,11 @@ public sealed class GatewayProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Http.Dispose();
+        lock (_clients)
+        {
+            _clients.ForEach(c => c.Dispose());
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
@@ -78,7 +129,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private async Task WaitHealthyAsync()
+    private async Task WaitLiveAsync()
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(90))
@@ -86,7 +137,7 @@ public sealed class GatewayProcess : IAsyncDisposable
             Assert.False(_process.HasExited, "the gateway exited:\n" + Log);
             try
             {
-                if ((await Http.GetAsync("/healthz")).IsSuccessStatusCode)
+                if ((await Http.GetAsync("/health/live")).IsSuccessStatusCode)
                 {
                     return;
                 }
@@ -99,7 +150,7 @@ public sealed class GatewayProcess : IAsyncDisposable
             await Task.Delay(200);
         }
 
-        Assert.Fail("the gateway did not answer /healthz:\n" + Log);
+        Assert.Fail("the gateway did not answer /health/live:\n" + Log);
     }
 
     private static int FreePort()

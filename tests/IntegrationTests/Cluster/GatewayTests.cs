@@ -1,52 +1,328 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using ArtGrid.Contracts;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
 
 namespace ArtGrid.Tests.Cluster;
 
-/// <summary>The REST gateway as a real process in front of the real cluster: jobs go over the bus, records come from Redis.</summary>
+/// <summary>
+/// The moderation API as a real gateway process in front of the real cluster (two silos, RabbitMQ, Redis): every route,
+/// every status it answers and every problem type, with real images.
+/// </summary>
 [Collection(ServersCollection.Name)]
 public sealed class GatewayTests(ServersFixture cluster)
 {
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
     [Fact]
-    public async Task PostedJobsAreScoredThroughTheBusAndTheirRecordsServed()
+    public async Task ScoreAnswersTheVerdictAndTheJobKeepsOneSchemaWithItsMap()
     {
-        await cluster.EnsureSilosAsync(2);
-        await using GatewayProcess gateway = await GatewayProcess.StartAsync(cluster);
-        HttpClient http = gateway.Http;
-        string image = Convert.ToBase64String(await File.ReadAllBytesAsync(TestAssets.Photo));
+        await using GatewayProcess gateway = await StartAsync();
+        HttpClient http = gateway.Client(gateway.Keys["score+read"]);
+        (string name, byte[] bytes) = cluster.DistinctImages(1, seed: 101)[0];
+        string jobId = $"{cluster.RunId}-score";
 
-        // Waiting for the verdict: request/response over the bus.
-        HttpResponseMessage waited = await http.PostAsJsonAsync("/v1/jobs?wait=true", new { images = new[] { new { name = "cat.jpg", base64 = image } } });
-        Assert.Equal(HttpStatusCode.OK, waited.StatusCode);
-        JobVerdict verdict = (await waited.Content.ReadFromJsonAsync<JobVerdict>(RecordsJson))!;
-        Assert.Contains(verdict.Label, new[] { "ai", "human", "uncertain" });
-        Assert.Equal("cat.jpg", Assert.Single(verdict.Images).Name);
-
-        // Fire and forget: 202 with the record's address, which shows the verdict once the job completes.
-        string jobId = $"{cluster.RunId}-gateway";
-        HttpResponseMessage accepted = await http.PostAsJsonAsync("/v1/jobs", new { jobId, images = new[] { new { name = "cat.jpg", base64 = image } } });
-        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-        Assert.Equal($"/v1/jobs/{jobId}", accepted.Headers.Location?.ToString());
-        JobRecord? record = null;
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromMinutes(2) && record?.Status != JobStatus.Completed)
+        HttpResponseMessage scored = await http.PostAsJsonAsync("/v1/score", new { jobId, name, base64 = Convert.ToBase64String(bytes) });
+        Assert.True(scored.StatusCode == HttpStatusCode.OK, await DescribeAsync(scored, gateway));
+        Assert.Equal($"/v1/jobs/{jobId}", scored.Headers.Location?.ToString());
+        using JsonDocument body = JsonDocument.Parse(await scored.Content.ReadAsStringAsync());
+        JsonElement job = body.RootElement;
+        Assert.Equal(JobStatus.Completed, job.GetProperty("status").GetString());
+        JsonElement image = Assert.Single(job.GetProperty("verdict").GetProperty("images").EnumerateArray());
+        Assert.Equal(name, image.GetProperty("name").GetString());
+        Assert.Contains(image.GetProperty("label").GetString(), new[] { "ai", "human", "uncertain" });
+        Assert.InRange(image.GetProperty("aiProbability").GetDouble(), 0, 1);
+        Assert.StartsWith("artgrid-resnet18/", image.GetProperty("model").GetString(), StringComparison.Ordinal);
+        Assert.True(image.GetProperty("timings").GetProperty("inferenceMs").GetDouble() >= 0);
+        Assert.NotEmpty(image.GetProperty("reasons").EnumerateArray());
+        Assert.Equal(JsonValueKind.Null, image.GetProperty("error").ValueKind);
+        foreach (string field in new[] { "acceptedAt", "receivedAt", "completedAt" })
         {
-            HttpResponseMessage polled = await http.GetAsync(accepted.Headers.Location);
-            record = polled.StatusCode == HttpStatusCode.OK ? await polled.Content.ReadFromJsonAsync<JobRecord>(RecordsJson) : null;
+            Assert.Equal(JsonValueKind.String, job.GetProperty(field).ValueKind);
+        }
+
+        // GET answers the same job in the same schema.
+        using JsonDocument again = JsonDocument.Parse(await http.GetStringAsync($"/v1/jobs/{jobId}"));
+        Assert.Equal(job.GetProperty("verdict").GetProperty("aiProbability").GetDouble(), again.RootElement.GetProperty("verdict").GetProperty("aiProbability").GetDouble());
+        Assert.Equal(
+            job.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal),
+            again.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+
+        // The activation map left the silo with the verdict: a transparent PNG layer of the asked width.
+        HttpResponseMessage map = await http.GetAsync($"/v1/jobs/{jobId}/images/0/map.png?width=160");
+        Assert.True(map.StatusCode == HttpStatusCode.OK, await DescribeAsync(map, gateway));
+        Assert.Equal("image/png", map.Content.Headers.ContentType?.MediaType);
+        using (Image<Rgba32> layer = Image.Load<Rgba32>(await map.Content.ReadAsByteArrayAsync()))
+        {
+            Assert.Equal(160, layer.Width);
+            Assert.Equal(160, layer.Height); // the default model's map is square
+            Assert.InRange(layer[80, 80].A, 100, 130); // 45% opacity
+        }
+
+        await AssertProblemAsync(await http.GetAsync($"/v1/jobs/{jobId}/images/1/map.png"), HttpStatusCode.NotFound, "image_not_found");
+        await AssertProblemAsync(await http.GetAsync($"/v1/jobs/{jobId}/images/0/map.png?width=0"), HttpStatusCode.BadRequest, "invalid_request");
+        await AssertProblemAsync(await http.GetAsync($"/v1/jobs/{cluster.RunId}-never-sent"), HttpStatusCode.NotFound, "job_not_found");
+    }
+
+    [Fact]
+    public async Task JobsComeAsMultipartOrJsonAndAWaitIsBoundedAndNeverAnError()
+    {
+        await using GatewayProcess gateway = await StartAsync();
+        HttpClient http = gateway.Client(gateway.Keys["score+read"]);
+        IReadOnlyList<(string Name, byte[] Bytes)> images = cluster.DistinctImages(4, seed: 102);
+        string author = $"gateway-author-{cluster.RunId}";
+
+        // Multipart: file parts streamed in, metadata as fields.
+        using var form = new MultipartFormDataContent();
+        foreach ((string name, byte[] bytes) in images.Take(2))
+        {
+            var file = new ByteArrayContent(bytes);
+            file.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+            form.Add(file, "image", name);
+        }
+
+        form.Add(new StringContent(author), "author");
+        form.Add(new StringContent("false"), "declaredAi");
+        form.Add(new StringContent("landscape"), "tag");
+        form.Add(new StringContent("gateway-test"), "source");
+        HttpResponseMessage accepted = await http.PostAsync("/v1/jobs", form);
+        Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, await DescribeAsync(accepted, gateway));
+        JsonElement acceptedJob = (await accepted.Content.ReadFromJsonAsync<JsonElement>(Json))!;
+        string jobId = acceptedJob.GetProperty("jobId").GetString()!;
+        Assert.Equal($"/v1/jobs/{jobId}", accepted.Headers.Location?.ToString());
+        Assert.Contains(acceptedJob.GetProperty("status").GetString(), new[] { JobStatus.Accepted, JobStatus.Received, JobStatus.Completed });
+
+        JsonElement done = await PollAsync(http, accepted.Headers.Location!.ToString());
+        Assert.Equal(JobStatus.Completed, done.GetProperty("status").GetString());
+        Assert.Equal(images.Take(2).Select(i => i.Name), done.GetProperty("verdict").GetProperty("images").EnumerateArray().Select(i => i.GetProperty("name").GetString()));
+        Assert.Equal(author, done.GetProperty("verdict").GetProperty("author").GetProperty("author").GetString());
+
+        // The author grain's counts.
+        using JsonDocument counts = JsonDocument.Parse(await http.GetStringAsync($"/v1/authors/{Uri.EscapeDataString(author.ToUpperInvariant())}"));
+        Assert.Equal(1, counts.RootElement.GetProperty("jobs").GetInt64());
+        await AssertProblemAsync(await http.GetAsync($"/v1/authors/nobody-{cluster.RunId}"), HttpStatusCode.NotFound, "author_not_found");
+
+        // A wait too short for the job: 202 with its address, and the job goes on to complete.
+        HttpResponseMessage shortWait = await http.PostAsJsonAsync("/v1/jobs?wait=0.001", Job(null, images[2]));
+        Assert.True(shortWait.StatusCode == HttpStatusCode.Accepted, await DescribeAsync(shortWait, gateway));
+        Assert.Equal(JobStatus.Completed, (await PollAsync(http, shortWait.Headers.Location!.ToString())).GetProperty("status").GetString());
+
+        // A wait long enough: the finished job in the answer.
+        HttpResponseMessage waited = await http.PostAsJsonAsync("/v1/jobs?wait=true", Job(null, images[3]));
+        Assert.True(waited.StatusCode == HttpStatusCode.OK, await DescribeAsync(waited, gateway));
+        Assert.Equal(JobStatus.Completed, (await waited.Content.ReadFromJsonAsync<JsonElement>(Json)).GetProperty("status").GetString());
+        await AssertProblemAsync(await http.PostAsJsonAsync("/v1/jobs?wait=soon", Job(null, images[3])), HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    [Fact]
+    public async Task AJobIdPostedAgainAnswersTheFirstJobAndOtherImagesConflict()
+    {
+        await using GatewayProcess gateway = await StartAsync();
+        HttpClient http = gateway.Client(gateway.Keys["score+read"]);
+        IReadOnlyList<(string Name, byte[] Bytes)> images = cluster.DistinctImages(2, seed: 103);
+        string key = $"{cluster.RunId}-idempotent";
+
+        using var first = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs?wait=true") { Content = JsonContent.Create(Job(null, images[0])) };
+        first.Headers.Add("Idempotency-Key", key);
+        HttpResponseMessage firstAnswer = await http.SendAsync(first);
+        Assert.True(firstAnswer.StatusCode == HttpStatusCode.OK, await DescribeAsync(firstAnswer, gateway));
+        JsonElement firstJob = await firstAnswer.Content.ReadFromJsonAsync<JsonElement>(Json);
+        Assert.Equal(key, firstJob.GetProperty("jobId").GetString());
+
+        // The same key (here as the body's job id) and the same image: the first job's result, not a second job.
+        HttpResponseMessage repeat = await http.PostAsJsonAsync("/v1/jobs", Job(key, images[0]));
+        Assert.True(repeat.StatusCode == HttpStatusCode.OK, await DescribeAsync(repeat, gateway));
+        JsonElement repeated = await repeat.Content.ReadFromJsonAsync<JsonElement>(Json);
+        Assert.Equal(firstJob.GetProperty("completedAt").GetString(), repeated.GetProperty("completedAt").GetString());
+        Assert.Equal(firstJob.GetProperty("verdict").GetProperty("aiProbability").GetDouble(), repeated.GetProperty("verdict").GetProperty("aiProbability").GetDouble());
+
+        // The same key with another image: 409, and the job is unchanged.
+        await AssertProblemAsync(await http.PostAsJsonAsync("/v1/jobs", Job(key, images[1])), HttpStatusCode.Conflict, "idempotency_conflict");
+        JsonElement unchanged = await http.GetFromJsonAsync<JsonElement>($"/v1/jobs/{key}", Json);
+        Assert.Equal(images[0].Name, unchanged.GetProperty("verdict").GetProperty("images")[0].GetProperty("name").GetString());
+
+        using var differing = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = JsonContent.Create(Job("another-id", images[0])) };
+        differing.Headers.Add("Idempotency-Key", key);
+        await AssertProblemAsync(await http.SendAsync(differing), HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    [Fact]
+    public async Task EveryRouteChecksTheKeyAndItsScope()
+    {
+        await using GatewayProcess gateway = await StartAsync();
+        (string name, byte[] bytes) = cluster.DistinctImages(1, seed: 104)[0];
+        object job = Job($"{cluster.RunId}-scopes", (name, bytes));
+
+        HttpResponseMessage anonymous = await gateway.Client(null).PostAsJsonAsync("/v1/jobs", job);
+        await AssertProblemAsync(anonymous, HttpStatusCode.Unauthorized, "unauthorized");
+        Assert.Equal("Bearer", anonymous.Headers.WwwAuthenticate.ToString());
+        await AssertProblemAsync(await gateway.Client("ag_not_a_key").GetAsync("/models"), HttpStatusCode.Unauthorized, "unauthorized");
+
+        HttpClient read = gateway.Client(gateway.Keys["read"]);
+        HttpClient score = gateway.Client(gateway.Keys["score"]);
+        await AssertProblemAsync(await read.PostAsJsonAsync("/v1/jobs", job), HttpStatusCode.Forbidden, "forbidden");
+        await AssertProblemAsync(await read.PostAsJsonAsync("/v1/score", job), HttpStatusCode.Forbidden, "forbidden");
+        await AssertProblemAsync(await score.GetAsync($"/v1/jobs/{cluster.RunId}-scopes"), HttpStatusCode.Forbidden, "forbidden");
+        await AssertProblemAsync(await score.GetAsync("/models"), HttpStatusCode.Forbidden, "forbidden");
+        await AssertProblemAsync(await read.PutAsJsonAsync("/models/artgrid-resnet18/active", new { version = "1" }), HttpStatusCode.Forbidden, "forbidden");
+
+        // The X-Api-Key header is a key too; each scope does what it holds.
+        using var withHeader = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = JsonContent.Create(job) };
+        withHeader.Headers.Add("X-Api-Key", gateway.Keys["score"]);
+        Assert.Equal(HttpStatusCode.Accepted, (await gateway.Client(null).SendAsync(withHeader)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await read.GetAsync("/models")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Http.GetAsync($"/v1/jobs/{cluster.RunId}-scopes")).StatusCode); // admin reads
+        Assert.DoesNotContain(gateway.Keys["score"], gateway.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InvalidJobsAreRefusedBeforeAnythingIsRecordedOrUploaded()
+    {
+        await using GatewayProcess gateway = await StartAsync(new Dictionary<string, string>
+        {
+            ["ArtGrid__Gateway__MaxImageBytes"] = "200000",
+            ["ArtGrid__Gateway__MaxRequestBytes"] = "600000",
+        });
+        HttpClient http = gateway.Client(gateway.Keys["score+read"]);
+        (string name, byte[] bytes) = cluster.DistinctImages(1, seed: 105)[0];
+        byte[] big = new byte[250_000];
+        Random.Shared.NextBytes(big);
+        var refused = new List<string>();
+        async Task Refused(string id, HttpContent content, HttpStatusCode status, string code, string route = "/v1/jobs")
+        {
+            await AssertProblemAsync(await http.PostAsync(route, content), status, code);
+            refused.Add(id);
+        }
+
+        string Id(string what) => $"{cluster.RunId}-refused-{what}";
+        await Refused(Id("no-images"), JsonContent.Create(new { jobId = Id("no-images"), images = Array.Empty<object>() }), HttpStatusCode.BadRequest, "invalid_request");
+        await Refused(Id("too-many"), JsonContent.Create(new { jobId = Id("too-many"), images = Enumerable.Range(0, 65).Select(i => new { name = $"{i}.jpg", base64 = "AAAA" }) }), HttpStatusCode.BadRequest, "invalid_request");
+        await Refused(Id("bad-base64"), JsonContent.Create(new { jobId = Id("bad-base64"), images = new[] { new { name = "x.jpg", base64 = "not base64!" } } }), HttpStatusCode.BadRequest, "invalid_image");
+        await Refused(Id("two-sources"), JsonContent.Create(new { jobId = Id("two-sources"), images = new[] { new { name = "x.jpg", base64 = "AAAA", url = "https://example.com/x.jpg" } } }), HttpStatusCode.BadRequest, "invalid_request");
+        await Refused(Id("url"), JsonContent.Create(new { jobId = Id("url"), images = new[] { new { name = "x.jpg", url = "https://example.com/x.jpg" } } }), HttpStatusCode.BadRequest, "urls_disabled");
+        await Refused(Id("priority"), JsonContent.Create(new { jobId = Id("priority"), priority = 12, images = new[] { new { name, base64 = Convert.ToBase64String(bytes) } } }), HttpStatusCode.BadRequest, "invalid_request");
+        await Refused(Id("callback"), JsonContent.Create(new { jobId = Id("callback"), callbackUrl = "http://127.0.0.1:9/hook", images = new[] { new { name, base64 = Convert.ToBase64String(bytes) } } }), HttpStatusCode.BadRequest, "callback_refused");
+        await Refused(Id("big-json"), JsonContent.Create(new { jobId = Id("big-json"), images = new[] { new { name = "big.jpg", base64 = Convert.ToBase64String(big) } } }), HttpStatusCode.RequestEntityTooLarge, "image_too_large");
+        using (var form = new MultipartFormDataContent { { new StringContent(Id("big-part")), "jobId" }, { new ByteArrayContent(big), "image", "big.jpg" } })
+        {
+            await Refused(Id("big-part"), form, HttpStatusCode.RequestEntityTooLarge, "image_too_large");
+        }
+
+        using (var body = new MultipartFormDataContent { { new StringContent(Id("big-body")), "jobId" } })
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                body.Add(new ByteArrayContent(big[..190_000]), "image", $"{i}.jpg");
+            }
+
+            await Refused(Id("big-body"), body, HttpStatusCode.RequestEntityTooLarge, "request_too_large");
+        }
+
+        await Refused(Id("two-images"), JsonContent.Create(new { jobId = Id("two-images"), images = new[] { new { name, base64 = "AAAA" } }, name, base64 = Convert.ToBase64String(bytes), url = "https://example.com/x.jpg" }), HttpStatusCode.BadRequest, "invalid_request", "/v1/score");
+        await Refused(Id("text"), new StringContent("hello", Encoding.UTF8, "text/plain"), HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        await Refused(Id("not-json"), new StringContent("{\"images\":", Encoding.UTF8, "application/json"), HttpStatusCode.BadRequest, "invalid_request");
+
+        // Nothing of a refused job reached the cluster: no record, no taken job id, no event.
+        foreach (string id in refused)
+        {
+            Assert.Null(await cluster.Records.GetAsync(id));
+            Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"/v1/jobs/{id}")).StatusCode);
+        }
+
+        Assert.DoesNotContain(cluster.Events.Rejected.Keys, id => id.StartsWith(Id(""), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ErrorsAreProblemDetailsEverywhereAndTheOpenApiDocumentListsEveryRoute()
+    {
+        await using GatewayProcess gateway = await StartAsync();
+        await AssertProblemAsync(await gateway.Http.GetAsync("/v1/nowhere"), HttpStatusCode.NotFound, "not_found");
+        await AssertProblemAsync(await gateway.Http.DeleteAsync("/v1/jobs/x"), HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+
+        HttpResponseMessage document = await gateway.Client(null).GetAsync("/openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, document.StatusCode);
+        using JsonDocument openApi = JsonDocument.Parse(await document.Content.ReadAsStringAsync());
+        string[] paths = [.. openApi.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name)];
+        string[] expected = ["/v1/score", "/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/images/{index}/map.png", "/v1/authors/{id}", "/models", "/models/{name}/active"];
+        Assert.All(expected, path => Assert.Contains(path, paths));
+        string description = openApi.RootElement.GetProperty("info").GetProperty("description").GetString()!;
+        Assert.Contains("urn:artgrid:problem:idempotency_conflict", description, StringComparison.Ordinal);
+
+        // docs/API.md documents every route of the document, and every problem type.
+        string api = await File.ReadAllTextAsync(Path.Combine(TestAssets.RepositoryRoot, "docs", "API.md"));
+        foreach (JsonProperty path in openApi.RootElement.GetProperty("paths").EnumerateObject())
+        {
+            foreach (JsonProperty method in path.Value.EnumerateObject())
+            {
+                Assert.Contains($"{method.Name.ToUpperInvariant()} {path.Name}", api, StringComparison.Ordinal);
+            }
+        }
+
+        foreach (string code in description.Split("urn:artgrid:problem:").Skip(1).Select(s => s.Split('`')[0]))
+        {
+            Assert.Contains($"`{code}`", api, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task AKeyOverItsRateIsAnswered429WithRetryAfter()
+    {
+        await using GatewayProcess gateway = await StartAsync(new Dictionary<string, string>
+        {
+            ["ArtGrid__Gateway__RateLimit__Permits"] = "2",
+            ["ArtGrid__Gateway__RateLimit__PeriodSeconds"] = "600",
+        });
+        HttpClient http = gateway.Client(gateway.Keys["read"]);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/models")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/models")).StatusCode);
+        HttpResponseMessage limited = await http.GetAsync("/models");
+        await AssertProblemAsync(limited, HttpStatusCode.TooManyRequests, "rate_limited");
+        Assert.InRange(limited.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, 600);
+
+        // The bucket is the key's: another key is not limited.
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Client(gateway.Keys["score+read"]).GetAsync("/models")).StatusCode);
+    }
+
+    private Task<GatewayProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null) => GatewayProcess.StartAsync(cluster, settings);
+
+    private static object Job(string? jobId, (string Name, byte[] Bytes) image) =>
+        new { jobId, images = new[] { new { name = image.Name, base64 = Convert.ToBase64String(image.Bytes) } } };
+
+    private static async Task<JsonElement> PollAsync(HttpClient http, string location)
+    {
+        var clock = Stopwatch.StartNew();
+        JsonElement job = default;
+        while (clock.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            job = await http.GetFromJsonAsync<JsonElement>(location, Json);
+            if (job.GetProperty("status").GetString() is JobStatus.Completed or JobStatus.Rejected)
+            {
+                return job;
+            }
+
             await Task.Delay(100);
         }
 
-        Assert.Equal(JobStatus.Completed, record?.Status);
-        Assert.Equal(verdict.AiProbability, record!.Verdict!.AiProbability); // same bytes: same score (from the cache)
-        Assert.True(record.Verdict.Images[0].Cached);
-
-        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"/v1/jobs/{cluster.RunId}-never-sent")).StatusCode);
-        HttpResponseMessage bad = await http.PostAsJsonAsync("/v1/jobs", new { images = new[] { new { name = "x.jpg", base64 = "not base64!" } } });
-        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        return job;
     }
 
-    private static readonly JsonSerializerOptions RecordsJson = new(JsonSerializerDefaults.Web);
+    internal static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
+    {
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"expected {(int)status} {code}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using JsonDocument problem = JsonDocument.Parse(body);
+        Assert.Equal($"urn:artgrid:problem:{code}", problem.RootElement.GetProperty("type").GetString());
+        Assert.Equal(code, problem.RootElement.GetProperty("code").GetString());
+        Assert.Equal((int)status, problem.RootElement.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrWhiteSpace(problem.RootElement.GetProperty("title").GetString()));
+    }
+
+    private static async Task<string> DescribeAsync(HttpResponseMessage response, GatewayProcess gateway) =>
+        $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}\n--- gateway log ---\n{string.Join('\n', gateway.Log.Split('\n').TakeLast(40))}";
 }

@@ -182,7 +182,8 @@ public sealed class ModelVersionTests(ModelVersionsFixture fixture, ITestOutputH
     {
         HttpResponseMessage response = await fixture.Gateway.Http.PutAsJsonAsync($"/models/{Uri.EscapeDataString(name)}/active", new { version });
         using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return (response.StatusCode, body.RootElement.GetProperty("code").GetString()!, body.RootElement.GetProperty("error").GetString()!);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return (response.StatusCode, body.RootElement.GetProperty("modelCode").GetString()!, body.RootElement.GetProperty("detail").GetString()!);
     }
 
     private async Task<ModelListing> ListingAsync()
