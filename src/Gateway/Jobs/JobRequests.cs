@@ -64,6 +64,7 @@ public sealed record JobResource(
     ScoreImagesRejected? Rejection,
     object? Callback)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool Finished => Status is JobStatus.Completed or JobStatus.Rejected;
 
     public static JobResource Of(JobRecord record, object? callback) =>
