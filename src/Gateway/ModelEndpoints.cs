@@ -1,4 +1,4 @@
-using ArtGrid.Gateway.Security;
+using ArtGrid.Hosting.Gateway;
 using ArtGrid.GrainInterfaces;
 
 namespace ArtGrid.Gateway;

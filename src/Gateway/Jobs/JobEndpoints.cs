@@ -1,7 +1,5 @@
-using System.Globalization;
 using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
-using ArtGrid.Gateway.Security;
 using ArtGrid.Hosting.Gateway;
 using ArtGrid.Hosting.Messaging;
 using ArtGrid.Imaging;
@@ -61,7 +59,7 @@ public static partial class JobEndpoints
     // finished in time is answered 202 all the same, and goes on.
     private static async Task<IResult> PostJobAsync(HttpRequest request, string? wait, GatewayServices services, CancellationToken cancellationToken)
     {
-        if (ParseWait(wait, services.Options.MaxWait) is not { } waitFor)
+        if (JobReader.ParseWait(wait, services.Options.MaxWait) is not { } waitFor)
         {
             return GatewayProblems.Result(GatewayProblems.InvalidRequest, "wait must be a number of seconds, true or false.");
         }
@@ -195,24 +193,6 @@ public static partial class JobEndpoints
         return author.Jobs > 0
             ? TypedResults.Ok(author)
             : GatewayProblems.Result(GatewayProblems.AuthorNotFound, $"No job of author '{id}' has been scored.");
-    }
-
-    /// <summary>"true" is the longest wait allowed; a number of seconds is capped at it; absent or "false" is none. Null: malformed.</summary>
-    internal static TimeSpan? ParseWait(string? wait, TimeSpan max)
-    {
-        if (string.IsNullOrEmpty(wait) || wait.Equals("false", StringComparison.OrdinalIgnoreCase))
-        {
-            return TimeSpan.Zero;
-        }
-
-        if (wait.Equals("true", StringComparison.OrdinalIgnoreCase))
-        {
-            return max;
-        }
-
-        return double.TryParse(wait, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds >= 0 && double.IsFinite(seconds)
-            ? TimeSpan.FromSeconds(Math.Min(seconds, max.TotalSeconds))
-            : null;
     }
 
     [LoggerMessage(EventId = 7101, Level = LogLevel.Information, Message = "Job {JobId}: {Images} image(s) posted (repeat: {Repeated}), now {Status}")]

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Hosting.Gateway;
@@ -47,7 +45,7 @@ public sealed class JobSubmitter(
     /// <exception cref="IdempotencyConflictException">The job id was taken by other images.</exception>
     public async Task<Submission> SubmitAsync(IncomingJob job, TimeSpan wait, Func<string, Task> beforeSend, Func<string, Task<object?>> callback, CancellationToken cancellationToken)
     {
-        string fingerprint = Fingerprint(job);
+        string fingerprint = JobFingerprint.Of(job);
         IDatabase db = await redis.GetDatabaseAsync();
         string key = JobRecord.SubmissionRedisKey(job.JobId);
         bool first = await db.StringSetAsync(key, fingerprint, records.TimeToLive, When.NotExists);
@@ -129,20 +127,5 @@ public sealed class JobSubmitter(
             Priority = job.Priority,
             SubmittedAt = time.GetUtcNow(),
         };
-    }
-
-    /// <summary>The SHA-256 over each image's name and content (the SHA-256 of its bytes, or its URL), in order.</summary>
-    public static string Fingerprint(IncomingJob job)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (IncomingImage image in job.Images)
-        {
-            hash.AppendData(Encoding.UTF8.GetBytes(image.Name));
-            hash.AppendData([0]);
-            hash.AppendData(image.Bytes is { } bytes ? SHA256.HashData(bytes) : Encoding.UTF8.GetBytes(image.Url!.AbsoluteUri));
-            hash.AppendData([0]);
-        }
-
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 }

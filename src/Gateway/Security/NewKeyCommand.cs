@@ -1,3 +1,5 @@
+using ArtGrid.Hosting.Gateway;
+
 namespace ArtGrid.Gateway.Security;
 
 /// <summary>

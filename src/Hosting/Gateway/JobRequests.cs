@@ -1,6 +1,6 @@
 using ArtGrid.Contracts;
 
-namespace ArtGrid.Gateway.Jobs;
+namespace ArtGrid.Hosting.Gateway;
 
 /// <summary>
 /// The JSON body of <c>POST /v1/jobs</c>: 1 to 64 images, each inline (<see cref="PostImage.Base64"/>) or by

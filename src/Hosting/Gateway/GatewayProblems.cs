@@ -1,7 +1,8 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
-namespace ArtGrid.Gateway;
+namespace ArtGrid.Hosting.Gateway;
 
 /// <summary>
 /// One kind of error the gateway answers with: an RFC 9457 problem whose <see cref="Type"/> ("urn:artgrid:problem:"

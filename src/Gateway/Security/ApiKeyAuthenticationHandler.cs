@@ -8,38 +8,6 @@ using Microsoft.Extensions.Options;
 
 namespace ArtGrid.Gateway.Security;
 
-/// <summary>The scopes an API key may hold, each an authorization policy of the same name.</summary>
-public static class Scopes
-{
-    /// <summary>Submit jobs and score images.</summary>
-    public const string Score = "score";
-
-    /// <summary>Read jobs, their maps, authors and the model list.</summary>
-    public const string Read = "read";
-
-    /// <summary>Switch model versions and anything operational; grants <see cref="Score"/> and <see cref="Read"/> too.</summary>
-    public const string Admin = "admin";
-
-    public static readonly IReadOnlyList<string> All = [Score, Read, Admin];
-
-    public const string ClaimType = "scope";
-}
-
-/// <summary>
-/// API keys: "ag_" and 32 random bytes in base64url, given to the caller once; the gateway keeps only their SHA-256
-/// (the keys carry 256 bits of entropy, so a fast hash is as safe as a slow one, as for GitHub's tokens).
-/// </summary>
-public static class ApiKeys
-{
-    public const string Prefix = "ag_";
-
-    public static string NewKey() => Prefix + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
-
-    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
-
-    private static string Base64UrlEncode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-}
-
 /// <summary>
 /// Authenticates a request by its API key, from <c>Authorization: Bearer KEY</c> or <c>X-Api-Key: KEY</c>: the
 /// key's hash is looked up among <see cref="GatewayOptions.ApiKeys"/>, and the key's scopes become claims. A request

@@ -1,12 +1,13 @@
+using System.Globalization;
 using System.Text.Json;
 using ArtGrid.Contracts;
-using ArtGrid.Hosting.Gateway;
 using MassTransit;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 
-namespace ArtGrid.Gateway.Jobs;
+namespace ArtGrid.Hosting.Gateway;
 
 /// <summary>A job read from a request, or why it was refused (a problem answer): nothing is uploaded for a refused job.</summary>
 public readonly record struct ReadJob(IncomingJob? Job, IResult? Problem);
@@ -103,6 +104,24 @@ public sealed class JobReader(GatewayOptions options, bool acceptUrls)
         return read.Job is { Images.Count: not 1 }
             ? Refuse(GatewayProblems.InvalidRequest, "POST /v1/score takes exactly one image; send several as a job (POST /v1/jobs).")
             : read;
+    }
+
+    /// <summary>"true" is the longest wait allowed; a number of seconds is capped at it; absent or "false" is none. Null: malformed.</summary>
+    public static TimeSpan? ParseWait(string? wait, TimeSpan max)
+    {
+        if (string.IsNullOrEmpty(wait) || wait.Equals("false", StringComparison.OrdinalIgnoreCase))
+        {
+            return TimeSpan.Zero;
+        }
+
+        if (wait.Equals("true", StringComparison.OrdinalIgnoreCase))
+        {
+            return max;
+        }
+
+        return double.TryParse(wait, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds >= 0 && double.IsFinite(seconds)
+            ? TimeSpan.FromSeconds(Math.Min(seconds, max.TotalSeconds))
+            : null;
     }
 
     private IResult? Limit(HttpRequest request)
