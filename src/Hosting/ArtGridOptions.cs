@@ -1,6 +1,7 @@
 using ArtGrid.Hosting.Caching;
 using ArtGrid.Hosting.Images;
 using ArtGrid.Hosting.Messaging;
+using ArtGrid.Hosting.Webhooks;
 using ArtGrid.Imaging;
 using ArtGrid.Imaging.Sandbox;
 using ArtGrid.Inference;
@@ -74,3 +75,6 @@ internal sealed partial class UrlFetchOptionsValidator : IValidateOptions<UrlFet
 
 [OptionsValidator]
 internal sealed partial class ImageStoreOptionsValidator : IValidateOptions<ImageStoreOptions>;
+
+[OptionsValidator]
+internal sealed partial class WebhookOptionsValidator : IValidateOptions<WebhookOptions>;
