@@ -2,6 +2,7 @@ using ArtGrid.Hosting.Caching;
 using ArtGrid.Hosting.Gateway;
 using ArtGrid.Hosting.Images;
 using ArtGrid.Hosting.Messaging;
+using ArtGrid.Hosting.Webhooks;
 using ArtGrid.Imaging;
 using ArtGrid.Imaging.Sandbox;
 using ArtGrid.Inference;
@@ -83,3 +84,6 @@ internal sealed partial class UrlFetchOptionsValidator : IValidateOptions<UrlFet
 
 [OptionsValidator]
 internal sealed partial class ImageStoreOptionsValidator : IValidateOptions<ImageStoreOptions>;
+
+[OptionsValidator]
+internal sealed partial class WebhookOptionsValidator : IValidateOptions<WebhookOptions>;
