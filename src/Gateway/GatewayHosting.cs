@@ -4,6 +4,7 @@ using ArtGrid.Gateway.Security;
 using ArtGrid.Hosting;
 using ArtGrid.Hosting.Gateway;
 using ArtGrid.Hosting.Messaging;
+using ArtGrid.Hosting.Webhooks;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
@@ -44,15 +45,23 @@ public static partial class GatewayHosting
             });
         });
         Uri rabbitMq = configuration.RabbitMqAddress();
-        builder.Services.AddMassTransit(bus => bus.UsingRabbitMq((context, rabbit) =>
-            rabbit.UseArtGrid(rabbitMq, context.GetRequiredService<IMessageDataRepository>())));
+        builder.Services.AddArtGridWebhooks(configuration);
+        builder.Services.AddMassTransit(bus =>
+        {
+            // The gateways deliver the webhooks of the jobs they accept, as competing consumers of one queue.
+            bus.AddArtGridWebhookConsumers();
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                rabbit.UseArtGrid(rabbitMq, context.GetRequiredService<IMessageDataRepository>());
+                rabbit.ConfigureEndpoints(context);
+            });
+        });
 
         bool acceptUrls = configuration.GetValue<bool>("ArtGrid:UrlFetch:Enabled");
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => new JobReader(sp.GetRequiredService<IOptions<GatewayOptions>>().Value, acceptUrls));
         builder.Services.AddSingleton<JobSubmitter>();
         builder.Services.AddSingleton<IntakeStatusCache>();
-        builder.Services.AddSingleton<IJobCallbacks, NoCallbacks>();
         builder.Services.AddSingleton<GatewayServices>();
 
         // Kestrel's own ceiling; each job route lowers it to MaxRequestBytes for its body.
@@ -123,16 +132,6 @@ public static partial class GatewayHosting
 
     [LoggerMessage(EventId = 7000, Level = LogLevel.Warning, Message = "No API key is configured (ArtGrid:Gateway:ApiKeys): every route that needs one answers 401. Make one with `artgrid-gateway new-key`.")]
     private static partial void LogNoKeys(ILogger logger);
-}
-
-/// <summary>The webhooks when none are configured: a job that asks for one is refused.</summary>
-internal sealed class NoCallbacks : IJobCallbacks
-{
-    public Task<string?> ValidateAsync(Uri url) => Task.FromResult<string?>("Webhooks are not configured on this gateway (ArtGrid:Webhooks).");
-
-    public Task RegisterAsync(string jobId, Uri url, CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task<object?> GetAsync(string jobId) => Task.FromResult<object?>(null);
 }
 
 /// <summary>

@@ -2,6 +2,7 @@ using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Hosting.Gateway;
 using ArtGrid.Hosting.Messaging;
+using ArtGrid.Hosting.Webhooks;
 using ArtGrid.Imaging;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -88,7 +89,7 @@ public static partial class JobEndpoints
     private static async Task<IResult> SubmitAsync(HttpContext http, IncomingJob job, TimeSpan wait, bool scoreRoute, GatewayServices services, CancellationToken cancellationToken)
     {
         using IDisposable? scope = services.Logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.JobId });
-        if (job.CallbackUrl is { } callback && await services.Callbacks.ValidateAsync(callback) is { } refused)
+        if (job.CallbackUrl is { } callback && await services.Webhooks.ValidateCallback(callback) is { } refused)
         {
             return GatewayProblems.Result(GatewayProblems.CallbackRefused, refused);
         }
@@ -102,12 +103,7 @@ public static partial class JobEndpoints
         Submission submission;
         try
         {
-            submission = await services.Submitter.SubmitAsync(
-                job,
-                wait,
-                jobId => job.CallbackUrl is { } url ? services.Callbacks.RegisterAsync(jobId, url, cancellationToken) : Task.CompletedTask,
-                services.Callbacks.GetAsync,
-                cancellationToken);
+            submission = await services.Submitter.SubmitAsync(job, wait, cancellationToken);
         }
         catch (IdempotencyConflictException ex)
         {
@@ -145,7 +141,7 @@ public static partial class JobEndpoints
     }
 
     private static async Task<IResult> GetJobAsync(string id, GatewayServices services) =>
-        await services.Submitter.GetAsync(id, services.Callbacks.GetAsync) is { } job
+        await services.Submitter.GetAsync(id) is { } job
             ? TypedResults.Ok(job)
             : GatewayProblems.Result(GatewayProblems.JobNotFound, $"No job '{id}' is on record (records are kept {services.Records.TimeToLive.TotalHours:0.#} h).");
 
@@ -204,7 +200,7 @@ public sealed class GatewayServices(
     JobReader reader,
     JobSubmitter submitter,
     IntakeStatusCache intake,
-    IJobCallbacks callbacks,
+    WebhookRegistrations webhooks,
     RedisJobRecords records,
     IOptions<GatewayOptions> options,
     ILogger<GatewayServices> logger)
@@ -215,23 +211,11 @@ public sealed class GatewayServices(
 
     public IntakeStatusCache Intake => intake;
 
-    public IJobCallbacks Callbacks => callbacks;
+    public WebhookRegistrations Webhooks => webhooks;
 
     public RedisJobRecords Records => records;
 
     public GatewayOptions Options => options.Value;
 
     public ILogger Logger => logger;
-}
-
-/// <summary>The webhook of a job: checked before the job is accepted, registered before it is sent, its delivery shown on the job.</summary>
-public interface IJobCallbacks
-{
-    /// <summary>Why <paramref name="url"/> is refused as a callback, or null when it is accepted.</summary>
-    Task<string?> ValidateAsync(Uri url);
-
-    Task RegisterAsync(string jobId, Uri url, CancellationToken cancellationToken);
-
-    /// <summary>The delivery state of the job's webhook (the job resource's <c>callback</c>), or null when it has none.</summary>
-    Task<object?> GetAsync(string jobId);
 }

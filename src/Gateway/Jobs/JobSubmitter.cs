@@ -2,6 +2,7 @@ using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Hosting.Gateway;
 using ArtGrid.Hosting.Messaging;
+using ArtGrid.Hosting.Webhooks;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -29,21 +30,22 @@ public sealed class JobSubmitter(
     IMessageDataRepository claimCheck,
     RedisJobRecords records,
     RedisConnection redis,
+    WebhookRegistrations webhooks,
     IOptions<BusOptions> busOptions,
     TimeProvider time)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The job's resource as it stands, or null when there is no record of it.</summary>
-    public async Task<JobResource?> GetAsync(string jobId, Func<string, Task<object?>> callback) =>
-        await records.GetAsync(jobId) is { } record ? JobResource.Of(record, await callback(jobId)) : null;
+    public async Task<JobResource?> GetAsync(string jobId) =>
+        await records.GetAsync(jobId) is { } record ? JobResource.Of(record, await webhooks.GetAsync(jobId)) : null;
 
     /// <summary>
     /// Submits <paramref name="job"/> (or finds its earlier submission) and waits up to <paramref name="wait"/> for it
-    /// to end. <paramref name="beforeSend"/> runs once for a new job, before its command is sent (the webhook registration).
+    /// to end. A new job's webhook is registered before its command is sent, so that the job's event always finds it.
     /// </summary>
     /// <exception cref="IdempotencyConflictException">The job id was taken by other images.</exception>
-    public async Task<Submission> SubmitAsync(IncomingJob job, TimeSpan wait, Func<string, Task> beforeSend, Func<string, Task<object?>> callback, CancellationToken cancellationToken)
+    public async Task<Submission> SubmitAsync(IncomingJob job, TimeSpan wait, CancellationToken cancellationToken)
     {
         string fingerprint = JobFingerprint.Of(job);
         IDatabase db = await redis.GetDatabaseAsync();
@@ -61,12 +63,16 @@ public sealed class JobSubmitter(
             // as sending: send it now (the consumer scores a job id once, whoever sends it).
             if (await records.GetAsync(job.JobId) is { } record)
             {
-                JobResource existing = JobResource.Of(record, await callback(job.JobId));
-                return new Submission(existing.Finished ? existing : await PollAsync(job.JobId, wait, callback, cancellationToken) ?? existing, Repeated: true);
+                JobResource existing = JobResource.Of(record, await webhooks.GetAsync(job.JobId));
+                return new Submission(existing.Finished ? existing : await PollAsync(job.JobId, wait, cancellationToken) ?? existing, Repeated: true);
             }
         }
 
-        await beforeSend(job.JobId);
+        if (job.CallbackUrl is { } callback)
+        {
+            await webhooks.RegisterAsync(job.JobId, callback, cancellationToken);
+        }
+
         await records.AcceptedAsync(job.JobId, time.GetUtcNow());
         ScoreImages command = await CommandAsync(job, cancellationToken);
         Uri queue = busOptions.Value.ScoreQueue();
@@ -87,18 +93,18 @@ public sealed class JobSubmitter(
             }
         }
 
-        JobResource resource = await GetAsync(job.JobId, callback)
-            ?? new JobResource(job.JobId, JobStatus.Accepted, time.GetUtcNow(), null, null, null, null, await callback(job.JobId));
+        JobResource resource = await GetAsync(job.JobId)
+            ?? new JobResource(job.JobId, JobStatus.Accepted, time.GetUtcNow(), null, null, null, null, await webhooks.GetAsync(job.JobId));
         return new Submission(resource, Repeated: !first);
     }
 
     /// <summary>The job's resource once it ends, or at the end of <paramref name="wait"/>; null when it has no record.</summary>
-    public async Task<JobResource?> PollAsync(string jobId, TimeSpan wait, Func<string, Task<object?>> callback, CancellationToken cancellationToken)
+    public async Task<JobResource?> PollAsync(string jobId, TimeSpan wait, CancellationToken cancellationToken)
     {
         long start = time.GetTimestamp();
         while (true)
         {
-            JobResource? job = await GetAsync(jobId, callback);
+            JobResource? job = await GetAsync(jobId);
             if (job is null || job.Finished || time.GetElapsedTime(start) >= wait)
             {
                 return job;

@@ -1,4 +1,5 @@
 using ArtGrid.Contracts;
+using ArtGrid.Hosting.Webhooks;
 
 namespace ArtGrid.Hosting.Gateway;
 
@@ -62,12 +63,12 @@ public sealed record JobResource(
     DateTimeOffset? CompletedAt,
     JobVerdict? Verdict,
     ScoreImagesRejected? Rejection,
-    object? Callback)
+    WebhookDelivery? Callback)
 {
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Finished => Status is JobStatus.Completed or JobStatus.Rejected;
 
-    public static JobResource Of(JobRecord record, object? callback) =>
+    public static JobResource Of(JobRecord record, WebhookDelivery? callback) =>
         new(record.JobId, record.Status, record.AcceptedAt, record.ReceivedAt, record.CompletedAt, record.Verdict, record.Rejection, callback);
 }
 

@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using ArtGrid.Contracts;
+using ArtGrid.Tests.Webhooks;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -286,6 +287,73 @@ public sealed class GatewayTests(ServersFixture cluster)
 
         // The bucket is the key's: another key is not limited.
         Assert.Equal(HttpStatusCode.OK, (await gateway.Client(gateway.Keys["score+read"]).GetAsync("/models")).StatusCode);
+    }
+
+    [Fact]
+    public async Task AJobWithACallbackIsPostedSignedAndItsDeliveryShowsOnTheJob()
+    {
+        const string secret = "gateway-test-webhook-secret-0123456789";
+        await using var receiver = new WebhookReceiver();
+        await using GatewayProcess gateway = await StartAsync(new Dictionary<string, string>
+        {
+            ["ArtGrid__Webhooks__Enabled"] = "true",
+            ["ArtGrid__Webhooks__SigningSecret"] = secret,
+            ["ArtGrid__Webhooks__AllowedHosts__0"] = "127.0.0.1",
+            ["ArtGrid__Webhooks__AllowPrivateNetworks"] = "true",
+            ["ArtGrid__Webhooks__MinBackoffSeconds"] = "0.2",
+        });
+        HttpClient http = gateway.Client(gateway.Keys["score+read"]);
+        (string name, byte[] bytes) = cluster.DistinctImages(1, seed: 106)[0];
+        string jobId = $"{cluster.RunId}-webhook";
+        receiver.Script("/hooks/artgrid", 500, 200);
+
+        HttpResponseMessage accepted = await http.PostAsJsonAsync("/v1/jobs", new
+        {
+            jobId,
+            callbackUrl = receiver.Url("/hooks/artgrid"),
+            images = new[] { new { name, base64 = Convert.ToBase64String(bytes) } },
+        });
+        Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, await DescribeAsync(accepted, gateway));
+        Assert.Equal("pending", (await accepted.Content.ReadFromJsonAsync<JsonElement>(Json)).GetProperty("callback").GetProperty("state").GetString());
+
+        // Delivered on the second attempt (the first was answered 500), and shown on the job.
+        JsonElement job = default;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            job = await http.GetFromJsonAsync<JsonElement>($"/v1/jobs/{jobId}", Json);
+            if (job.GetProperty("callback").GetProperty("state").GetString() != "pending")
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        JsonElement callback = job.GetProperty("callback");
+        Assert.True(callback.GetProperty("state").GetString() == "delivered", job.ToString() + "\n" + gateway.Log);
+        Assert.Equal(2, callback.GetProperty("attempts").GetInt32());
+        IReadOnlyList<ReceivedWebhook> received = receiver.To("/hooks/artgrid");
+        Assert.Equal(2, received.Count);
+        ReceivedWebhook delivered = received[^1];
+        Assert.Equal($"{jobId}:job.completed", delivered.WebhookId);
+        Assert.True(WebhookSignature.Verify(secret, delivered.Signature, delivered.Body, DateTimeOffset.UtcNow, WebhookSignature.DefaultTolerance));
+        using JsonDocument body = JsonDocument.Parse(delivered.Body);
+        Assert.Equal(job.GetProperty("verdict").GetProperty("aiProbability").GetDouble(), body.RootElement.GetProperty("verdict").GetProperty("aiProbability").GetDouble());
+
+        // The verifier of the docs refuses a tampered body, a wrong secret and a stale signature.
+        byte[] tampered = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(delivered.Body).Replace("\"label\":\"", "\"label\":\"x", StringComparison.Ordinal));
+        Assert.False(WebhookSignature.Verify(secret, delivered.Signature, tampered, DateTimeOffset.UtcNow, WebhookSignature.DefaultTolerance));
+        Assert.False(WebhookSignature.Verify(secret + "x", delivered.Signature, delivered.Body, DateTimeOffset.UtcNow, WebhookSignature.DefaultTolerance));
+        Assert.False(WebhookSignature.Verify(secret, delivered.Signature, delivered.Body, DateTimeOffset.UtcNow.AddHours(1), WebhookSignature.DefaultTolerance));
+        Assert.DoesNotContain(secret, gateway.Log, StringComparison.Ordinal);
+
+        // A callback the policy refuses is refused with the job, before anything is sent.
+        await AssertProblemAsync(
+            await http.PostAsJsonAsync("/v1/jobs", new { jobId = jobId + "-refused", callbackUrl = "http://10.1.2.3/hook", images = new[] { new { name, base64 = Convert.ToBase64String(bytes) } } }),
+            HttpStatusCode.BadRequest,
+            "callback_refused");
+        Assert.Null(await cluster.Records.GetAsync(jobId + "-refused"));
     }
 
     private Task<GatewayProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null) => GatewayProcess.StartAsync(cluster, settings);
