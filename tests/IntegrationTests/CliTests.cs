@@ -185,6 +185,32 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task SubmitRefusesAJobThatBreaksTheClustersRulesBeforeConnectingToAnything()
+    {
+        // 65 images in one folder make one job over the limit of 64 with --job-per-folder: refused as a usage error
+        // before the bus or Redis is tried (neither listens on port 1), so nothing is uploaded.
+        string folder = Path.Combine(_dir, "sixty-five");
+        Directory.CreateDirectory(folder);
+        for (int i = 0; i < 65; i++)
+        {
+            File.Copy(TestAssets.Photo, Path.Combine(folder, $"{i:000}.jpg"));
+        }
+
+        (int exit, string stdout, string stderr) = await RunAsync(
+            "submit", folder, "--job-per-folder", "--author", "someone", "--bus", "amqp://guest:guest@127.0.0.1:1/", "--redis", "127.0.0.1:1");
+
+        Assert.True(exit == 2, $"exit {exit}\n{stderr}");
+        Assert.Equal("", stdout);
+        Assert.Contains("a job needs 1 to 64 images; nothing was sent", stderr, StringComparison.Ordinal);
+
+        // One job per image instead: the same inputs pass the rules and the run goes as far as the bus.
+        (exit, stdout, stderr) = await RunAsync(
+            "submit", Path.Combine(folder, "000.jpg"), "--url", "https://example.com/a.png", "--bus", "amqp://guest:guest@127.0.0.1:1/", "--redis", "127.0.0.1:1");
+        Assert.True(exit == 3, $"exit {exit}\n{stderr}");
+        Assert.Contains("cannot reach RabbitMQ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task JobsGetSaysWhenTheGatewayCannotBeReachedOrTheIdCannotBeOne()
     {
         (int exit, string stdout, string stderr) = await RunAsync(
