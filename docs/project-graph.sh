@@ -25,6 +25,7 @@ order=(
   src/Hosting/ArtGrid.Hosting.csproj
   src/Silo/ArtGrid.Silo.csproj
   src/Gateway/ArtGrid.Gateway.csproj
+  src/CliCore/ArtGrid.CliCore.csproj
   src/Cli/ArtGrid.Cli.csproj
   tests/ArtGrid.Testing/ArtGrid.Testing.csproj
   bench/ArtGrid.Bench.csproj

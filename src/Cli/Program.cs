@@ -1,3 +1,4 @@
+using ArtGrid.Cli;
 using ArtGrid.Cli.Commands;
 
-return await ArtGridCommands.Build().Parse(args).InvokeAsync();
+return await CommandLineRunner.InvokeAsync(ArtGridCommands.Build(), args, Console.Out, Console.Error);

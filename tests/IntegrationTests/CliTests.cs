@@ -135,6 +135,103 @@ public sealed class CliTests : IDisposable
         Assert.False(real.RootElement.TryGetProperty("simulated", out _));
     }
 
+    [Fact]
+    public async Task AParseErrorExitsTwoWithItsMessageOnStderrAndNothingOnStdout()
+    {
+        // One per kind of parse error, across commands: the rule is the program's, not each command's.
+        (string[] Args, string Message)[] cases =
+        [
+            (["score", "--bogus", TestAssets.Photo], "artgrid score: Unrecognized option '--bogus'"),
+            (["score", TestAssets.Photo, "--in-flight", "many"], "Cannot parse argument 'many' for option '--in-flight'"),
+            (["submit", TestAssets.Photo, "--declared-ai", "maybe"], "Argument 'maybe' not recognized"),
+            (["models", "activate", "artgrid-resnet18"], "artgrid models activate: Required argument missing"),
+            (["jobs", "get"], "artgrid jobs get: Required argument missing"),
+            (["no-such-command"], "artgrid: Unrecognized command or argument 'no-such-command'"),
+        ];
+        foreach ((string[] args, string message) in cases)
+        {
+            (int exit, string stdout, string stderr) = await RunAsync(args);
+            Assert.True(exit == 2, $"{string.Join(' ', args)}: exit {exit}\n{stderr}");
+            Assert.Equal("", stdout);
+            Assert.Contains(message, stderr, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task ScoreFailOnErrorExitsOneWhenAnImageFailedAfterPrintingEveryLine()
+    {
+        string folder = Path.Combine(_dir, "with-broken");
+        Directory.CreateDirectory(folder);
+        byte[] jpeg = File.ReadAllBytes(Path.Combine(TestAssets.ProvenanceSamplesDir, "prov_0001.jpg"));
+        File.WriteAllBytes(Path.Combine(folder, "b-truncated.jpg"), jpeg[..(jpeg.Length / 2)]);
+        string[] good = [.. TestAssets.SampleImages.Take(2)];
+        File.Copy(good[0], Path.Combine(folder, "a-good.jpg"));
+        File.Copy(good[1], Path.Combine(folder, "c-good.jpg"));
+
+        (int exit, string stdout, string stderr) = await RunAsync("score", "--fail-on-error", folder);
+
+        Assert.True(exit == 1, $"exit {exit}\n{stderr}");
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(["a-good.jpg", "b-truncated.jpg", "c-good.jpg"], lines.Select(l => Path.GetFileName(l.GetProperty("path").GetString())));
+        Assert.Equal(JsonValueKind.Null, lines[0].GetProperty("error").ValueKind);
+        Assert.Equal("decode_failed", lines[1].GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(JsonValueKind.Null, lines[2].GetProperty("error").ValueKind);
+
+        // The same flag where every image is scored: nothing to fail on.
+        File.Delete(Path.Combine(folder, "b-truncated.jpg"));
+        (exit, stdout, stderr) = await RunAsync("score", "--fail-on-error", folder);
+        Assert.True(exit == 0, $"exit {exit}\n{stderr}");
+        Assert.Equal(2, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
+    public async Task SubmitRefusesAJobThatBreaksTheClustersRulesBeforeConnectingToAnything()
+    {
+        // 65 images in one folder make one job over the limit of 64 with --job-per-folder: refused as a usage error
+        // before the bus or Redis is tried (neither listens on port 1), so nothing is uploaded.
+        string folder = Path.Combine(_dir, "sixty-five");
+        Directory.CreateDirectory(folder);
+        for (int i = 0; i < 65; i++)
+        {
+            File.Copy(TestAssets.Photo, Path.Combine(folder, $"{i:000}.jpg"));
+        }
+
+        (int exit, string stdout, string stderr) = await RunAsync(
+            "submit", folder, "--job-per-folder", "--author", "someone", "--bus", "amqp://guest:guest@127.0.0.1:1/", "--redis", "127.0.0.1:1");
+
+        Assert.True(exit == 2, $"exit {exit}\n{stderr}");
+        Assert.Equal("", stdout);
+        Assert.Contains("a job needs 1 to 64 images; nothing was sent", stderr, StringComparison.Ordinal);
+
+        // One job per image instead: the same inputs pass the rules and the run goes as far as the bus.
+        (exit, stdout, stderr) = await RunAsync(
+            "submit", Path.Combine(folder, "000.jpg"), "--url", "https://example.com/a.png", "--bus", "amqp://guest:guest@127.0.0.1:1/", "--redis", "127.0.0.1:1");
+        Assert.True(exit == 3, $"exit {exit}\n{stderr}");
+        Assert.Contains("cannot reach RabbitMQ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task JobsGetSaysWhenTheGatewayCannotBeReachedOrTheIdCannotBeOne()
+    {
+        (int exit, string stdout, string stderr) = await RunAsync(
+            new Dictionary<string, string> { ["ARTGRID_API_KEY"] = "key-from-the-environment" }, "jobs", "get", "some-job", "--gateway", "http://127.0.0.1:1");
+        Assert.Equal(3, exit);
+        Assert.Equal("", stdout);
+        Assert.Contains("artgrid jobs get: the gateway at http://127.0.0.1:1/ did not answer", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("key-from-the-environment", stderr, StringComparison.Ordinal);
+
+        (exit, stdout, stderr) = await RunAsync("jobs", "get", new string('x', 201), "--gateway", "http://127.0.0.1:1");
+        Assert.Equal(2, exit);
+        Assert.Equal("", stdout);
+        Assert.Contains("a job id is 1 to 200 printable characters", stderr, StringComparison.Ordinal);
+
+        // --help names the key's variable but never prints the key.
+        (exit, stdout, _) = await RunAsync(new Dictionary<string, string> { ["ARTGRID_API_KEY"] = "key-from-the-environment" }, "jobs", "get", "--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("ARTGRID_API_KEY", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("key-from-the-environment", stdout, StringComparison.Ordinal);
+    }
+
     internal static Task<(int Exit, string Stdout, string Stderr)> RunAsync(params string[] args) =>
         RunAsync(new Dictionary<string, string>(), args);
 

@@ -2,18 +2,7 @@ using System.CommandLine;
 
 namespace ArtGrid.Cli.Commands;
 
-/// <summary>
-/// Exit codes: 0 done (per-image errors included), 1 the one image of <c>explain</c> could not be scored or drawn,
-/// 2 usage, 3 set-up (model, configuration).
-/// </summary>
-public static class ExitCodes
-{
-    public const int Ok = 0;
-    public const int Failed = 1;
-    public const int Usage = 2;
-    public const int Setup = 3;
-}
-
+/// <summary>The <c>artgrid</c> command tree; <see cref="CommandLineRunner"/> runs it (Program.cs).</summary>
 public static class ArtGridCommands
 {
     public static RootCommand Build()
@@ -26,6 +15,7 @@ public static class ArtGridCommands
         root.Subcommands.Add(SubmitCommand.Create());
         root.Subcommands.Add(EvidenceCommand.Create());
         root.Subcommands.Add(ModelsCommand.Create());
+        root.Subcommands.Add(JobsCommand.Create());
         root.Subcommands.Add(DevicesCommand.Create());
         return root;
     }

@@ -2,8 +2,6 @@ using ArtGrid.Imaging;
 
 namespace ArtGrid.Cli.Commands;
 
-public sealed class UsageException(string message) : Exception(message);
-
 /// <summary>Turns command-line paths into the ordered list of files to score.</summary>
 public static class InputFiles
 {

@@ -13,7 +13,8 @@ namespace ArtGrid.Cli.Commands;
 
 /// <summary>
 /// <c>artgrid score PATH...</c>: the embedded cluster scores files and folders, one JSON line per image on stdout; with
-/// <c>--maps DIR</c> it also draws each image's class activation map there.
+/// <c>--maps DIR</c> it also draws each image's class activation map there. With <c>--fail-on-error</c> a run where any
+/// image got an error exits <see cref="ExitCodes.Failed"/>, once every line is printed.
 /// </summary>
 public static class ScoreCommand
 {
@@ -26,15 +27,16 @@ public static class ScoreCommand
         var inFlight = new Option<int>("--in-flight") { Description = "Images in flight at once.", DefaultValueFactory = _ => 64 };
         var verbose = new Option<bool>("--verbose") { Description = "Log the cluster's information messages to stderr." };
         var maps = new Option<string?>("--maps") { Description = "Folder to write each image's class activation map into, as a PNG overlay (the model needs a feature map)." };
+        var failOnError = new Option<bool>("--fail-on-error") { Description = $"Exit {ExitCodes.Failed} (after every line is printed) when any image could not be scored." };
 
         var command = new Command("score", "Score images as human-made or AI-generated, with no servers (embedded cluster).")
         {
-            paths, models, model, maxBatch, inFlight, maps, verbose,
+            paths, models, model, maxBatch, inFlight, maps, failOnError, verbose,
         };
         command.SetAction((result, cancellationToken) =>
         {
             Dictionary<string, string?> settings = EmbeddedCluster.Settings(result.GetValue(models), result.GetValue(model), result.GetValue(maxBatch));
-            return RunAsync(result.GetValue(paths)!, settings, result.GetValue(inFlight), result.GetValue(verbose), Console.Out, result.GetValue(maps), cancellationToken);
+            return RunAsync(result.GetValue(paths)!, settings, result.GetValue(inFlight), result.GetValue(verbose), Console.Out, result.GetValue(maps), cancellationToken, result.GetValue(failOnError));
         });
         return command;
     }
@@ -46,7 +48,8 @@ public static class ScoreCommand
         bool verbose,
         TextWriter output,
         string? mapsFolder,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool failOnError = false)
     {
         if (await InputFiles.ExpandOrReportAsync(paths, "score") is not { } files)
         {
@@ -118,15 +121,19 @@ public static class ScoreCommand
         }
 
         await output.FlushAsync(cancellationToken);
-        return ExitCodes.Ok;
+        return failOnError && summary.Errors > 0 ? ExitCodes.Failed : ExitCodes.Ok;
     }
 
     private sealed class ScoreSummary
     {
         private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
 
+        /// <summary>Images that got an error instead of a label.</summary>
+        public int Errors { get; private set; }
+
         public void Add(ImageScore score)
         {
+            Errors += score.Error is null ? 0 : 1;
             string key = score.Error is null ? score.Label ?? "?" : "error";
             _counts[key] = _counts.GetValueOrDefault(key) + 1;
         }

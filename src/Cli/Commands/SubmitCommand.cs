@@ -7,15 +7,18 @@ using MassTransit;
 namespace ArtGrid.Cli.Commands;
 
 /// <summary>
-/// <c>artgrid submit PATH...</c>: sends one <see cref="ScoreImages"/> per image (or per folder) to a running cluster
-/// over RabbitMQ, the bytes claim-checked in Redis. With <c>--wait</c> it awaits each verdict (request/response) and
+/// <c>artgrid submit PATH|URL...</c>: sends one <see cref="ScoreImages"/> per image (or per folder) to a running
+/// cluster over RabbitMQ, a file's bytes claim-checked in Redis, a URL for the silos to fetch, with the job metadata of
+/// <c>--author</c>, <c>--source</c>, <c>--licence</c>, <c>--declared-ai</c>, <c>--tag</c>. Every job is checked against
+/// <see cref="ScoreImagesValidator"/> before anything is uploaded. With <c>--wait</c> it awaits each verdict (request/response) and
 /// prints the same JSON lines as <c>score</c>, in input order; without it, one line per job sent.
 /// </summary>
 public static class SubmitCommand
 {
     public static Command Create()
     {
-        var paths = new Argument<string[]>("paths") { Description = "Image files and folders (walked recursively).", Arity = ArgumentArity.OneOrMore };
+        var paths = new Argument<string[]>("paths") { Description = "Image files, folders (walked recursively) and http(s) URLs.", Arity = ArgumentArity.ZeroOrMore };
+        var urls = new Option<string[]>("--url") { Description = "An http(s) URL of an image, fetched by the silos (only where ArtGrid:UrlFetch:Enabled is set); repeatable." };
         var bus = new Option<string>("--bus")
         {
             Description = "RabbitMQ URI (default: $ARTGRID_BUS, else amqp://guest:guest@127.0.0.1:5672/).",
@@ -28,46 +31,95 @@ public static class SubmitCommand
         };
         var queue = new Option<string>("--queue") { Description = "The cluster's command queue.", DefaultValueFactory = _ => new BusOptions().QueueName };
         var wait = new Option<bool>("--wait") { Description = "Wait for every verdict and print it as a JSON line per image." };
-        var perFolder = new Option<bool>("--job-per-folder") { Description = "One job per folder (its images together) instead of one per image." };
+        var perFolder = new Option<bool>("--job-per-folder") { Description = "One job per folder (its images together; URLs by their path up to the last '/') instead of one per image." };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for one job's verdict with --wait.", DefaultValueFactory = _ => 600 };
         var inFlight = new Option<int>("--in-flight") { Description = "Jobs awaited at once with --wait.", DefaultValueFactory = _ => 256 };
+        var author = new Option<string?>("--author") { Description = "Who uploaded the images: the verdict tells what the cluster has seen of this author." };
+        var source = new Option<string?>("--source") { Description = "Where the images come from (a platform, a feed)." };
+        var licence = new Option<string?>("--licence") { Description = "The licence the uploader gives." };
+        var declaredAi = new Option<string?>("--declared-ai") { Description = "What the uploader declares: true (AI-made) or false (human-made); a verdict that disagrees is flagged as a conflict." };
+        declaredAi.AcceptOnlyFromAmong("true", "false");
+        var tags = new Option<string[]>("--tag") { Description = "A tag of the job; repeatable." };
 
         var command = new Command("submit", "Send images to a running ArtGrid cluster over RabbitMQ (see deploy/local-cluster.sh).")
         {
-            paths, bus, redis, queue, wait, perFolder, timeout, inFlight,
+            paths, urls, bus, redis, queue, wait, perFolder, timeout, inFlight, author, source, licence, declaredAi, tags,
         };
-        command.SetAction((result, cancellationToken) => RunAsync(
-            new SubmitSettings(
-                result.GetValue(paths)!,
-                result.GetValue(bus)!,
-                result.GetValue(redis)!,
-                result.GetValue(queue)!,
-                result.GetValue(wait),
-                result.GetValue(perFolder),
-                TimeSpan.FromSeconds(result.GetValue(timeout)),
-                Math.Max(1, result.GetValue(inFlight))),
-            Console.Out,
-            cancellationToken));
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            SubmitSettings settings;
+            try
+            {
+                settings = new SubmitSettings(
+                    SubmitInputs.Classify(result.GetValue(paths) ?? [], result.GetValue(urls) ?? []),
+                    result.GetValue(bus)!,
+                    result.GetValue(redis)!,
+                    result.GetValue(queue)!,
+                    result.GetValue(wait),
+                    result.GetValue(perFolder),
+                    TimeSpan.FromSeconds(result.GetValue(timeout)),
+                    Math.Max(1, result.GetValue(inFlight)),
+                    JobMetadataOptions.Build(
+                        result.GetValue(author),
+                        result.GetValue(source),
+                        result.GetValue(licence),
+                        result.GetValue(declaredAi) is { } declared ? declared == "true" : null,
+                        result.GetValue(tags)));
+            }
+            catch (UsageException ex)
+            {
+                await Console.Error.WriteLineAsync($"artgrid submit: {ex.Message}");
+                return ExitCodes.Usage;
+            }
+
+            return await RunAsync(settings, Console.Out, cancellationToken);
+        });
         return command;
     }
 
+    /// <summary>What <c>artgrid submit</c> was asked for.</summary>
+    /// <param name="Inputs">Paths (files and folders, not yet walked) and URLs, in command-line order.</param>
+    /// <param name="Bus">The RabbitMQ URI.</param>
+    /// <param name="Redis">Redis for the claim-checked bytes.</param>
+    /// <param name="Queue">The cluster's command queue.</param>
+    /// <param name="Wait">Whether to await every verdict.</param>
+    /// <param name="JobPerFolder">One job per folder instead of one per image.</param>
+    /// <param name="Timeout">How long one job's verdict is awaited.</param>
+    /// <param name="InFlight">Jobs awaited at once.</param>
+    /// <param name="Metadata">What the uploader says about every job.</param>
     public sealed record SubmitSettings(
-        string[] Paths,
+        IReadOnlyList<SubmitInput> Inputs,
         string Bus,
         string Redis,
         string Queue,
         bool Wait,
         bool JobPerFolder,
         TimeSpan Timeout,
-        int InFlight);
+        int InFlight,
+        JobMetadata Metadata);
+
+    // One job as planned: its id and its images, checked against the job rules before any byte is read.
+    private sealed record PlannedJob(string JobId, SubmitInput[] Images)
+    {
+        public string[] Displays => [.. Images.Select(i => i.Display)];
+    }
 
     public static async Task<int> RunAsync(SubmitSettings settings, TextWriter output, CancellationToken cancellationToken)
     {
-        IReadOnlyList<string> files;
+        var images = new List<SubmitInput>();
         Uri busAddress;
         try
         {
-            files = InputFiles.Expand(settings.Paths);
+            if (settings.Inputs.Count == 0)
+            {
+                throw new UsageException("nothing to submit: name image files, folders or URLs.");
+            }
+
+            foreach (SubmitInput input in settings.Inputs)
+            {
+                images.AddRange(input.Path is { } path ? InputFiles.Expand([path]).Select(SubmitInput.File) : [input]);
+            }
+
             busAddress = Uri.TryCreate(settings.Bus, UriKind.Absolute, out Uri? parsed) && parsed.Scheme is "amqp" or "amqps" or "rabbitmq"
                 ? parsed
                 : throw new UsageException($"--bus '{settings.Bus}' is not an amqp:// URI.");
@@ -78,9 +130,16 @@ public static class SubmitCommand
             return ExitCodes.Usage;
         }
 
-        List<string[]> jobs = settings.JobPerFolder
-            ? files.GroupBy(f => Path.GetDirectoryName(f) ?? "", StringComparer.Ordinal).Select(g => g.ToArray()).ToList()
-            : files.Select(f => new[] { f }).ToList();
+        // Every job is checked against the rules the cluster enforces before anything is uploaded or sent.
+        List<PlannedJob> jobs = [.. SubmitInputs.Jobs(images, settings.JobPerFolder).Select(job => new PlannedJob(NewId.NextGuid().ToString("N"), job))];
+        foreach (PlannedJob job in jobs)
+        {
+            if (SubmitInputs.Validate(job.JobId, job.Images) is { } problem)
+            {
+                await Console.Error.WriteLineAsync($"artgrid submit: the job of {job.Images[0].Display}{(job.Images.Length > 1 ? $" and {job.Images.Length - 1} more" : "")}: {problem}; nothing was sent.");
+                return ExitCodes.Usage;
+            }
+        }
 
         await using var redis = new RedisConnection(settings.Redis);
         var repository = new RedisMessageDataRepository(redis, TimeSpan.FromHours(new BusOptions().MessageDataHours));
@@ -105,34 +164,35 @@ public static class SubmitCommand
             if (!settings.Wait)
             {
                 ISendEndpoint endpoint = await busControl.GetSendEndpoint(queueAddress);
-                foreach (string[] job in jobs)
+                foreach (PlannedJob job in jobs)
                 {
                     try
                     {
-                        ScoreImages command = await BuildAsync(job, repository, cancellationToken);
+                        ScoreImages command = await BuildAsync(job, settings.Metadata, repository, cancellationToken);
                         await endpoint.Send(command, cancellationToken);
-                        await output.WriteLineAsync(JsonSerializer.Serialize(new { jobId = command.JobId, paths = job, error = (ScoreLineError?)null }, ScoreLine.Json));
+                        await output.WriteLineAsync(JsonSerializer.Serialize(new { jobId = command.JobId, paths = job.Displays, error = (ScoreLineError?)null }, ScoreLine.Json));
                     }
                     catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                     {
                         ImageError error = Describe(ex);
-                        await output.WriteLineAsync(JsonSerializer.Serialize(new { jobId = (string?)null, paths = job, error = new ScoreLineError(error.Code, error.Message) }, ScoreLine.Json));
+                        await output.WriteLineAsync(JsonSerializer.Serialize(new { jobId = (string?)null, paths = job.Displays, error = new ScoreLineError(error.Code, error.Message) }, ScoreLine.Json));
                     }
                 }
 
+                await output.FlushAsync(cancellationToken);
                 return ExitCodes.Ok;
             }
 
             IRequestClient<ScoreImages> client = busControl.CreateRequestClient<ScoreImages>(queueAddress, RequestTimeout.After(s: (int)Math.Ceiling(settings.Timeout.TotalSeconds)));
             using var inFlight = new SemaphoreSlim(settings.InFlight);
             using var uploads = new SemaphoreSlim(MaxConcurrentUploads);
-            Task<ImageScore[]>[] pending = jobs.Select(job => AwaitJobAsync(job, client, repository, inFlight, uploads, cancellationToken)).ToArray();
+            Task<ImageScore[]>[] pending = [.. jobs.Select(job => AwaitJobAsync(job, settings.Metadata, client, repository, inFlight, uploads, cancellationToken))];
             for (int j = 0; j < jobs.Count; j++)
             {
                 ImageScore[] scores = await pending[j];
-                for (int i = 0; i < jobs[j].Length; i++)
+                for (int i = 0; i < jobs[j].Images.Length; i++)
                 {
-                    await output.WriteLineAsync(ScoreLine.From(jobs[j][i], scores[i]).ToJson());
+                    await output.WriteLineAsync(ScoreLine.From(jobs[j].Images[i].Display, scores[i]).ToJson());
                 }
             }
 
@@ -150,7 +210,8 @@ public static class SubmitCommand
     private const int MaxConcurrentUploads = 8;
 
     private static async Task<ImageScore[]> AwaitJobAsync(
-        string[] paths,
+        PlannedJob job,
+        JobMetadata metadata,
         IRequestClient<ScoreImages> client,
         IMessageDataRepository repository,
         SemaphoreSlim inFlight,
@@ -164,7 +225,7 @@ public static class SubmitCommand
             await uploads.WaitAsync(cancellationToken);
             try
             {
-                command = await BuildAsync(paths, repository, cancellationToken);
+                command = await BuildAsync(job, metadata, repository, cancellationToken);
             }
             finally
             {
@@ -178,21 +239,21 @@ public static class SubmitCommand
             }
 
             ScoreImagesRejected rejected = response.Is(out Response<ScoreImagesRejected>? r) ? r.Message : throw new InvalidOperationException("Unexpected response.");
-            return Failed(paths, rejected.Code, rejected.Reason);
+            return Failed(job, rejected.Code, rejected.Reason);
         }
         catch (RequestTimeoutException)
         {
-            return Failed(paths, "timeout", "No verdict arrived in time; the job may still complete (its id is in the cluster's logs and records).");
+            return Failed(job, "timeout", "No verdict arrived in time; the job may still complete (its id is in the cluster's logs and records).");
         }
         catch (RequestFaultException ex)
         {
-            return Failed(paths, "faulted", ex.Fault?.Exceptions.FirstOrDefault()?.Message ?? ex.Message);
+            return Failed(job, "faulted", ex.Fault?.Exceptions.FirstOrDefault()?.Message ?? ex.Message);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             // One job's failure (an unreadable file, Redis too slow for one upload) is that job's error line, never the run's end.
             ImageError error = Describe(ex);
-            return Failed(paths, error.Code, error.Message);
+            return Failed(job, error.Code, error.Message);
         }
         finally
         {
@@ -206,27 +267,30 @@ public static class SubmitCommand
         _ => new ImageError("submit_failed", $"{ex.GetType().Name}: {ex.Message}"),
     };
 
-    private static async Task<ScoreImages> BuildAsync(string[] paths, IMessageDataRepository repository, CancellationToken cancellationToken)
+    private static async Task<ScoreImages> BuildAsync(PlannedJob job, JobMetadata metadata, IMessageDataRepository repository, CancellationToken cancellationToken)
     {
-        var images = new ImageReference[paths.Length];
-        for (int i = 0; i < paths.Length; i++)
+        var images = new ImageReference[job.Images.Length];
+        for (int i = 0; i < images.Length; i++)
         {
-            byte[] bytes = await File.ReadAllBytesAsync(paths[i], cancellationToken);
-            images[i] = new ImageReference { Name = Path.GetFileName(paths[i]), Data = await repository.PutBytes(bytes, cancellationToken) };
+            SubmitInput input = job.Images[i];
+            images[i] = input.Path is { } path
+                ? new ImageReference { Name = SubmitInputs.Name(input), Data = await repository.PutBytes(await File.ReadAllBytesAsync(path, cancellationToken), cancellationToken) }
+                : new ImageReference { Name = SubmitInputs.Name(input), Url = input.Url };
         }
 
-        return new ScoreImages
+        var command = new ScoreImages
         {
-            JobId = NewId.NextGuid().ToString("N"),
+            JobId = job.JobId,
             Images = images,
-            Metadata = JobMetadata.None,
+            Metadata = metadata,
             SubmittedAt = DateTimeOffset.UtcNow,
         };
+        return ScoreImagesValidator.Validate(command) is { } problem ? throw new InvalidOperationException($"The job breaks the rules: {problem}") : command;
     }
 
-    private static ImageScore[] Failed(string[] paths, string code, string message) =>
+    private static ImageScore[] Failed(PlannedJob job, string code, string message) =>
         // Scores without a model: the job never reached one.
-        [.. paths.Select((p, i) => new ImageScore(i, Path.GetFileName(p), null, null, null, "", new ImageError(code, message), false, null))];
+        [.. job.Images.Select((input, i) => new ImageScore(i, SubmitInputs.Name(input), null, null, null, "", new ImageError(code, message), false, null))];
 
     private static string Redact(Uri address) =>
         address.UserInfo.Length == 0 ? address.ToString() : address.ToString().Replace(address.UserInfo + "@", "***@", StringComparison.Ordinal);
