@@ -149,26 +149,60 @@ public sealed class ModelVersionTests(ModelVersionsFixture fixture, ITestOutputH
     {
         await fixture.Servers.EnsureSilosAsync(2);
         string gateway = fixture.Gateway.Address.ToString();
+        string admin = fixture.Gateway.Keys["admin"];
 
-        (int exit, string stdout, string stderr) = await CliTests.RunAsync("models", "list", "--gateway", gateway);
+        (int exit, string stdout, string stderr) = await CliTests.RunAsync("models", "list", "--gateway", gateway, "--api-key", fixture.Gateway.Keys["read"]);
         Assert.True(exit == 0, stderr);
         ModelListing listed = JsonSerializer.Deserialize<ModelListing>(Assert.Single(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)), Json)!;
         Assert.Equal(TestModelRepository.Name, listed.Name);
         Assert.Equal(new[] { "1", "2", "3" }, listed.Versions);
         string current = listed.Active!.Version;
 
-        (exit, stdout, stderr) = await CliTests.RunAsync("models", "activate", TestModelRepository.Name, "3", "--gateway", gateway);
+        (exit, stdout, stderr) = await CliTests.RunAsync("models", "activate", TestModelRepository.Name, "3", "--gateway", gateway, "--api-key", admin);
         Assert.Equal(3, exit);
         Assert.Contains("does not load", stderr, StringComparison.Ordinal);
         Assert.Equal(string.Empty, stdout);
 
-        (exit, stdout, stderr) = await CliTests.RunAsync("models", "activate", TestModelRepository.Name, current, "--gateway", gateway);
+        (exit, stdout, stderr) = await CliTests.RunAsync("models", "activate", TestModelRepository.Name, current, "--gateway", gateway, "--api-key", admin);
         Assert.True(exit == 0, stderr);
         Assert.Equal(listed.Active, JsonSerializer.Deserialize<ActiveModelVersion>(stdout, Json));
+
+        // A key without the scope, or none: refused, and said so.
+        (exit, stdout, stderr) = await CliTests.RunAsync("models", "activate", TestModelRepository.Name, current, "--gateway", gateway, "--api-key", fixture.Gateway.Keys["read"]);
+        Assert.Equal((4, string.Empty), (exit, stdout));
+        Assert.Contains("admin", stderr, StringComparison.Ordinal);
+        (exit, _, _) = await CliTests.RunAsync("models", "list", "--gateway", gateway);
+        Assert.Equal(4, exit);
 
         (exit, _, stderr) = await CliTests.RunAsync("models", "list", "--gateway", "http://127.0.0.1:1");
         Assert.Equal(3, exit);
         Assert.Contains("did not answer", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task JobsGetPrintsTheGatewaysJobAndSaysWhenThereIsNone()
+    {
+        await fixture.Servers.EnsureSilosAsync(2);
+        string gateway = fixture.Gateway.Address.ToString();
+        string jobId = $"{fixture.Servers.RunId}-jobs-get";
+        HttpResponseMessage posted = await fixture.Gateway.Http.PostAsJsonAsync("/v1/jobs?wait=true", new
+        {
+            jobId,
+            images = new[] { new { name = "cat.jpg", base64 = Convert.ToBase64String(await File.ReadAllBytesAsync(TestAssets.Photo)) } },
+        });
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+
+        (int exit, string stdout, string stderr) = await CliTests.RunAsync("jobs", "get", jobId, "--gateway", gateway, "--api-key", fixture.Gateway.Keys["read"]);
+        Assert.True(exit == 0, stderr);
+        using JsonDocument job = JsonDocument.Parse(Assert.Single(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Equal((jobId, "completed"), (job.RootElement.GetProperty("jobId").GetString(), job.RootElement.GetProperty("status").GetString()));
+        Assert.Equal("cat.jpg", job.RootElement.GetProperty("verdict").GetProperty("images")[0].GetProperty("name").GetString());
+
+        (exit, stdout, stderr) = await CliTests.RunAsync("jobs", "get", jobId + "-none", "--gateway", gateway, "--api-key", fixture.Gateway.Keys["read"]);
+        Assert.Equal((1, string.Empty), (exit, stdout));
+        Assert.Contains("No job", stderr, StringComparison.Ordinal);
+        (exit, _, _) = await CliTests.RunAsync("jobs", "get", jobId, "--gateway", gateway, "--api-key", fixture.Gateway.Keys["score"]);
+        Assert.Equal(4, exit);
     }
 
     private async Task<ActiveModelVersion> ActivateAsync(string version)

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace ArtGrid.Tests.Gateway;
+namespace ArtGrid.Tests.GatewayApi;
 
 /// <summary>The gateway's pure parts: reading a job from a request, waits, fingerprints, keys, problem types, map storage.</summary>
 public sealed class GatewayRequestTests
