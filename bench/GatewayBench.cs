@@ -157,6 +157,7 @@ internal sealed class GatewayLoadRun(GatewayBenchSettings settings) : IAsyncDisp
     private HttpClient? _http;
     private IMessageDataRepository? _messageData;
     private IRequestClient<ScoreImages>? _client;
+    private double _meanKib;
 
     private string QueueName => $"score-images-{_runId}";
 
@@ -182,6 +183,7 @@ internal sealed class GatewayLoadRun(GatewayBenchSettings settings) : IAsyncDisp
         IReadOnlyList<(string Name, byte[] Bytes)> busImages = DistinctImages("b", n);
         IReadOnlyList<(string Name, byte[] Bytes)> warmGateway = DistinctImages("wg", warm);
         IReadOnlyList<(string Name, byte[] Bytes)> warmBus = DistinctImages("wb", warm);
+        _meanKib = gatewayImages.Concat(busImages).Average(i => i.Bytes.Length) / 1024.0;
 
         await StartClusterAsync(siloDll, gatewayDll, cancellationToken);
 
@@ -442,6 +444,7 @@ internal sealed class GatewayLoadRun(GatewayBenchSettings settings) : IAsyncDisp
     private int Report(IReadOnlyList<PhaseRun> warmUp)
     {
         Console.WriteLine($"Gateway load: {settings.Images} images a phase in {settings.Rounds} rounds, {settings.Concurrency} concurrent callers, {settings.Silos} silos (1 ONNX Runtime thread each), run {_runId}");
+        Console.WriteLine($"Images: samples/**/*.jpg at their own size, each re-encoded as JPEG with a mark of its own ({_meanKib:0} KiB on average; base64 in the gateway's JSON).");
         Console.WriteLine($"Loopback, closed loop; a phase's req/s is its answered-and-checked requests over its wall time. Warm-up: {warmUp.Sum(r => r.Samples.Count)} requests, {warmUp.Sum(r => r.Samples.Count - r.Ok)} failed (not counted).");
         (string Phase, string Title)[] phases =
         [
