@@ -12,6 +12,7 @@ return args switch
     ["drift", .. var rest] => DriftBench.Run(rest),
     ["devices", .. var rest] => await DevicesBench.RunAsync(rest),
     ["model-cost", .. var rest] => ModelCostBench.Run(rest),
+    ["gateway", .. var rest] => await GatewayBench.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -48,6 +49,23 @@ static int Usage()
           One model version's cost per image against another's (default artgrid-resnet18/2 against /3), in alternating
           rounds of one process: preprocessing, then the serving session with head and activation maps, on the samples.
           Last line: infer_ms_a=… infer_ms_b=… infer_ratio_b_over_a=… pre_ms_a=… pre_ms_b=…
+
+        usage: artgrid-bench gateway [--redis HOST:PORT] [--amqp URI] [--silos 2] [--images 200] [--concurrency 8] [--rounds 4]
+                                     [--max-wait 120] [--out DIR]
+          A bounded loopback load test of the moderation API: starts its own silos and gateway (from src/Silo and
+          src/Gateway's Release build outputs; private cluster id, service id, queue and API key; 1 ONNX Runtime thread
+          per silo) and drives them closed-loop with --concurrency callers: (a) new images through POST /v1/score,
+          (b) the same images again under new job ids (the result cache answers), (c) those cached jobs straight to the
+          bus as ScoreImages requests (claim check in Redis), (d) other new images straight to the bus. Each of --rounds
+          rounds takes a slice of the images through all four, gateway and bus alternating first. Every answer is
+          checked; failures are counted, printed and make the exit code 1. Stops what it started, also on Ctrl-C.
+          --redis, --amqp  default 127.0.0.1 on $ARTGRID_REDIS_PORT (6390) and $ARTGRID_AMQP_PORT (5690): the test
+                           servers (deploy/servers.sh up); bench/gateway-load.sh starts private servers and runs this
+          --max-wait S     the gateway's MaxWaitSeconds and the bus request timeout (a job not done by then fails)
+          --out DIR        gateway-load.json, gateway-load-requests.csv, gateway-load-logs/ (default: bench-results/)
+          Last line: gateway_rps_uncached=… gateway_rps_cached=… bus_rps_uncached=… bus_rps_cached=…
+          gateway_vs_bus_uncached=… gateway_vs_bus_cached=… p50_ms_cached=… p99_ms_cached=… p50_ms_uncached=…
+          p99_ms_uncached=… failures=…
 
         usage: artgrid-bench micro [BenchmarkDotNet arguments]
           Micro-benchmarks (BenchmarkDotNet, in process by default): TensorPacker.Pack at 224x224, the linear head, the
