@@ -81,7 +81,7 @@ public static class ClusterHostingExtensions
         builder.Services.AddMassTransit(transit =>
         {
             transit.AddConsumer<ScoreImagesConsumer, ScoreImagesConsumerDefinition>();
-            transit.TagBusHealthCheck();
+            transit.AddArtGridReadiness();
             transit.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.UseArtGrid(rabbitMq, context.GetRequiredService<IMessageDataRepository>());

@@ -1,4 +1,5 @@
 using ArtGrid.Hosting.Messaging;
+using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -90,6 +91,17 @@ public static class OperationsExtensions
     /// </summary>
     public static IHealthChecksBuilder AddArtGridRedisPing(this IHealthChecksBuilder checks, string name = "redis") =>
         checks.AddCheck<RedisPingHealthCheck>(name, HealthStatus.Unhealthy, [ReadyTag], TimeSpan.FromSeconds(5));
+
+    /// <summary>
+    /// Makes the bus's health a readiness check: MassTransit registers one per bus ("masstransit-bus", Unhealthy until
+    /// the broker connection and every receive endpoint are up); tagged <see cref="ReadyTag"/> here rather than trusting
+    /// its default tags. Call it inside <c>AddMassTransit</c>.
+    /// </summary>
+    public static IBusRegistrationConfigurator AddArtGridReadiness(this IBusRegistrationConfigurator transit)
+    {
+        transit.ConfigureHealthCheckOptions(o => o.Tags.Add(ReadyTag));
+        return transit;
+    }
 
     /// <summary>
     /// <c>GET /health/live</c>: 200 while the process answers (it runs no check). <c>GET /health/ready</c>: 200 when every

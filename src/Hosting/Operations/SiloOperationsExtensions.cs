@@ -1,5 +1,4 @@
 using System.Net;
-using MassTransit;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -12,7 +11,7 @@ internal static class SiloOperationsExtensions
     /// <summary>
     /// Readiness of a silo: an Active member of its cluster, and the active model version loaded here; in cluster mode
     /// also Redis answering PING (<see cref="OperationsExtensions.AddArtGridRedisPing"/>) and the bus connected
-    /// (MassTransit's own check, tagged in <see cref="TagBusHealthCheck"/>).
+    /// (MassTransit's own check, tagged by <see cref="OperationsExtensions.AddArtGridReadiness"/>).
     /// </summary>
     public static IHealthChecksBuilder AddArtGridSiloChecks(this IHealthChecksBuilder checks, SiloMode mode)
     {
@@ -25,13 +24,6 @@ internal static class SiloOperationsExtensions
 
         return checks;
     }
-
-    /// <summary>
-    /// MassTransit registers a health check per bus ("masstransit-bus", Unhealthy until the broker connection and every
-    /// receive endpoint are up); tagged here rather than trusting its default tags, so that readiness keeps it.
-    /// </summary>
-    public static void TagBusHealthCheck(this IBusRegistrationConfigurator transit) =>
-        transit.ConfigureHealthCheckOptions(o => o.Tags.Add(OperationsExtensions.ReadyTag));
 
     /// <summary>
     /// When the host is a web application (<c>artgrid-silo</c>), Kestrel listens on "ArtGrid:Silo:HttpAddress" (else
