@@ -5,16 +5,20 @@
 #                                      and the gateway, and wait until all of them are ready
 #   deploy/local-cluster.sh down       stop the gateway and silos it started, then `servers.sh down` (which
 #                                      stops only the servers that servers.sh itself started)
-#   deploy/local-cluster.sh status     each process (pid, alive or not) and the servers; exit 0 when all run
+#   deploy/local-cluster.sh status     each process (pid, alive or not, and for silos /health/ready) and the servers;
+#                                      exit 0 when all run
 #
 # Environment (defaults in brackets):
 #   ARTGRID_CLUSTER_DIR    [<repo>/.artgrid/cluster]  pid and log files of the silos and the gateway
 #   ARTGRID_CLUSTER_ID     [artgrid]
 #   ARTGRID_GATEWAY_PORT   [8080]     the gateway's HTTP port, on 127.0.0.1
+#   ARTGRID_SILO_HTTP_BASE [18080]    silo i serves /health/live, /health/ready and /metrics on 127.0.0.1, port BASE+i
 #   ARTGRID_NO_BUILD       [unset]    1: use the binaries already built in Release
 #   ARTGRID_REDIS_PORT, ARTGRID_AMQP_PORT, ARTGRID_STATE_DIR  passed on to deploy/servers.sh [6379, 5672]
 #
-# Silo i (1-based) listens on 127.0.0.1 ports 11110+i (silo) and 29999+i (Orleans gateway).
+# Silo i (1-based) listens on 127.0.0.1 ports 11110+i (silo), 29999+i (Orleans gateway) and 18080+i (HTTP: health,
+# metrics). A silo is ready when its /health/ready answers 200 (an Active cluster member with the active model loaded,
+# Redis and RabbitMQ connected).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,6 +42,7 @@ export ARTGRID_REDIS_PORT=$REDIS_PORT ARTGRID_AMQP_PORT=$AMQP_PORT   # servers.s
 CLUSTER_ID=${ARTGRID_CLUSTER_ID:-artgrid}
 SERVICE_ID=artgrid
 GATEWAY_PORT=${ARTGRID_GATEWAY_PORT:-8080}
+SILO_HTTP_BASE=${ARTGRID_SILO_HTTP_BASE:-18080}
 READY_TIMEOUT=90
 STOP_TIMEOUT=30
 
@@ -82,6 +87,11 @@ show_tail() {
   tail -n 40 "$1" >&2
 }
 
+silo_url() { echo "http://127.0.0.1:$((SILO_HTTP_BASE + $1))"; }
+
+# Silo $1 answers 200 on /health/ready.
+silo_ready() { curl -fsS -o /dev/null --max-time 5 "$(silo_url "$1")/health/ready" 2>/dev/null; }
+
 # SIGTERM to every named process, wait up to STOP_TIMEOUT for all of them, then SIGKILL what is left.
 stop_processes() {
   local name pid deadline left=()
@@ -118,7 +128,7 @@ stop_processes() {
 start_process() {
   local name=$1 dir=$2
   shift 2
-  : >"$CLUSTER/$name.log"   # a fresh log: readiness is read from it
+  : >"$CLUSTER/$name.log"   # a fresh log for this run
   # Working directory: the program's own folder, where its appsettings.json is (the host's content root
   # is the current directory). setsid: its own session, out of reach of the caller's Ctrl-C and hang-up.
   ( cd "$dir" && exec setsid env "${proc_env[@]}" dotnet "$@" ) </dev/null >>"$CLUSTER/$name.log" 2>&1 &
@@ -129,6 +139,7 @@ cluster_up() {
   local n=${1:-2} i t0 deadline pid name servers_before ready
   [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number of silos: $n"
   [ $((11110 + n)) -lt 29999 ] || die "too many silos: $n"
+  [[ $SILO_HTTP_BASE =~ ^[1-9][0-9]*$ ]] && [ $((SILO_HTTP_BASE + n)) -le 65535 ] || die "ARTGRID_SILO_HTTP_BASE must be a port number: $SILO_HTTP_BASE"
 
   local running=()
   for name in $(recorded); do live_pid "$name" >/dev/null && running+=("$name"); done
@@ -138,7 +149,7 @@ cluster_up() {
   rm -f "$CLUSTER"/*.pid
 
   for i in $(seq 1 "$n"); do
-    for port in $((11110 + i)) $((29999 + i)); do
+    for port in $((11110 + i)) $((29999 + i)) $((SILO_HTTP_BASE + i)); do
       tcp_open "$port" && die "127.0.0.1:$port (silo-$i) is already in use"
     done
   done
@@ -184,7 +195,8 @@ cluster_up() {
     proc_env=("${common[@]}"
       "ArtGrid__Silo__Name=silo-$i"
       "ArtGrid__Silo__SiloPort=$((11110 + i))"
-      "ArtGrid__Silo__GatewayPort=$((29999 + i))")
+      "ArtGrid__Silo__GatewayPort=$((29999 + i))"
+      "ArtGrid__Silo__HttpPort=$((SILO_HTTP_BASE + i))")
     start_process "silo-$i" "$SILO_DIR" "$SILO_DLL"
   done
 
@@ -194,7 +206,7 @@ cluster_up() {
     ready=()
     for i in $(seq 1 "$n"); do
       name="silo-$i"
-      if grep -qF 'ArtGrid silo ready' "$CLUSTER/$name.log" 2>/dev/null; then
+      if silo_ready "$i"; then
         ready+=("$name")
       elif ! live_pid "$name" >/dev/null; then
         fail "$name exited while starting" "$CLUSTER/$name.log"
@@ -203,13 +215,17 @@ cluster_up() {
     [ "${#ready[@]}" -lt "$n" ] || break
     if [ "$(now_ms)" -ge "$deadline" ]; then
       for i in $(seq 1 "$n"); do
-        grep -qF 'ArtGrid silo ready' "$CLUSTER/silo-$i.log" 2>/dev/null || show_tail "$CLUSTER/silo-$i.log"
+        silo_ready "$i" && continue
+        show_tail "$CLUSTER/silo-$i.log"
+        echo "---- silo-$i: GET /health/ready" >&2
+        curl -sS --max-time 5 "$(silo_url "$i")/health/ready" >&2 || true
+        echo >&2
       done
       fail "silos not ready after $READY_TIMEOUT s"
     fi
     sleep 0.25
   done
-  echo "silos: $n ready in $(elapsed "$t0")"
+  echo "silos: $n ready in $(elapsed "$t0"); health and metrics on $(silo_url 1)/health/ready, /metrics (silo i: port $SILO_HTTP_BASE+i)"
 
   proc_env=("${common[@]}")
   start_process gateway "$GATEWAY_DIR" "$GATEWAY_DLL" --urls "http://127.0.0.1:$GATEWAY_PORT"
@@ -245,7 +261,11 @@ cluster_status() {
     any=1
     pid=$(tr -dc '0-9' <"$CLUSTER/$name.pid" 2>/dev/null || true)
     if live_pid "$name" >/dev/null; then
-      printf '%-9s alive    pid %-8s log %s\n' "$name" "$pid" "$CLUSTER/$name.log"
+      local health=""
+      if [[ $name == silo-* ]]; then
+        silo_ready "${name#silo-}" && health="ready" || health="not ready"
+      fi
+      printf '%-9s alive    pid %-8s %-10slog %s\n' "$name" "$pid" "$health" "$CLUSTER/$name.log"
     else
       printf '%-9s dead     pid %-8s log %s\n' "$name" "${pid:--}" "$CLUSTER/$name.log"
       rc=3

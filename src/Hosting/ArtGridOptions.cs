@@ -74,6 +74,9 @@ internal sealed partial class InferenceOptionsValidator : IValidateOptions<Infer
 internal sealed partial class SiloOptionsValidator : IValidateOptions<SiloOptions>;
 
 [OptionsValidator]
+internal sealed partial class LoggingOptionsValidator : IValidateOptions<LoggingOptions>;
+
+[OptionsValidator]
 internal sealed partial class BusOptionsValidator : IValidateOptions<BusOptions>;
 
 [OptionsValidator]

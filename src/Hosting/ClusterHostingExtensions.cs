@@ -4,6 +4,7 @@ using ArtGrid.Grains.Models;
 using ArtGrid.Hosting.Caching;
 using ArtGrid.Hosting.Images;
 using ArtGrid.Hosting.Messaging;
+using ArtGrid.Hosting.Operations;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,6 +56,8 @@ public static class ClusterHostingExtensions
                 silo.SiloPort == 0 ? HostingExtensions.FreeTcpPort() : silo.SiloPort,
                 silo.GatewayPort == 0 ? HostingExtensions.FreeTcpPort() : silo.GatewayPort);
             orleans.AddArtGridDevices();
+            // Trace context crosses grain calls (the gateway's client adds the same on its side).
+            orleans.AddActivityPropagation();
             orleans.UseRedisClustering(o =>
             {
                 o.ConfigurationOptions = redis.Options;
@@ -78,6 +81,7 @@ public static class ClusterHostingExtensions
         builder.Services.AddMassTransit(transit =>
         {
             transit.AddConsumer<ScoreImagesConsumer, ScoreImagesConsumerDefinition>();
+            transit.AddArtGridReadiness();
             transit.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.UseArtGrid(rabbitMq, context.GetRequiredService<IMessageDataRepository>());

@@ -44,11 +44,30 @@ public static class HostingExtensions
             .AddMemoryGrainStorage(ModelCatalogGrain.StorageName);
     }
 
-    /// <summary>Logs go to stderr, so that stdout carries only results.</summary>
+    /// <summary>
+    /// Logs go to stderr, so that stdout carries only results. "ArtGrid:Logging:Format" chooses one line of text per
+    /// entry (the default) or one JSON object per line (<see cref="LogFormat.Json"/>: UTC timestamps, scopes such as a
+    /// job's <c>JobId</c>, and the <c>TraceId</c>/<c>SpanId</c> of the activity the entry was written in).
+    /// </summary>
     public static IHostApplicationBuilder AddArtGridConsoleLogging(this IHostApplicationBuilder builder, LogLevel minimum)
     {
+        LoggingOptions options = ArtGridOptions.Read<LoggingOptions, LoggingOptionsValidator>(builder.Configuration, LoggingOptions.SectionName);
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        if (options.Format == LogFormat.Json)
+        {
+            builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+            });
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        }
+
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(minimum);
         if (minimum > LogLevel.Information)

@@ -6,6 +6,9 @@ public sealed class SiloOptions
 {
     public const string SectionName = "ArtGrid:Silo";
 
+    /// <summary>The default of <see cref="HttpPort"/>: beside the gateway's 8080.</summary>
+    public const int DefaultHttpPort = 8081;
+
     /// <summary>Silo-to-silo port; 0 picks a free one (embedded mode).</summary>
     [Range(0, 65535)]
     public int SiloPort { get; set; }
@@ -14,14 +17,45 @@ public sealed class SiloOptions
     [Range(0, 65535)]
     public int GatewayPort { get; set; }
 
+    /// <summary>
+    /// The port of the silo's operations listener (<c>/health/live</c>, <c>/health/ready</c>, <c>/metrics</c>) in
+    /// <c>artgrid-silo</c>. A fixed port, never a free one picked at start: scripts and scrapers must know where to look.
+    /// The embedded mode of the command line opens no listener and ignores it.
+    /// </summary>
+    [Range(1, 65535)]
+    public int HttpPort { get; set; } = DefaultHttpPort;
+
+    /// <summary>
+    /// The address the operations listener binds; unset, the <see cref="AdvertisedAddress"/> (so 127.0.0.1 by default,
+    /// like the silo's own ports). "0.0.0.0" listens on every interface.
+    /// </summary>
+    [IpAddress]
+    public string? HttpAddress { get; set; }
+
     /// <summary>The silo's name in logs and membership (cluster mode); the machine's name when unset.</summary>
     public string? Name { get; set; }
 
     /// <summary>The address other silos and clients reach this one at (cluster mode).</summary>
-    [Required]
+    [Required, IpAddress]
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
     public string ClusterId { get; set; } = "artgrid";
 
     public string ServiceId { get; set; } = "artgrid";
+
+    /// <summary>Where the operations listener binds: <see cref="HttpAddress"/>, else <see cref="AdvertisedAddress"/>.</summary>
+    public string EffectiveHttpAddress => string.IsNullOrWhiteSpace(HttpAddress) ? AdvertisedAddress : HttpAddress;
+}
+
+/// <summary>An IPv4 or IPv6 address in text (no host names: listeners bind addresses). Null passes; pair with <see cref="RequiredAttribute"/>.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class IpAddressAttribute : ValidationAttribute
+{
+    public IpAddressAttribute()
+        : base("The field {0} must be an IP address, such as 127.0.0.1 or 0.0.0.0.")
+    {
+    }
+
+    public override bool IsValid(object? value) =>
+        value is null || (value is string text && System.Net.IPAddress.TryParse(text, out _));
 }

@@ -26,7 +26,18 @@ public sealed partial class ScoreImagesConsumer(
     IOptions<BusOptions> options,
     ILogger<ScoreImagesConsumer> logger) : IConsumer<ScoreImages>
 {
+    // Every entry written while a job is handled carries its id (JSON logs show scopes), beside the trace id.
+    private static readonly Func<ILogger, string, IDisposable?> JobScope = LoggerMessage.DefineScope<string>("Job {JobId}");
+
     public async Task Consume(ConsumeContext<ScoreImages> context)
+    {
+        using (JobScope(logger, context.Message.JobId ?? ""))
+        {
+            await HandleAsync(context);
+        }
+    }
+
+    private async Task HandleAsync(ConsumeContext<ScoreImages> context)
     {
         ScoreImages command = context.Message;
         if (ScoreImagesValidator.Validate(command) is { } problem)
@@ -68,6 +79,7 @@ public sealed partial class ScoreImagesConsumer(
             LogReplayed(command.JobId, context.GetRedeliveryCount());
         }
 
+        LogScored(command.JobId, verdict.Label ?? "none", verdict.Model, verdict.Images.Count);
         await RespondIfAskedAsync(context, ImagesScored.Of(verdict));
     }
 
@@ -106,4 +118,7 @@ public sealed partial class ScoreImagesConsumer(
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Job {JobId} delivered again (redelivery {Redelivery}); answered from its stored verdict")]
     private partial void LogReplayed(string jobId, int redelivery);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Debug, Message = "Job {JobId} scored by {Model}: {Label}, {Images} image(s)")]
+    private partial void LogScored(string jobId, string label, string model, int images);
 }

@@ -44,6 +44,9 @@ public sealed class ServersFixture : IAsyncLifetime
     public string LogTails(int lines = 40) => string.Join("\n", _silos.Select(s =>
         $"--- {s.Name}{(s.HasExited ? " (exited)" : "")} ---\n" + string.Join('\n', s.Log.Split('\n').TakeLast(lines))));
 
+    /// <summary>How many silos the fixture starts (two unless a fixture of its own asks otherwise).</summary>
+    public int SiloCount { get; init; } = 2;
+
     /// <summary>Settings added to (or replacing) the defaults of <see cref="SiloSettings"/>, for a fixture with silos of its own.</summary>
     public IReadOnlyDictionary<string, string> ExtraSettings { get; init; } = new Dictionary<string, string>();
 
@@ -85,7 +88,7 @@ public sealed class ServersFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await TestServers.EnsureRunningAsync();
-        await EnsureSilosAsync(2);
+        await EnsureSilosAsync(SiloCount);
         _bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
             rabbit.UseArtGrid(TestServers.RabbitMq, MessageData);

@@ -8,29 +8,41 @@ namespace ArtGrid.Tests.Cluster;
 
 /// <summary>
 /// A real silo process in cluster mode, run as it is deployed: artgrid-silo.dll from the silo's own output folder (its
-/// appsettings.json and model repository), built with the tests' configuration. Its whole log is kept.
+/// appsettings.json and model repository), built with the tests' configuration, its operations listener on a free
+/// port. It has started once <c>/health/ready</c> answers 200 (or, when asked, <c>/health/live</c>), as a deployment
+/// waits for it. Its whole log is kept.
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _log = new();
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private SiloProcess(string name, Process process)
+    private SiloProcess(string name, Process process, Uri operations)
     {
         Name = name;
         _process = process;
+        Http = new HttpClient { BaseAddress = operations, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public string Name { get; }
+
+    /// <summary>The silo's operations listener: <c>/health/live</c>, <c>/health/ready</c>, <c>/metrics</c>.</summary>
+    public HttpClient Http { get; }
 
     public bool HasExited => _process.HasExited;
 
     public string Log => string.Join('\n', _log);
 
-    public static async Task<SiloProcess> StartAsync(string name, IReadOnlyDictionary<string, string> settings)
+    /// <summary>
+    /// Starts the silo and returns once <paramref name="waitFor"/> (<c>/health/ready</c> unless told otherwise) answers
+    /// 200; throws with its log when it exits first or does not get there within two minutes.
+    /// </summary>
+    public static async Task<SiloProcess> StartAsync(string name, IReadOnlyDictionary<string, string> settings, string waitFor = "/health/ready")
     {
         string folder = ProjectOutput("Silo");
+        string httpPort = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -44,25 +56,58 @@ public sealed class SiloProcess : IAsyncDisposable
         start.Environment["ArtGrid__Silo__Name"] = name;
         start.Environment["ArtGrid__Silo__SiloPort"] = FreePort();
         start.Environment["ArtGrid__Silo__GatewayPort"] = FreePort();
+        start.Environment["ArtGrid__Silo__HttpPort"] = httpPort;
         foreach ((string key, string value) in settings)
         {
             start.Environment[key] = value;
         }
 
-        var silo = new SiloProcess(name, Process.Start(start)!);
+        var silo = new SiloProcess(name, Process.Start(start)!, new Uri($"http://127.0.0.1:{httpPort}"));
         silo._process.OutputDataReceived += (_, e) => silo.Take(e.Data);
         silo._process.ErrorDataReceived += (_, e) => silo.Take(e.Data);
         silo._process.BeginOutputReadLine();
         silo._process.BeginErrorReadLine();
-        Task exited = silo._process.WaitForExitAsync();
-        Task first = await Task.WhenAny(silo._ready.Task, exited, Task.Delay(TimeSpan.FromSeconds(120)));
-        if (first != silo._ready.Task)
+        string? failure = await silo.WaitForAsync(waitFor);
+        if (failure is not null)
         {
-            silo.Kill();
-            throw new InvalidOperationException($"Silo {name} did not report ready ({(first == exited ? "it exited" : "timed out")}). Its log:\n{silo.Log}");
+            await silo.DisposeAsync();
+            throw new InvalidOperationException($"Silo {name}: {waitFor} did not answer 200 ({failure}). Its log:\n{silo.Log}");
         }
 
         return silo;
+    }
+
+    /// <summary>Polls <paramref name="path"/> until it answers 200: null then, else why not. Waiting, not timing.</summary>
+    private async Task<string?> WaitForAsync(string path)
+    {
+        var clock = Stopwatch.StartNew();
+        string last = "no answer";
+        while (clock.Elapsed < StartTimeout)
+        {
+            if (_process.HasExited)
+            {
+                return $"it exited with code {_process.ExitCode}";
+            }
+
+            try
+            {
+                using HttpResponseMessage response = await Http.GetAsync(path);
+                if (response.IsSuccessStatusCode)
+                {
+                    return null;
+                }
+
+                last = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
+            }
+            catch (HttpRequestException ex)
+            {
+                last = ex.Message;
+            }
+
+            await Task.Delay(250);
+        }
+
+        return $"timed out after {StartTimeout.TotalSeconds:0} s; last answer {last}";
     }
 
     /// <summary>SIGKILL: no shutdown, no goodbye to the cluster or the broker (what kill -9 does).</summary>
@@ -79,6 +124,7 @@ public sealed class SiloProcess : IAsyncDisposable
         Kill();
         await _process.WaitForExitAsync();
         _process.Dispose();
+        Http.Dispose();
     }
 
     private void Take(string? line)
@@ -89,10 +135,6 @@ public sealed class SiloProcess : IAsyncDisposable
         }
 
         _log.Enqueue(line);
-        if (line.Contains("ArtGrid silo ready", StringComparison.Ordinal))
-        {
-            _ready.TrySetResult();
-        }
     }
 
     /// <summary>The output folder of src/{project}, built with the same configuration as these tests.</summary>

@@ -34,4 +34,49 @@ public sealed class ArtGridOptionsTests
         var ex = Assert.Throws<OptionsValidationException>(() => ArtGridOptions.Read<SiloOptions, SiloOptionsValidator>(bad, SiloOptions.SectionName));
         Assert.Contains(ex.Failures, f => f.Contains("SiloPort", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void TheOperationsListenerDefaultsTo8081OnTheAdvertisedAddress()
+    {
+        SiloOptions defaults = ArtGridOptions.Read<SiloOptions, SiloOptionsValidator>(Configuration([]), SiloOptions.SectionName);
+        SiloOptions moved = ArtGridOptions.Read<SiloOptions, SiloOptionsValidator>(
+            Configuration(new() { ["ArtGrid:Silo:AdvertisedAddress"] = "10.0.0.5", ["ArtGrid:Silo:HttpPort"] = "18081" }),
+            SiloOptions.SectionName);
+        SiloOptions everywhere = ArtGridOptions.Read<SiloOptions, SiloOptionsValidator>(
+            Configuration(new() { ["ArtGrid:Silo:AdvertisedAddress"] = "10.0.0.5", ["ArtGrid:Silo:HttpAddress"] = "0.0.0.0" }),
+            SiloOptions.SectionName);
+
+        Assert.Equal((8081, "127.0.0.1"), (defaults.HttpPort, defaults.EffectiveHttpAddress));
+        Assert.Equal((18081, "10.0.0.5"), (moved.HttpPort, moved.EffectiveHttpAddress));
+        Assert.Equal("0.0.0.0", everywhere.EffectiveHttpAddress);
+    }
+
+    [Theory]
+    [InlineData("ArtGrid:Silo:HttpPort", "0", "HttpPort")]
+    [InlineData("ArtGrid:Silo:HttpPort", "65536", "HttpPort")]
+    [InlineData("ArtGrid:Silo:HttpAddress", "localhost", "HttpAddress")]
+    [InlineData("ArtGrid:Silo:AdvertisedAddress", "silo-1.example", "AdvertisedAddress")]
+    public void ABrokenListenerSettingIsRefusedWithItsName(string key, string value, string named)
+    {
+        var ex = Assert.Throws<OptionsValidationException>(() =>
+            ArtGridOptions.Read<SiloOptions, SiloOptionsValidator>(Configuration(new() { [key] = value }), SiloOptions.SectionName));
+
+        Assert.Contains(ex.Failures, f => f.Contains(named, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheLogFormatIsTextUnlessJsonIsAsked_AndNothingElseIsTaken()
+    {
+        Assert.Equal(LogFormat.Text, ArtGridOptions.Read<LoggingOptions, LoggingOptionsValidator>(Configuration([]), LoggingOptions.SectionName).Format);
+        Assert.Equal(LogFormat.Json, ArtGridOptions.Read<LoggingOptions, LoggingOptionsValidator>(Configuration(new() { ["ArtGrid:Logging:Format"] = "json" }), LoggingOptions.SectionName).Format);
+        // A number that names no format passes the binder; the validator refuses it.
+        var ex = Assert.Throws<OptionsValidationException>(() =>
+            ArtGridOptions.Read<LoggingOptions, LoggingOptionsValidator>(Configuration(new() { ["ArtGrid:Logging:Format"] = "7" }), LoggingOptions.SectionName));
+        Assert.Contains(ex.Failures, f => f.Contains("Format", StringComparison.Ordinal));
+        Assert.Throws<InvalidOperationException>(() =>
+            ArtGridOptions.Read<LoggingOptions, LoggingOptionsValidator>(Configuration(new() { ["ArtGrid:Logging:Format"] = "xml" }), LoggingOptions.SectionName));
+    }
+
+    private static IConfiguration Configuration(Dictionary<string, string?> values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values).Build();
 }
