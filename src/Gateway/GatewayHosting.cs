@@ -4,6 +4,7 @@ using ArtGrid.Gateway.Security;
 using ArtGrid.Hosting;
 using ArtGrid.Hosting.Gateway;
 using ArtGrid.Hosting.Messaging;
+using ArtGrid.Hosting.Operations;
 using ArtGrid.Hosting.Webhooks;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication;
@@ -30,7 +31,13 @@ public static partial class GatewayHosting
         builder.Services.AddArtGridGatewayOptions();
         string serviceId = configuration.GetValue("ArtGrid:Silo:ServiceId", "artgrid")!;
         string clusterId = configuration.GetValue("ArtGrid:Silo:ClusterId", "artgrid")!;
+        builder.AddArtGridConsoleLogging(LogLevel.Information);
+        builder.AddArtGridObservability("artgrid-gateway");
         RedisConnection redis = builder.Services.AddArtGridRedis(configuration);
+        // Ready: Redis answers, the bus is connected (MassTransit's check), and a silo of the cluster answers.
+        builder.Services.AddHealthChecks()
+            .AddArtGridRedisPing()
+            .AddCheck<ClusterHealthCheck>("cluster", tags: [OperationsExtensions.ReadyTag]);
         builder.UseOrleansClient(client =>
         {
             client.Configure<Orleans.Configuration.ClusterOptions>(o =>
@@ -43,6 +50,8 @@ public static partial class GatewayHosting
                 o.ConfigurationOptions = redis.Options;
                 o.CreateMultiplexer = async _ => (await redis.GetAsync(), true);
             });
+            // A job's trace goes on from the HTTP request into the grains it calls.
+            client.AddActivityPropagation();
         });
         Uri rabbitMq = configuration.RabbitMqAddress();
         builder.Services.AddArtGridWebhooks(configuration);
@@ -50,6 +59,7 @@ public static partial class GatewayHosting
         {
             // The gateways deliver the webhooks of the jobs they accept, as competing consumers of one queue.
             bus.AddArtGridWebhookConsumers();
+            bus.AddArtGridReadiness();
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.UseArtGrid(rabbitMq, context.GetRequiredService<IMessageDataRepository>());
@@ -119,7 +129,7 @@ public static partial class GatewayHosting
         app.UseAuthorization();
         app.UseRateLimiter();
         app.MapOpenApi();
-        app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" })).ExcludeFromDescription();
+        app.MapArtGridOperations(metricsPolicy: Scopes.Admin);
         app.MapArtGridJobs();
         app.MapArtGridModels();
         if (app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.ApiKeys.Length == 0)

@@ -107,9 +107,10 @@ public static class OperationsExtensions
     /// <c>GET /health/live</c>: 200 while the process answers (it runs no check). <c>GET /health/ready</c>: 200 when every
     /// check tagged <see cref="ReadyTag"/> is Healthy, else 503 (Degraded counts as not ready); both answer JSON naming
     /// each check with its status and description. <c>GET /metrics</c>: the Prometheus text format of
-    /// <see cref="Meters"/> and the runtime's. Needs <see cref="AddArtGridObservability"/>.
+    /// <see cref="Meters"/> and the runtime's, behind <paramref name="metricsPolicy"/> when one is named (the gateway's
+    /// admin scope: a public port serves nothing operational to anyone). Needs <see cref="AddArtGridObservability"/>.
     /// </summary>
-    public static WebApplication MapArtGridOperations(this WebApplication app)
+    public static WebApplication MapArtGridOperations(this WebApplication app, string? metricsPolicy = null)
     {
         app.MapHealthChecks(LivePath, new HealthCheckOptions
         {
@@ -127,7 +128,12 @@ public static class OperationsExtensions
                 [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
             },
         });
-        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        IEndpointConventionBuilder metrics = app.MapPrometheusScrapingEndpoint(MetricsPath);
+        if (metricsPolicy is not null)
+        {
+            metrics.RequireAuthorization(metricsPolicy);
+        }
+
         return app;
     }
 

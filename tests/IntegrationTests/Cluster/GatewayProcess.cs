@@ -54,7 +54,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         return client;
     }
 
-    /// <summary>Starts the gateway (with <paramref name="settings"/> added to its environment) and returns once it answers <c>/health/live</c>.</summary>
+    /// <summary>Starts the gateway (with <paramref name="settings"/> added to its environment) and returns once it answers <c>/health/ready</c>.</summary>
     public static async Task<GatewayProcess> StartAsync(ServersFixture cluster, IReadOnlyDictionary<string, string>? settings = null)
     {
         string folder = SiloProcess.ProjectOutput("Gateway");
@@ -102,7 +102,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         gateway._process.BeginErrorReadLine();
         try
         {
-            await gateway.WaitLiveAsync();
+            await gateway.WaitReadyAsync();
         }
         catch
         {
@@ -129,7 +129,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private async Task WaitLiveAsync()
+    private async Task WaitReadyAsync()
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(90))
@@ -137,7 +137,7 @@ public sealed class GatewayProcess : IAsyncDisposable
             Assert.False(_process.HasExited, "the gateway exited:\n" + Log);
             try
             {
-                if ((await Http.GetAsync("/health/live")).IsSuccessStatusCode)
+                if ((await Http.GetAsync("/health/ready")).IsSuccessStatusCode)
                 {
                     return;
                 }
@@ -150,7 +150,7 @@ public sealed class GatewayProcess : IAsyncDisposable
             await Task.Delay(200);
         }
 
-        Assert.Fail("the gateway did not answer /health/live:\n" + Log);
+        Assert.Fail("the gateway did not become ready (/health/ready):\n" + Log);
     }
 
     private static int FreePort()

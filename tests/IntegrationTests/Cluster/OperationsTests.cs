@@ -164,6 +164,48 @@ public sealed class OperationsTests(OperationsFixture fixture, ITestOutputHelper
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", line.Value.GetProperty("Timestamp").GetString());
     }
 
+    [Fact]
+    public async Task TheGatewayIsReadyWithItsChecks_ServesMetricsToAdminsOnly_AndCarriesACallersTraceIntoTheSilo()
+    {
+        ServersFixture servers = fixture.Servers;
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(servers);
+        HttpClient anonymous = gateway.Client(null);
+
+        HttpResponseMessage ready = await anonymous.GetAsync("/health/ready");
+        string body = await ready.Content.ReadAsStringAsync();
+        Assert.True(ready.StatusCode == HttpStatusCode.OK, body);
+        using (JsonDocument report = JsonDocument.Parse(body))
+        {
+            string[] checks = [.. report.RootElement.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()!).Order(StringComparer.Ordinal)];
+            Assert.Equal(["cluster", "masstransit-bus", "redis"], checks);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/live")).StatusCode);
+        await GatewayTests.AssertProblemAsync(await anonymous.GetAsync("/metrics"), HttpStatusCode.Unauthorized, "unauthorized");
+        await GatewayTests.AssertProblemAsync(await gateway.Client(gateway.Keys["score+read"]).GetAsync("/metrics"), HttpStatusCode.Forbidden, "forbidden");
+
+        // A caller's W3C trace context goes through the gateway, the bus and into the silo's consumer.
+        string traceId = ActivityTraceId.CreateRandom().ToHexString();
+        (string name, byte[] bytes) = servers.DistinctImages(1, seed: 33)[0];
+        string jobId = $"{servers.RunId}-gateway-traced";
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs?wait=true")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { jobId, images = new[] { new { name, base64 = Convert.ToBase64String(bytes) } } }),
+        };
+        post.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        HttpResponseMessage posted = await gateway.Client(gateway.Keys["score+read"]).SendAsync(post);
+        Assert.True(posted.StatusCode == HttpStatusCode.OK, await posted.Content.ReadAsStringAsync());
+
+        JsonElement? line = null;
+        await Wait.UntilAsync(() => (line = ConsumerLine(fixture.Silo.Log, jobId)) is not null, TimeSpan.FromSeconds(30), $"no consumer log line for {jobId}");
+        JsonElement[] scopes = [.. line!.Value.GetProperty("Scopes").EnumerateArray()];
+        Assert.Contains(scopes, s => s.TryGetProperty("TraceId", out JsonElement id) && id.GetString() == traceId);
+
+        // Admins scrape the gateway: its HTTP server's own instruments, with the requests just made.
+        string metrics = await gateway.Http.GetStringAsync("/metrics");
+        Assert.Contains("http_server_request_duration", metrics, StringComparison.Ordinal);
+    }
+
     /// <summary>Polls <paramref name="condition"/> every half second until it holds; fails with <paramref name="failure"/> after <see cref="LongWait"/>. Waiting, not timing.</summary>
     private static async Task PollAsync(Func<Task<bool>> condition, Func<string> failure)
     {
