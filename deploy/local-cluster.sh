@@ -16,6 +16,9 @@
 #   ARTGRID_NO_BUILD       [unset]    1: use the binaries already built in Release
 #   ARTGRID_REDIS_PORT, ARTGRID_AMQP_PORT, ARTGRID_STATE_DIR  passed on to deploy/servers.sh [6379, 5672]
 #
+# The gateway gets one admin API key, made at the first `up` and kept (owner-only) in $ARTGRID_CLUSTER_DIR/api-key:
+#   curl -H "Authorization: Bearer $(cat .artgrid/cluster/api-key)" http://127.0.0.1:8080/models
+#
 # Silo i (1-based) listens on 127.0.0.1 ports 11110+i (silo), 29999+i (Orleans gateway) and 18080+i (HTTP: health,
 # metrics). A silo is ready when its /health/ready answers 200 (an Active cluster member with the active model loaded,
 # Redis and RabbitMQ connected).
@@ -227,16 +230,27 @@ cluster_up() {
   done
   echo "silos: $n ready in $(elapsed "$t0"); health and metrics on $(silo_url 1)/health/ready, /metrics (silo i: port $SILO_HTTP_BASE+i)"
 
-  proc_env=("${common[@]}")
+  # The gateway takes API keys by their hash: one admin key for this cluster, made once and kept (owner-only) in
+  # the cluster directory, so that scripts and the CLI read it from there (ARTGRID_API_KEY=$(cat …/api-key)).
+  if [ ! -s "$CLUSTER/api-key" ] || [ ! -s "$CLUSTER/api-key.env" ]; then
+    ( umask 077
+      (cd "$GATEWAY_DIR" && dotnet "$GATEWAY_DLL" new-key local-cluster admin) >"$CLUSTER/api-key.new"
+      head -n 1 "$CLUSTER/api-key.new" >"$CLUSTER/api-key"
+      sed -n 's/^ArtGrid__Gateway__ApiKeys__N__/ArtGrid__Gateway__ApiKeys__0__/p' "$CLUSTER/api-key.new" >"$CLUSTER/api-key.env"
+      rm -f "$CLUSTER/api-key.new" ) || fail "could not make an API key"
+  fi
+  mapfile -t key_env <"$CLUSTER/api-key.env"
+  proc_env=("${common[@]}" "${key_env[@]}")
   start_process gateway "$GATEWAY_DIR" "$GATEWAY_DLL" --urls "http://127.0.0.1:$GATEWAY_PORT"
   pid=$(tr -dc '0-9' <"$CLUSTER/gateway.pid")
-  until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$GATEWAY_PORT/healthz" 2>/dev/null; do
+  until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$GATEWAY_PORT/health/ready" 2>/dev/null; do
     live_pid gateway >/dev/null || fail "gateway exited while starting" "$CLUSTER/gateway.log"
     [ "$(now_ms)" -lt "$deadline" ] || fail "gateway not healthy after $READY_TIMEOUT s" "$CLUSTER/gateway.log"
     sleep 0.25
   done
   trap - INT TERM
   echo "gateway: ready (pid $pid) on http://127.0.0.1:$GATEWAY_PORT in $(elapsed "$t0") from the first silo's start"
+  echo "gateway: its admin API key is in $CLUSTER/api-key (send it as 'Authorization: Bearer KEY'; docs/API.md)"
   echo "logs and pids: $CLUSTER"
 }
 
