@@ -270,6 +270,7 @@ internal sealed class GatewayLoadRun(GatewayBenchSettings settings) : IAsyncDisp
                 ["ArtGrid__Silo__Name"] = name,
                 ["ArtGrid__Silo__SiloPort"] = ChildProcess.Text(ChildProcess.FreePort()),
                 ["ArtGrid__Silo__GatewayPort"] = ChildProcess.Text(ChildProcess.FreePort()),
+                ["ArtGrid__Silo__HttpPort"] = ChildProcess.Text(ChildProcess.FreePort()),
                 ["ArtGrid__Inference__IntraOpThreads"] = "1",
                 ["ArtGrid__Cache__TimeToLiveHours"] = "1",
             };
