@@ -153,6 +153,28 @@ public sealed class GatewayTests(ServersFixture cluster)
     }
 
     [Fact]
+    public async Task AJobTheClusterRejectsIsA422OnTheScoreRouteAndARejectedJobEverywhereElse()
+    {
+        // The gateway takes URLs, the silos do not fetch them: the cluster rejects the job (unresolvable_image).
+        await using GatewayProcess gateway = await StartAsync(new Dictionary<string, string> { ["ArtGrid__UrlFetch__Enabled"] = "true" });
+        HttpClient http = gateway.Client(gateway.Keys["score+read"]);
+        string jobId = $"{cluster.RunId}-rejected";
+
+        HttpResponseMessage scored = await http.PostAsJsonAsync("/v1/score", new { jobId, name = "remote.jpg", url = "https://images.example.com/remote.jpg" });
+        await AssertProblemAsync(scored, HttpStatusCode.UnprocessableEntity, "job_rejected");
+        using (JsonDocument problem = JsonDocument.Parse(await scored.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal(RejectionCodes.UnresolvableImage, problem.RootElement.GetProperty("rejection").GetProperty("code").GetString());
+        }
+
+        JsonElement job = await http.GetFromJsonAsync<JsonElement>($"/v1/jobs/{jobId}", Json);
+        Assert.Equal(JobStatus.Rejected, job.GetProperty("status").GetString());
+        Assert.Equal(0, job.GetProperty("rejection").GetProperty("imageIndex").GetInt32());
+        Assert.Equal(JsonValueKind.Null, job.GetProperty("verdict").ValueKind);
+        await AssertProblemAsync(await http.GetAsync($"/v1/jobs/{jobId}/images/0/map.png"), HttpStatusCode.NotFound, "image_not_found");
+    }
+
+    [Fact]
     public async Task EveryRouteChecksTheKeyAndItsScope()
     {
         await using GatewayProcess gateway = await StartAsync();
