@@ -191,7 +191,7 @@ public static partial class JobEndpoints
             : GatewayProblems.Result(GatewayProblems.AuthorNotFound, $"No job of author '{id}' has been scored.");
     }
 
-    [LoggerMessage(EventId = 7101, Level = LogLevel.Information, Message = "Job {JobId}: {Images} image(s) posted (repeat: {Repeated}), now {Status}")]
+    [LoggerMessage(EventId = 7101, Level = LogLevel.Debug, Message = "Job {JobId}: {Images} image(s) posted (repeat: {Repeated}), now {Status}")]
     private static partial void LogSubmitted(ILogger logger, string jobId, int images, bool repeated, string status);
 }
 

@@ -37,8 +37,14 @@ public sealed class JobSubmitter(
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The job's resource as it stands, or null when there is no record of it.</summary>
-    public async Task<JobResource?> GetAsync(string jobId) =>
-        await records.GetAsync(jobId) is { } record ? JobResource.Of(record, await webhooks.GetAsync(jobId)) : null;
+    public async Task<JobResource?> GetAsync(string jobId)
+    {
+        // Both reads go out together: one round trip on the shared connection.
+        Task<JobRecord?> record = records.GetAsync(jobId);
+        Task<WebhookDelivery?> callback = webhooks.GetAsync(jobId);
+        await Task.WhenAll(record, callback);
+        return record.Result is { } found ? JobResource.Of(found, callback.Result) : null;
+    }
 
     /// <summary>
     /// Submits <paramref name="job"/> (or finds its earlier submission) and waits up to <paramref name="wait"/> for it

@@ -33,6 +33,26 @@ public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive)
         await db.StringSetAsync(JobRecord.RedisKey(jobId), JsonSerializer.Serialize(record, Json), timeToLive, When.NotExists);
     }
 
+    // Set the received record over no record, or over an "accepted" one (carrying its acceptedAt over), in one round
+    // trip: every job the gateway sends meets an accepted record here.
+    private const string ReceivedScript = """
+        local current = redis.call('GET', KEYS[1])
+        if not current then
+          redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+          return 1
+        end
+        if string.find(current, '"status":"accepted"', 1, true) then
+          local accepted = string.match(current, '"acceptedAt":("[^"]*")')
+          local received = ARGV[1]
+          if accepted then
+            received = string.gsub(received, '"acceptedAt":null', function() return '"acceptedAt":' .. accepted end, 1)
+          end
+          redis.call('SET', KEYS[1], received, 'PX', ARGV[2])
+          return 2
+        end
+        return 0
+        """;
+
     /// <summary>
     /// Records that a command arrived: over no record, or over the gateway's "accepted" one (keeping when it was
     /// accepted). A redelivery keeps the first record, and a finished one is never taken back.
@@ -41,15 +61,10 @@ public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive)
     {
         IDatabase db = await redis.GetDatabaseAsync();
         var record = new JobRecord { JobId = jobId, Status = JobStatus.Received, ReceivedAt = at };
-        if (await db.StringSetAsync(JobRecord.RedisKey(jobId), JsonSerializer.Serialize(record, Json), timeToLive, When.NotExists))
-        {
-            return;
-        }
-
-        if (await GetAsync(jobId) is { Status: JobStatus.Accepted } accepted)
-        {
-            await db.StringSetAsync(JobRecord.RedisKey(jobId), JsonSerializer.Serialize(record with { AcceptedAt = accepted.AcceptedAt }, Json), timeToLive);
-        }
+        await db.ScriptEvaluateAsync(
+            ReceivedScript,
+            [JobRecord.RedisKey(jobId)],
+            [JsonSerializer.Serialize(record, Json), (long)timeToLive.TotalMilliseconds]);
     }
 
     /// <summary>The completed record, and the activation maps of the images that have one (bounded by <see cref="MaxMapCells"/>).</summary>
