@@ -160,9 +160,9 @@ internal sealed partial class GatewayExceptionHandler(ILogger<GatewayExceptionHa
             OverloadedException overloaded => (GatewayProblems.Overloaded, overloaded.Message, overloaded.RetryAfter),
             StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException => (GatewayProblems.Unavailable, "Redis cannot be reached.", TimeSpan.FromSeconds(5)),
             Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException or TimeoutException
-                => (GatewayProblems.Unavailable, "The cluster did not answer.", TimeSpan.FromSeconds(5)),
-            RabbitMQ.Client.Exceptions.BrokerUnreachableException or MassTransit.RabbitMqConnectionException
-                => (GatewayProblems.Unavailable, "The message broker cannot be reached.", TimeSpan.FromSeconds(5)),
+                => (GatewayProblems.Unavailable, "The cluster or the broker did not answer in time.", TimeSpan.FromSeconds(5)),
+            BrokerUnavailableException or RabbitMQ.Client.Exceptions.BrokerUnreachableException or MassTransit.RabbitMqConnectionException
+                => (GatewayProblems.Unavailable, "The message broker cannot be reached; nothing was taken.", TimeSpan.FromSeconds(5)),
             _ => (GatewayProblems.InternalError, "The gateway failed; the error is in its log under this trace id.", null),
         };
         if (problem == GatewayProblems.InternalError || problem == GatewayProblems.Unavailable)

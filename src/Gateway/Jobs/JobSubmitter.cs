@@ -12,6 +12,10 @@ namespace ArtGrid.Gateway.Jobs;
 /// <summary>What became of a submission: the job as it stands, and whether this post was a repeat of an earlier one.</summary>
 public sealed record Submission(JobResource Job, bool Repeated);
 
+/// <summary>The bus has no connection to its broker: 503, and the job was not taken.</summary>
+public sealed class BrokerUnavailableException(string? description)
+    : Exception($"The message broker cannot be reached ({description ?? "the bus is not connected"}); nothing was taken.");
+
 /// <summary>A job id already taken by other images: 409.</summary>
 public sealed class IdempotencyConflictException(string jobId)
     : Exception($"Job '{jobId}' was already submitted with other images; use another job id (or Idempotency-Key).")
@@ -26,7 +30,7 @@ public sealed class IdempotencyConflictException(string jobId)
 /// conflict. A new job gets its "accepted" record, then its bytes go to the claim check and the command to the queue.
 /// </summary>
 public sealed class JobSubmitter(
-    IBus bus,
+    IBusControl bus,
     IMessageDataRepository claimCheck,
     RedisJobRecords records,
     RedisConnection redis,
@@ -51,8 +55,15 @@ public sealed class JobSubmitter(
     /// to end. A new job's webhook is registered before its command is sent, so that the job's event always finds it.
     /// </summary>
     /// <exception cref="IdempotencyConflictException">The job id was taken by other images.</exception>
+    /// <exception cref="BrokerUnavailableException">The bus is not connected: nothing was taken.</exception>
     public async Task<Submission> SubmitAsync(IncomingJob job, TimeSpan wait, CancellationToken cancellationToken)
     {
+        // A bus without its broker would hold the send until the broker comes back: refuse at once instead.
+        if (bus.CheckHealth() is { Status: BusHealthStatus.Unhealthy } health)
+        {
+            throw new BrokerUnavailableException(health.Description);
+        }
+
         string fingerprint = JobFingerprint.Of(job);
         IDatabase db = await redis.GetDatabaseAsync();
         string key = JobRecord.SubmissionRedisKey(job.JobId);
@@ -80,28 +91,60 @@ public sealed class JobSubmitter(
         }
 
         await records.AcceptedAsync(job.JobId, time.GetUtcNow());
-        ScoreImages command = await CommandAsync(job, cancellationToken);
-        Uri queue = busOptions.Value.ScoreQueue();
-        if (wait <= TimeSpan.Zero)
+        try
         {
-            await (await bus.GetSendEndpoint(queue)).Send(command, context => context.SetPriority(job.Priority), cancellationToken);
+            await SendAsync(job, wait, cancellationToken);
         }
-        else
+        catch (Exception ex) when (ex is not (OperationCanceledException or RequestFaultException))
         {
+            // Not sent (the claim check or the broker failed): give the job id back, so that the caller's retry of the
+            // same post sends it, instead of finding an "accepted" job that no silo will ever receive. Had it been
+            // sent after all, the retry's command is a replay, which the cluster answers from the first.
             try
             {
-                await bus.CreateRequestClient<ScoreImages>(queue, RequestTimeout.After(ms: (int)Math.Ceiling(wait.TotalMilliseconds)))
-                    .GetResponse<ImagesScored, ScoreImagesRejected>(command, request => request.UseExecute(context => context.SetPriority(job.Priority)), cancellationToken);
+                await db.KeyDeleteAsync(key);
+                if (await records.GetAsync(job.JobId) is { Status: JobStatus.Accepted })
+                {
+                    await db.KeyDeleteAsync(JobRecord.RedisKey(job.JobId));
+                }
             }
-            catch (RequestTimeoutException)
+            catch (Exception) when (ex is RedisException)
             {
-                // Not ready in time: the job goes on, and the caller gets its address.
+                // Redis is what failed: the keys cannot be given back now; they expire with the record.
             }
+
+            throw;
         }
 
         JobResource resource = await GetAsync(job.JobId)
             ?? new JobResource(job.JobId, JobStatus.Accepted, time.GetUtcNow(), null, null, null, null, await webhooks.GetAsync(job.JobId));
         return new Submission(resource, Repeated: !first);
+    }
+
+    private async Task SendAsync(IncomingJob job, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        ScoreImages command = await CommandAsync(job, cancellationToken);
+        Uri queue = busOptions.Value.ScoreQueue();
+        if (wait <= TimeSpan.Zero)
+        {
+            ISendEndpoint endpoint = await bus.GetSendEndpoint(queue);
+            await BusDeadline.WithinAsync(
+                busOptions.Value.PublishTimeout,
+                $"job {job.JobId}",
+                token => endpoint.Send(command, context => context.SetPriority(job.Priority), token),
+                cancellationToken);
+            return;
+        }
+
+        try
+        {
+            await bus.CreateRequestClient<ScoreImages>(queue, RequestTimeout.After(ms: (int)Math.Ceiling(wait.TotalMilliseconds)))
+                .GetResponse<ImagesScored, ScoreImagesRejected>(command, request => request.UseExecute(context => context.SetPriority(job.Priority)), cancellationToken);
+        }
+        catch (RequestTimeoutException)
+        {
+            // Not ready in time: the job goes on, and the caller gets its address.
+        }
     }
 
     /// <summary>The job's resource once it ends, or at the end of <paramref name="wait"/>; null when it has no record.</summary>

@@ -54,8 +54,11 @@ public sealed class GatewayProcess : IAsyncDisposable
         return client;
     }
 
-    /// <summary>Starts the gateway (with <paramref name="settings"/> added to its environment) and returns once it answers <c>/health/ready</c>.</summary>
-    public static async Task<GatewayProcess> StartAsync(ServersFixture cluster, IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>
+    /// Starts the gateway (with <paramref name="settings"/> added to its environment) and returns once it answers
+    /// <c>/health/ready</c> (or, unless <paramref name="waitReady"/>, <c>/health/live</c>).
+    /// </summary>
+    public static async Task<GatewayProcess> StartAsync(ServersFixture cluster, IReadOnlyDictionary<string, string>? settings = null, bool waitReady = true)
     {
         string folder = SiloProcess.ProjectOutput("Gateway");
         int port = FreePort();
@@ -102,7 +105,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         gateway._process.BeginErrorReadLine();
         try
         {
-            await gateway.WaitReadyAsync();
+            await gateway.WaitUpAsync(waitReady ? "/health/ready" : "/health/live");
         }
         catch
         {
@@ -129,7 +132,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private async Task WaitReadyAsync()
+    private async Task WaitUpAsync(string path)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(90))
@@ -137,7 +140,7 @@ public sealed class GatewayProcess : IAsyncDisposable
             Assert.False(_process.HasExited, "the gateway exited:\n" + Log);
             try
             {
-                if ((await Http.GetAsync("/health/ready")).IsSuccessStatusCode)
+                if ((await Http.GetAsync(path)).IsSuccessStatusCode)
                 {
                     return;
                 }
@@ -150,7 +153,7 @@ public sealed class GatewayProcess : IAsyncDisposable
             await Task.Delay(200);
         }
 
-        Assert.Fail("the gateway did not become ready (/health/ready):\n" + Log);
+        Assert.Fail($"the gateway did not answer {path}:\n" + Log);
     }
 
     private static int FreePort()

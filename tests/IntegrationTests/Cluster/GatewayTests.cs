@@ -175,6 +175,35 @@ public sealed class GatewayTests(ServersFixture cluster)
     }
 
     [Fact]
+    public async Task WithoutItsBrokerTheGatewayIsNotReadyAndRefusesJobsWith503TakingNothing()
+    {
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(
+            cluster,
+            new Dictionary<string, string>
+            {
+                ["ConnectionStrings__RabbitMq"] = $"amqp://guest:guest@127.0.0.1:{WebhookReceiver.ClosedPort()}/",
+                ["ArtGrid__Bus__PublishTimeoutSeconds"] = "2",
+            },
+            waitReady: false);
+        HttpClient http = gateway.Client(gateway.Keys["score+read"]);
+
+        HttpResponseMessage ready = await http.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains("masstransit-bus", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        (string name, byte[] bytes) = cluster.DistinctImages(1, seed: 107)[0];
+        string jobId = $"{cluster.RunId}-no-broker";
+        HttpResponseMessage refused = await http.PostAsJsonAsync("/v1/jobs", Job(jobId, (name, bytes)));
+        await AssertProblemAsync(refused, HttpStatusCode.ServiceUnavailable, "unavailable");
+        Assert.InRange(refused.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, 60);
+
+        // Nothing was taken: no record, and the job id is free for the caller's retry.
+        Assert.Null(await cluster.Records.GetAsync(jobId));
+        StackExchange.Redis.IDatabase redis = await cluster.Redis.GetDatabaseAsync();
+        Assert.False(await redis.KeyExistsAsync(JobRecord.SubmissionRedisKey(jobId)));
+    }
+
+    [Fact]
     public async Task EveryRouteChecksTheKeyAndItsScope()
     {
         await using GatewayProcess gateway = await StartAsync();
