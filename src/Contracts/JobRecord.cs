@@ -26,6 +26,12 @@ public sealed record JobRecord
     /// <summary>The job's activation maps (a hash: image index to map), kept as long as its record.</summary>
     public static string MapsRedisKey(string jobId) => $"artgrid:job:{jobId}:maps";
 
+    /// <summary>
+    /// Where the job's images sent as bytes were claim-checked (a hash: image index to message data address), written
+    /// when a silo receives the job and kept as long as its record: what the reviewer's console shows.
+    /// </summary>
+    public static string ImagesRedisKey(string jobId) => $"artgrid:job:{jobId}:images";
+
     /// <summary>What the job's images were when it was accepted (a fingerprint), for idempotent resubmission.</summary>
     public static string SubmissionRedisKey(string jobId) => $"artgrid:job:{jobId}:submission";
 }

@@ -1,10 +1,12 @@
 using System.Threading.RateLimiting;
 using ArtGrid.Gateway.Jobs;
+using ArtGrid.Gateway.Review;
 using ArtGrid.Gateway.Security;
 using ArtGrid.Hosting;
 using ArtGrid.Hosting.Gateway;
 using ArtGrid.Hosting.Messaging;
 using ArtGrid.Hosting.Operations;
+using ArtGrid.Hosting.Review;
 using ArtGrid.Hosting.Webhooks;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication;
@@ -73,6 +75,12 @@ public static partial class GatewayHosting
         builder.Services.AddSingleton<JobSubmitter>();
         builder.Services.AddSingleton<IntakeStatusCache>();
         builder.Services.AddSingleton<GatewayServices>();
+        builder.Services.AddSingleton(sp => new ReviewStore(
+            redis,
+            sp.GetRequiredService<RedisJobRecords>(),
+            sp.GetRequiredService<IMessageDataRepository>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<GatewayOptions>>().Value.ReviewsKept));
 
         // Kestrel's own ceiling; each job route lowers it to MaxRequestBytes for its body.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Math.Max(gateway.MaxRequestBytes, 1024 * 1024));
@@ -132,6 +140,7 @@ public static partial class GatewayHosting
         app.MapArtGridOperations(metricsPolicy: Scopes.Admin);
         app.MapArtGridJobs();
         app.MapArtGridModels();
+        app.MapArtGridReview();
         if (app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.ApiKeys.Length == 0)
         {
             LogNoKeys(app.Logger);

@@ -34,6 +34,13 @@ public sealed class GatewayOptions
     [Required, ValidateObjectMembers]
     public RateLimitOptions RateLimit { get; set; } = new();
 
+    /// <summary>
+    /// Reviewers' decisions kept, and copies of reviewed images (by SHA-256, no expiry) for the export: past it the
+    /// oldest go first. Redis holds up to this many images of the platform's own size.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int ReviewsKept { get; set; } = 10_000;
+
     public TimeSpan MaxWait => TimeSpan.FromSeconds(MaxWaitSeconds);
 }
 
@@ -47,7 +54,7 @@ public sealed class ApiKeyOptions
     [Required, RegularExpression("^[0-9a-f]{64}$", ErrorMessage = "Hash must be the lower-case hex SHA-256 of the key (64 characters).")]
     public string Hash { get; set; } = "";
 
-    /// <summary>Any of "score", "read", "admin" ("admin" also grants the other two).</summary>
+    /// <summary>Any of "score", "read", "review", "admin" ("admin" also grants the others).</summary>
     [Required, MinLength(1)]
     public string[] Scopes { get; set; } = [];
 }

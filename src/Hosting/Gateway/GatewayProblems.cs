@@ -32,6 +32,7 @@ public static class GatewayProblems
     public static readonly ProblemType JobNotFound = new("job_not_found", 404, "There is no such job");
     public static readonly ProblemType ImageNotFound = new("image_not_found", 404, "The job has no such image");
     public static readonly ProblemType MapNotFound = new("map_not_found", 404, "The image has no activation map");
+    public static readonly ProblemType PreviewNotFound = new("preview_not_found", 404, "There is no copy of the image to show");
     public static readonly ProblemType AuthorNotFound = new("author_not_found", 404, "No job of this author has been scored");
     public static readonly ProblemType ModelNotFound = new("model_not_found", 404, "There is no such model or version");
     public static readonly ProblemType MethodNotAllowed = new("method_not_allowed", 405, "The route does not take this method");
@@ -39,6 +40,7 @@ public static class GatewayProblems
     public static readonly ProblemType RequestTooLarge = new("request_too_large", 413, "The request body is too large");
     public static readonly ProblemType ImageTooLarge = new("image_too_large", 413, "An image is too large");
     public static readonly ProblemType UnsupportedMediaType = new("unsupported_media_type", 415, "The body must be JSON or multipart/form-data");
+    public static readonly ProblemType PreviewUnsupported = new("preview_unsupported", 415, "The image is not of a type the console shows");
     public static readonly ProblemType JobRejected = new("job_rejected", 422, "The cluster refused the job");
     public static readonly ProblemType ModelInvalid = new("model_invalid", 422, "The model version does not load");
     public static readonly ProblemType RateLimited = new("rate_limited", 429, "Too many requests for this API key");
@@ -49,8 +51,8 @@ public static class GatewayProblems
     public static readonly IReadOnlyList<ProblemType> All =
     [
         InvalidRequest, InvalidImage, UrlsDisabled, CallbackRefused, Unauthorized, Forbidden, NotFound, JobNotFound,
-        ImageNotFound, MapNotFound, AuthorNotFound, ModelNotFound, MethodNotAllowed, IdempotencyConflict, RequestTooLarge,
-        ImageTooLarge, UnsupportedMediaType, JobRejected, ModelInvalid, RateLimited, InternalError, Overloaded, Unavailable,
+        ImageNotFound, MapNotFound, PreviewNotFound, AuthorNotFound, ModelNotFound, MethodNotAllowed, IdempotencyConflict, RequestTooLarge,
+        ImageTooLarge, UnsupportedMediaType, PreviewUnsupported, JobRejected, ModelInvalid, RateLimited, InternalError, Overloaded, Unavailable,
     ];
 
     /// <summary>A problem answer; with <paramref name="retryAfter"/>, a <c>Retry-After</c> header in whole seconds (at least 1).</summary>

@@ -50,4 +50,11 @@ public sealed class BusOptions
     /// <summary>How long job records stay in Redis.</summary>
     [Range(0.01, 24 * 365)]
     public double JobRecordHours { get; set; } = 24 * 7;
+
+    /// <summary>
+    /// How many scored images each review queue keeps (all, ai, uncertain, conflict): the newest, by completion time.
+    /// An entry whose job record expired is dropped when it is listed.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int ReviewQueueLength { get; set; } = RedisJobRecords.DefaultReviewQueueLength;
 }

@@ -1,22 +1,29 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using ArtGrid.Contracts;
+using ArtGrid.Hosting.Review;
 using StackExchange.Redis;
 
 namespace ArtGrid.Hosting.Messaging;
 
 /// <summary>
 /// Job records in Redis: one JSON string per job id ("artgrid:job:{id}"), kept for a configurable time, and beside it
-/// the job's activation maps ("artgrid:job:{id}:maps", a hash of image index to map), kept as long.
+/// the job's activation maps ("artgrid:job:{id}:maps", a hash of image index to map) and the claim-check addresses of
+/// its images ("artgrid:job:{id}:images"), kept as long. A completed job's scored images also enter the review queues
+/// (<see cref="ReviewKeys"/>), the newest <paramref name="reviewQueueLength"/> of each.
 /// </summary>
-public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive)
+public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive, int reviewQueueLength = RedisJobRecords.DefaultReviewQueueLength)
 {
+    public const int DefaultReviewQueueLength = 10_000;
+
     /// <summary>The largest map kept (cells): a ResNet's last stages at 224 are 7 x 7 or 14 x 14; this bounds a job's maps at 64 x 16 KiB.</summary>
     public const int MaxMapCells = 64 * 64;
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public TimeSpan TimeToLive => timeToLive;
+
+    public int ReviewQueueLength => reviewQueueLength;
 
     public async Task<JobRecord?> GetAsync(string jobId)
     {
@@ -55,41 +62,75 @@ public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive)
 
     /// <summary>
     /// Records that a command arrived: over no record, or over the gateway's "accepted" one (keeping when it was
-    /// accepted). A redelivery keeps the first record, and a finished one is never taken back.
+    /// accepted). A redelivery keeps the first record, and a finished one is never taken back. In the same round trip,
+    /// the claim-check address of each image of <paramref name="images"/> sent as bytes, so that a reviewer can see
+    /// the image while the claim check lasts (images sent by URL or key have none).
     /// </summary>
-    public async Task ReceivedAsync(string jobId, DateTimeOffset at)
+    public async Task ReceivedAsync(string jobId, DateTimeOffset at, IReadOnlyList<ImageReference>? images = null)
     {
         IDatabase db = await redis.GetDatabaseAsync();
         var record = new JobRecord { JobId = jobId, Status = JobStatus.Received, ReceivedAt = at };
-        await db.ScriptEvaluateAsync(
+        HashEntry[] addresses = images is null ? [] : [.. images
+            .Select((image, index) => (image.Data?.Address, index))
+            .Where(a => a.Address is not null)
+            .Select(a => new HashEntry(a.index, a.Address!.ToString()))];
+        if (addresses.Length == 0)
+        {
+            await db.ScriptEvaluateAsync(
+                ReceivedScript,
+                [JobRecord.RedisKey(jobId)],
+                [JsonSerializer.Serialize(record, Json), (long)timeToLive.TotalMilliseconds]);
+            return;
+        }
+
+        ITransaction write = db.CreateTransaction();
+        Task<RedisResult> received = write.ScriptEvaluateAsync(
             ReceivedScript,
             [JobRecord.RedisKey(jobId)],
             [JsonSerializer.Serialize(record, Json), (long)timeToLive.TotalMilliseconds]);
+        string key = JobRecord.ImagesRedisKey(jobId);
+        _ = write.HashSetAsync(key, addresses);
+        _ = write.KeyExpireAsync(key, timeToLive);
+        await write.ExecuteAsync();
+        await received;
     }
 
-    /// <summary>The completed record, and the activation maps of the images that have one (bounded by <see cref="MaxMapCells"/>).</summary>
+    /// <summary>The claim-check address of image <paramref name="index"/> of a job, or null (sent by URL or key, or the record expired).</summary>
+    public async Task<Uri?> GetImageAddressAsync(string jobId, int index)
+    {
+        IDatabase db = await redis.GetDatabaseAsync();
+        RedisValue value = await db.HashGetAsync(JobRecord.ImagesRedisKey(jobId), index);
+        return value.IsNull ? null : new Uri((string)value!);
+    }
+
+    /// <summary>
+    /// The completed record, the activation maps of the images that have one (bounded by <see cref="MaxMapCells"/>),
+    /// and the job's scored images in the review queues: written together, in one transaction.
+    /// </summary>
     public async Task CompletedAsync(JobVerdict verdict)
     {
         HashEntry[] maps = [.. verdict.Images
             .Where(image => image.ActivationMap is { } map && map.Logits.Length == map.Height * map.Width && map.Logits.Length is > 0 and <= MaxMapCells)
             .Select(image => new HashEntry(image.Index, EncodeMap(image.ActivationMap!)))];
-        if (maps.Length > 0)
-        {
-            IDatabase db = await redis.GetDatabaseAsync();
-            string key = JobRecord.MapsRedisKey(verdict.JobId);
-            ITransaction write = db.CreateTransaction();
-            _ = write.HashSetAsync(key, maps);
-            _ = write.KeyExpireAsync(key, timeToLive);
-            await write.ExecuteAsync();
-        }
+        await FinishAsync(
+            new JobRecord
+            {
+                JobId = verdict.JobId,
+                Status = JobStatus.Completed,
+                CompletedAt = verdict.CompletedAt,
+                Verdict = verdict,
+            },
+            write =>
+            {
+                if (maps.Length > 0)
+                {
+                    string key = JobRecord.MapsRedisKey(verdict.JobId);
+                    _ = write.HashSetAsync(key, maps);
+                    _ = write.KeyExpireAsync(key, timeToLive);
+                }
 
-        await FinishAsync(new JobRecord
-        {
-            JobId = verdict.JobId,
-            Status = JobStatus.Completed,
-            CompletedAt = verdict.CompletedAt,
-            Verdict = verdict,
-        });
+                ReviewKeys.Enqueue(write, verdict, reviewQueueLength);
+            });
     }
 
     public Task RejectedAsync(ScoreImagesRejected rejection) => FinishAsync(new JobRecord
@@ -145,12 +186,16 @@ public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive)
         return new ActivationMap(height, width, logits);
     }
 
-    // A finished record keeps the times its job was first accepted and received.
-    private async Task FinishAsync(JobRecord record)
+    // A finished record keeps the times its job was first accepted and received; what goes with it is written in the
+    // same transaction (the record is set first, so that a reader never finds a queue entry without its record).
+    private async Task FinishAsync(JobRecord record, Action<ITransaction>? alongside = null)
     {
         JobRecord? earlier = await GetAsync(record.JobId);
         JobRecord finished = record with { AcceptedAt = earlier?.AcceptedAt, ReceivedAt = earlier?.ReceivedAt };
         IDatabase db = await redis.GetDatabaseAsync();
-        await db.StringSetAsync(JobRecord.RedisKey(record.JobId), JsonSerializer.Serialize(finished, Json), timeToLive);
+        ITransaction write = db.CreateTransaction();
+        _ = write.StringSetAsync(JobRecord.RedisKey(record.JobId), JsonSerializer.Serialize(finished, Json), timeToLive);
+        alongside?.Invoke(write);
+        await write.ExecuteAsync();
     }
 }

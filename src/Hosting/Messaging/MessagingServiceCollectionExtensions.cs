@@ -24,7 +24,8 @@ public static class MessagingServiceCollectionExtensions
         services.TryAddSingleton<IConnectionMultiplexer>(_ => redis.GetAsync().GetAwaiter().GetResult());
         services.TryAddSingleton(sp => new RedisJobRecords(
             redis,
-            TimeSpan.FromHours(sp.GetRequiredService<IOptions<BusOptions>>().Value.JobRecordHours)));
+            TimeSpan.FromHours(sp.GetRequiredService<IOptions<BusOptions>>().Value.JobRecordHours),
+            sp.GetRequiredService<IOptions<BusOptions>>().Value.ReviewQueueLength));
         services.TryAddSingleton<IMessageDataRepository>(sp => new RedisMessageDataRepository(
             redis,
             TimeSpan.FromHours(sp.GetRequiredService<IOptions<BusOptions>>().Value.MessageDataHours)));

@@ -56,7 +56,7 @@ public sealed partial class ScoreImagesConsumer(
         // Backpressure: while every device is saturated this job waits here, holding its concurrency slot, so that the
         // broker keeps the backlog (prefetch bounds what this silo holds) instead of the silo's memory.
         await intake.WaitAsync(context.CancellationToken);
-        await records.ReceivedAsync(command.JobId, time.GetUtcNow());
+        await records.ReceivedAsync(command.JobId, time.GetUtcNow(), command.Images);
         IJobGrain job = grains.GetGrain<IJobGrain>(command.JobId);
         JobVerdict? verdict = await job.ResumeAsync(context.CancellationToken);
         if (verdict is null)
