@@ -16,6 +16,7 @@ public static class ArtGridCommands
         root.Subcommands.Add(EvidenceCommand.Create());
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(JobsCommand.Create());
+        root.Subcommands.Add(ReviewsCommand.Create());
         root.Subcommands.Add(DevicesCommand.Create());
         return root;
     }
