@@ -114,11 +114,15 @@ public sealed class ReviewTests(ServersFixture cluster) : IDisposable
         await GatewayTests.AssertProblemAsync(await http.GetAsync($"/v1/jobs/{conflictJob}/images/1/image"), HttpStatusCode.NotFound, "image_not_found");
         await GatewayTests.AssertProblemAsync(await http.GetAsync($"/v1/jobs/{cluster.RunId}-nothing/images/0/image"), HttpStatusCode.NotFound, "job_not_found");
 
-        // Once its claim check is gone (expired), an image that nobody reviewed has no preview.
-        Uri address = (await cluster.Records.GetImageAddressAsync(humanJob, 0))!;
+        // Once its claim check is gone (expired), an image that nobody reviewed (bytes of this run alone) has no preview.
+        string expiredJob = $"{cluster.RunId}-review-expired";
+        (string name, byte[] bytes) = cluster.DistinctImages(1, seed: 301)[0];
+        await SubmitAsync(gateway, http, expiredJob, name, bytes, author, declaredAi: null);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/v1/jobs/{expiredJob}/images/0/image")).StatusCode);
+        Uri address = (await cluster.Records.GetImageAddressAsync(expiredJob, 0))!;
         StackExchange.Redis.IDatabase db = await cluster.Redis.GetDatabaseAsync();
         Assert.True(await db.KeyDeleteAsync("artgrid:data:" + address.ToString()["urn:artgrid:data:".Length..]));
-        await GatewayTests.AssertProblemAsync(await http.GetAsync($"/v1/jobs/{humanJob}/images/0/image"), HttpStatusCode.NotFound, "preview_not_found");
+        await GatewayTests.AssertProblemAsync(await http.GetAsync($"/v1/jobs/{expiredJob}/images/0/image"), HttpStatusCode.NotFound, "preview_not_found");
 
         // The score scope alone cannot read the queue.
         await GatewayTests.AssertProblemAsync(await gateway.Client(gateway.Keys["score"]).GetAsync("/v1/review/queue"), HttpStatusCode.Forbidden, "forbidden");
