@@ -2,7 +2,7 @@ using System.Net;
 using ArtGrid.Tests.Cluster;
 using PuppeteerSharp;
 
-namespace ArtGrid.Tests.Console;
+namespace ArtGrid.Tests.WebConsole;
 
 /// <summary>
 /// The console's sign-in in a real browser against a real gateway: a key opens a session (a cookie, never the key),
