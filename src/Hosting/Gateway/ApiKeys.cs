@@ -12,7 +12,7 @@ public static class Scopes
     /// <summary>Read jobs, their maps, authors and the model list.</summary>
     public const string Read = "read";
 
-    /// <summary>Record reviewers' decisions on verdicts and export the reviewed labels.</summary>
+    /// <summary>Record a reviewer's decision on a verdict and export the reviewed items.</summary>
     public const string Review = "review";
 
     /// <summary>Switch model versions and anything operational; grants every other scope too.</summary>
