@@ -31,7 +31,7 @@ public sealed class ReviewTests(ServersFixture cluster) : IDisposable
     [Fact]
     public async Task QueuesHoldScoredImagesByCategoryAndTheImageRouteServesTheUploadedBytes()
     {
-        await using GatewayProcess gateway = await StartAsync(cluster);
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(cluster);
         HttpClient http = gateway.Client(gateway.Keys["score+read"]);
         string author = $"review-author-{cluster.RunId}";
         string conflictJob = $"{cluster.RunId}-review-dog";
@@ -132,9 +132,9 @@ public sealed class ReviewTests(ServersFixture cluster) : IDisposable
     [Fact]
     public async Task ADecisionRecordsWhoAndWhenTheLatestWinsAndOnlyTheReviewScopeMayDecide()
     {
-        await using GatewayProcess gateway = await StartAsync(cluster);
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(cluster);
         HttpClient submitter = gateway.Client(gateway.Keys["score+read"]);
-        HttpClient reviewer = gateway.Client(ReviewerKey);
+        HttpClient reviewer = gateway.Client(gateway.Keys["read+review"]);
         string jobId = $"{cluster.RunId}-decide-dog";
         byte[] dog = File.ReadAllBytes(Dog);
         await SubmitAsync(gateway, submitter, jobId, "dog.jpg", dog, $"decide-{cluster.RunId}", declaredAi: null);
@@ -152,7 +152,7 @@ public sealed class ReviewTests(ServersFixture cluster) : IDisposable
         Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync() + gateway.Log);
         JsonElement decision = await created.Content.ReadFromJsonAsync<JsonElement>(Json);
         DateTimeOffset after = DateTimeOffset.UtcNow;
-        Assert.Equal("test-reviewer", decision.GetProperty("reviewer").GetString());
+        Assert.Equal("test-read-review", decision.GetProperty("reviewer").GetString());
         Assert.InRange(decision.GetProperty("reviewedAt").GetDateTimeOffset(), before.AddSeconds(-1), after.AddSeconds(1));
         Assert.Equal("human", decision.GetProperty("label").GetString());
         Assert.Equal("ai", decision.GetProperty("modelLabel").GetString());
@@ -200,9 +200,9 @@ public sealed class ReviewTests(ServersFixture cluster) : IDisposable
     [Fact]
     public async Task TheExportIsADataSetThatArtgridEvalReads()
     {
-        await using GatewayProcess gateway = await StartAsync(cluster);
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(cluster);
         HttpClient submitter = gateway.Client(gateway.Keys["score+read"]);
-        HttpClient reviewer = gateway.Client(ReviewerKey);
+        HttpClient reviewer = gateway.Client(gateway.Keys["read+review"]);
         string author = $"export-{cluster.RunId}";
         (string JobId, string Path, string Label)[] reviews =
         [
@@ -234,7 +234,7 @@ public sealed class ReviewTests(ServersFixture cluster) : IDisposable
             LabelledImage row = Assert.Single(rows, r => r.Columns["job_id"] == jobId);
             Assert.Equal(label == "ai", row.IsAi);
             Assert.Equal($"{shas[jobId]}.jpg", row.File);
-            Assert.Equal("test-reviewer", row.Columns["reviewer"]);
+            Assert.Equal("test-read-review", row.Columns["reviewer"]);
             Assert.Equal($"x,\"y\" {Path.GetFileName(path)}", row.Columns["name"]);
             byte[] bytes = File.ReadAllBytes(Path.Combine(unzipped, "images", row.File));
             Assert.Equal(File.ReadAllBytes(path), bytes);
@@ -243,7 +243,7 @@ public sealed class ReviewTests(ServersFixture cluster) : IDisposable
 
         // The CLI writes the same folder, and artgrid eval measures the model on it.
         string folder = Path.Combine(_dir, "reviewed");
-        var environment = new Dictionary<string, string> { ["ARTGRID_API_KEY"] = ReviewerKey };
+        var environment = new Dictionary<string, string> { ["ARTGRID_API_KEY"] = gateway.Keys["read+review"] };
         (int exit, string stdout, string stderr) = await CliTests.RunAsync(environment, "reviews", "export", "--gateway", gateway.Address.ToString(), "--out", folder);
         Assert.True(exit == 0, stderr);
         using (JsonDocument line = JsonDocument.Parse(stdout))
@@ -269,17 +269,6 @@ public sealed class ReviewTests(ServersFixture cluster) : IDisposable
         (exit, _, _) = await CliTests.RunAsync(environment, "reviews", "export", "--gateway", gateway.Address.ToString(), "--out", folder);
         Assert.Equal(2, exit);
     }
-
-    /// <summary>The key of the reviewer this test gives the gateway (scopes read and review), beside the gateway's own four.</summary>
-    internal static readonly string ReviewerKey = $"ag_test_reviewer_{Guid.NewGuid():N}";
-
-    internal static Task<GatewayProcess> StartAsync(ServersFixture cluster) => GatewayProcess.StartAsync(cluster, new Dictionary<string, string>
-    {
-        ["ArtGrid__Gateway__ApiKeys__4__Name"] = "test-reviewer",
-        ["ArtGrid__Gateway__ApiKeys__4__Hash"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ReviewerKey))),
-        ["ArtGrid__Gateway__ApiKeys__4__Scopes__0"] = "read",
-        ["ArtGrid__Gateway__ApiKeys__4__Scopes__1"] = "review",
-    });
 
     /// <summary>Submits one image as JSON and waits for its verdict.</summary>
     internal static async Task<JsonElement> SubmitAsync(GatewayProcess gateway, HttpClient http, string jobId, string name, byte[] bytes, string author, bool? declaredAi)
