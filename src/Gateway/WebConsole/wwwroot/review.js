@@ -214,6 +214,9 @@
 
   async function load(filter, more) {
     state.filter = filter;
+    if (location.hash.slice(1) !== filter) {
+      history.replaceState(null, '', `#${filter}`);
+    }
     document.querySelectorAll('.tabs button').forEach(b => b.setAttribute('aria-selected', String(b.dataset.filter === filter)));
     const cursor = more && state.next ? `&before=${encodeURIComponent(state.next)}` : '';
     try {
@@ -277,8 +280,13 @@
       renderDetail();
     }
   });
-  // Open on the queue named in the address (#conflict), else on the uncertain one.
-  const start = filters.includes(location.hash.slice(1)) ? location.hash.slice(1) : 'uncertain';
-  load(start, false);
+  // The queue is named in the address (#conflict), so that a reload or a link opens it; the uncertain one by default.
+  const fromHash = () => filters.includes(location.hash.slice(1)) ? location.hash.slice(1) : 'uncertain';
+  window.addEventListener('hashchange', () => {
+    if (fromHash() !== state.filter) {
+      load(fromHash(), false);
+    }
+  });
+  load(fromHash(), false);
   loadStats();
 })();
