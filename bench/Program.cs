@@ -13,6 +13,7 @@ return args switch
     ["devices", .. var rest] => await DevicesBench.RunAsync(rest),
     ["model-cost", .. var rest] => ModelCostBench.Run(rest),
     ["gateway", .. var rest] => await GatewayBench.RunAsync(rest),
+    ["console", .. var rest] => await ConsoleBench.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -66,6 +67,14 @@ static int Usage()
           Last line: gateway_rps_uncached=… gateway_rps_cached=… bus_rps_uncached=… bus_rps_cached=…
           gateway_vs_bus_uncached=… gateway_vs_bus_cached=… p50_ms_cached=… p99_ms_cached=… p50_ms_uncached=…
           p99_ms_uncached=… failures=…
+
+        usage: artgrid-bench console [--verdicts 1000] [--loads 7] [--silos 1] [--concurrency 16] [--redis HOST:PORT] [--amqp URI]
+          The review page's load budget: starts its own silos and gateway, stores --verdicts verdicts as real jobs (the
+          samples under new job ids through POST /v1/jobs; the result cache answers repeats), then loads
+          /console/review#all --loads times in headless chromium (cache off) and takes the time from navigation start to
+          the first verdict row in the DOM. Needs chromium (/usr/bin/chromium or $ARTGRID_CHROMIUM); --redis and --amqp
+          as for gateway. Last line: console_first_row_ms_median=… console_first_row_ms_min=… console_first_row_ms_max=…
+          verdicts=… queue_all=… loads=…
 
         usage: artgrid-bench micro [BenchmarkDotNet arguments]
           Micro-benchmarks (BenchmarkDotNet, in process by default): TensorPacker.Pack at 224x224, the linear head, the
