@@ -71,7 +71,7 @@ public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive, 
         IDatabase db = await redis.GetDatabaseAsync();
         var record = new JobRecord { JobId = jobId, Status = JobStatus.Received, ReceivedAt = at };
         HashEntry[] addresses = images is null ? [] : [.. images
-            .Select((image, index) => (image.Data?.Address, index))
+            .Select((image, index) => (Address: ClaimCheckAddress(image), index))
             .Where(a => a.Address is not null)
             .Select(a => new HashEntry(a.index, a.Address!.ToString()))];
         if (addresses.Length == 0)
@@ -93,6 +93,24 @@ public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive, 
         _ = write.KeyExpireAsync(key, timeToLive);
         await write.ExecuteAsync();
         await received;
+    }
+
+    // An image sent by URL or key deserializes with an empty MessageData whose Address throws: it has no address.
+    private static Uri? ClaimCheckAddress(ImageReference image)
+    {
+        if (image.Url is not null || image.Key is not null || image.Data is not { HasValue: true } data)
+        {
+            return null;
+        }
+
+        try
+        {
+            return data.Address;
+        }
+        catch (MassTransit.MessageDataException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The claim-check address of image <paramref name="index"/> of a job, or null (sent by URL or key, or the record expired).</summary>

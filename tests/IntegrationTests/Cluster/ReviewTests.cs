@@ -124,6 +124,19 @@ public sealed class ReviewTests(ServersFixture cluster) : IDisposable
         Assert.True(await db.KeyDeleteAsync("artgrid:data:" + address.ToString()["urn:artgrid:data:".Length..]));
         await GatewayTests.AssertProblemAsync(await http.GetAsync($"/v1/jobs/{expiredJob}/images/0/image"), HttpStatusCode.NotFound, "preview_not_found");
 
+        // An image sent by key (or URL) has no copy to show; its job goes on to its answer (here a rejection: this
+        // cluster has no image store), it is not held up by the preview.
+        string keyJob = $"{cluster.RunId}-review-by-key";
+        await (await cluster.Bus.GetSendEndpoint(cluster.Queue)).Send(new ScoreImages { JobId = keyJob, Images = [new ImageReference { Name = "by-key.jpg", Key = "photos/by-key.jpg" }] });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while ((await cluster.Records.GetAsync(keyJob))?.Status is not JobStatus.Rejected && clock.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(JobStatus.Rejected, (await cluster.Records.GetAsync(keyJob))?.Status);
+        await GatewayTests.AssertProblemAsync(await http.GetAsync($"/v1/jobs/{keyJob}/images/0/image"), HttpStatusCode.NotFound, "preview_not_found");
+
         // The score scope alone cannot read the queue.
         await GatewayTests.AssertProblemAsync(await gateway.Client(gateway.Keys["score"]).GetAsync("/v1/review/queue"), HttpStatusCode.Forbidden, "forbidden");
         await GatewayTests.AssertProblemAsync(await gateway.Client(gateway.Keys["score"]).GetAsync($"/v1/jobs/{conflictJob}/images/0/image"), HttpStatusCode.Forbidden, "forbidden");
