@@ -35,6 +35,7 @@ public sealed class ConsoleSessionTests(ServersFixture cluster, BrowserFixture b
         Assert.StartsWith("/console/login", new Uri(page.Url).AbsolutePath, StringComparison.Ordinal);
         Assert.True(await page.EvaluateExpressionAsync<bool>("!document.getElementById('error').hidden"));
         Assert.DoesNotContain(await page.GetCookiesAsync(), c => c.Name == "artgrid_console");
+        await BrowserFixture.ScreenshotAsync(page, "login.png");
     }
 
     [Fact]
