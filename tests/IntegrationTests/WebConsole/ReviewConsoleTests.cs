@@ -22,7 +22,15 @@ public sealed class ReviewConsoleTests(ServersFixture cluster, BrowserFixture br
         HttpClient submitter = gateway.Client(gateway.Keys["score+read"]);
         string jobId = $"{cluster.RunId}-console-dog";
         string hostile = "<img src=x id=pwned>\"dog\".jpg";
-        byte[] dog = File.ReadAllBytes(Path.Combine(TestAssets.SamplesDir, "ai", "photo-surfing-dog-sdxl.jpg"));
+        string dogPath = Path.Combine(TestAssets.SamplesDir, "ai", "photo-surfing-dog-sdxl.jpg");
+        byte[] dog = File.ReadAllBytes(dogPath);
+
+        // The other samples first, so that the "all" queue has neighbours above which this job's verdict is the newest.
+        foreach (string sample in TestAssets.SampleImages.Where(p => p != dogPath))
+        {
+            await ReviewTests.SubmitAsync(gateway, submitter, $"{cluster.RunId}-console-{Path.GetFileNameWithoutExtension(sample)}", Path.GetFileName(sample), File.ReadAllBytes(sample), $"console-other-{cluster.RunId}", declaredAi: null);
+        }
+
         JsonElement job = await ReviewTests.SubmitAsync(gateway, submitter, jobId, hostile, dog, $"console-{cluster.RunId}", declaredAi: false);
         double probability = job.GetProperty("verdict").GetProperty("images")[0].GetProperty("aiProbability").GetDouble();
         string row = $".queue .row[data-id=\"{jobId}/0\"]";
@@ -53,6 +61,12 @@ public sealed class ReviewConsoleTests(ServersFixture cluster, BrowserFixture br
         await page.Keyboard.PressAsync("m");
         Assert.Equal("block", await page.EvaluateExpressionAsync<string>("getComputedStyle(document.querySelector('#viewer .map')).display"));
         Assert.True(await page.EvaluateExpressionAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"));
+
+        // The "all" queue (key 4) holds it too, among the other samples' verdicts.
+        await page.Keyboard.PressAsync("4");
+        await page.WaitForFunctionAsync("() => location.hash === '#all' && document.querySelectorAll('.queue .row').length >= 8");
+        await page.ClickAsync(row);
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#viewer img')].length === 2 && [...document.querySelectorAll('#viewer img')].every(i => i.complete && i.naturalWidth > 0)");
         await BrowserFixture.ScreenshotAsync(page, "review.png");
 
         // Overturn with the key o: the page shows the decision, and the API has it with who and when.

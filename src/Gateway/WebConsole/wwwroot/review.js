@@ -93,11 +93,13 @@
     const canDecide = state.session && ArtGridConsole.holds(state.session, 'review');
     const author = item.author;
     detail.innerHTML =
-      `<div class="viewer${state.mapOn ? '' : ' no-map'}" id="viewer">`
+      '<div class="detail-media">'
+      + `<div class="viewer${state.mapOn ? '' : ' no-map'}" id="viewer">`
       + `<img class="photo" src="${esc(imageUrl(item))}" alt="${esc(item.name)}">`
       + `<img class="map" src="${esc(mapUrl(item))}" alt="">`
       + '</div>'
       + `<label class="toggle"><input type="checkbox" id="maptoggle"${state.mapOn ? ' checked' : ''}> Activation map <kbd>m</kbd></label>`
+      + '</div><div class="detail-facts">'
       + `<h2>${esc(item.name)}</h2>`
       + '<dl class="facts">'
       + `<dt>Verdict</dt><dd>${labelHtml(item.label)}${item.conflict ? ' · <span class="label-ai">declared human, judged AI</span>' : ''}</dd>`
@@ -121,7 +123,8 @@
         : '<p class="muted">This key may read verdicts but not decide them (scope review).</p>')
       + `<p class="decision" id="decision">${item.review
         ? `Decided <strong>${esc(item.review.label)}</strong> (${esc(item.review.outcome)}) by ${esc(item.review.reviewer)}, ${esc(when(item.review.reviewedAt))}`
-        : '<span class="muted">Not reviewed yet.</span>'}</p>`;
+        : '<span class="muted">Not reviewed yet.</span>'}</p>`
+      + '</div>';
     detail.querySelectorAll('.viewer img').forEach(img => img.addEventListener('error', () => {
       if (img.classList.contains('photo')) {
         const note = document.createElement('div');
@@ -203,10 +206,12 @@
     try {
       const stats = await api('/v1/review/stats');
       const model = stats.model;
+      document.querySelectorAll('.tabs .count').forEach(span => {
+        span.textContent = String(stats.queues[span.dataset.count] ?? '');
+      });
       $('stats').textContent = `${stats.reviewed} reviewed (${stats.confirmed} confirmed, ${stats.overturned} overturned, `
         + `${stats.uncertainAi + stats.uncertainHuman} uncertain decided) · classifier on reviewed images: precision ${pct(model.precision)}, `
-        + `recall ${pct(model.recall)}, accuracy ${pct(model.accuracy)} · queues: ${stats.queues.uncertain} uncertain, `
-        + `${stats.queues.conflict} conflict, ${stats.queues.ai} ai, ${stats.queues.all} in all`;
+        + `recall ${pct(model.recall)}, accuracy ${pct(model.accuracy)}`;
     } catch (error) {
       $('stats').textContent = `Statistics unavailable: ${error.message}`;
     }
