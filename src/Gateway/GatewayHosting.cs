@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using ArtGrid.Gateway.Jobs;
+using ArtGrid.Gateway.Operations;
 using ArtGrid.Gateway.Security;
 using ArtGrid.Hosting;
 using ArtGrid.Hosting.Gateway;
@@ -73,6 +74,7 @@ public static partial class GatewayHosting
         builder.Services.AddSingleton<JobSubmitter>();
         builder.Services.AddSingleton<IntakeStatusCache>();
         builder.Services.AddSingleton<GatewayServices>();
+        builder.Services.AddArtGridOps(rabbitMq);
 
         // Kestrel's own ceiling; each job route lowers it to MaxRequestBytes for its body.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Math.Max(gateway.MaxRequestBytes, 1024 * 1024));
@@ -132,6 +134,7 @@ public static partial class GatewayHosting
         app.MapArtGridOperations(metricsPolicy: Scopes.Admin);
         app.MapArtGridJobs();
         app.MapArtGridModels();
+        app.MapArtGridOps();
         if (app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.ApiKeys.Length == 0)
         {
             LogNoKeys(app.Logger);

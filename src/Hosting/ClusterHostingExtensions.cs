@@ -36,6 +36,10 @@ public static class ClusterHostingExtensions
         builder.Services.AddArtGridImageSources();
         builder.Services.AddSingleton<ImageResolver>();
         builder.Services.AddArtGridGrainServices();
+        builder.Services.AddSingleton<JobInstruments>();
+        // What the silo says of itself to the gateway's ops view: its meters, summed in-process, in Redis every 2 s.
+        builder.Services.AddSingleton<SiloStats>();
+        builder.Services.AddHostedService<SiloSnapshotPublisher>();
 
         void UseSharedConnection(RedisStorageOptions o)
         {
