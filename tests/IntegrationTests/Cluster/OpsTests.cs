@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using ArtGrid.Contracts;
+using RabbitMQ.Client;
+using Xunit.Abstractions;
+
+namespace ArtGrid.Tests.Cluster;
+
+/// <summary>
+/// <c>GET /v1/ops</c> of a real gateway over the real two-silo cluster: the silos' own snapshots in Redis, the
+/// membership and RabbitMQ's counts, after real jobs with real images (a corrupt one, a poison message).
+/// </summary>
+[Collection(ServersCollection.Name)]
+public sealed class OpsTests(ServersFixture cluster, ITestOutputHelper output)
+{
+    private static readonly TimeSpan LongWait = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task TheOpsViewShowsBothSilosWithTheirDevices_AndThroughputAndCountsThatMovedAfterRealJobs()
+    {
+        await cluster.EnsureSilosAsync(2);
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(cluster);
+        JsonElement before = await PollOpsAsync(gateway, ops => Silos(ops).Count(s => s.GetProperty("reporting").GetBoolean()) == 2, "both silos reporting");
+        output.WriteLine(before.GetRawText());
+
+        const int jobs = 6;
+        IReadOnlyList<(string Name, byte[] Bytes)> images = cluster.DistinctImages(jobs, seed: 601);
+        var commands = new List<ScoreImages>();
+        for (int i = 0; i < jobs; i++)
+        {
+            commands.Add(await cluster.CommandAsync($"{cluster.RunId}-ops-{i}", images[i].Name, images[i].Bytes));
+        }
+
+        await cluster.SendAllAsync(commands);
+        Assert.True(await cluster.Events.WaitForScoredAsync([.. commands.Select(c => c.JobId)], LongWait), cluster.LogTails());
+
+        long imagesBefore = Throughput(before, "imagesScored");
+        long jobsBefore = Throughput(before, "jobsCompleted");
+        long missesBefore = before.GetProperty("cache").GetProperty("misses").GetInt64();
+        JsonElement after = await PollOpsAsync(
+            gateway,
+            ops => Throughput(ops, "imagesScored") >= imagesBefore + jobs && Throughput(ops, "jobsCompleted") >= jobsBefore + jobs
+                && ops.GetProperty("throughput").GetProperty("imagesPerSecond").GetDouble() > 0,
+            $"{jobs} more images and jobs, and a throughput above 0");
+        output.WriteLine(after.GetRawText());
+
+        Assert.True(after.GetProperty("throughput").GetProperty("jobsPerSecond").GetDouble() > 0);
+        Assert.True(after.GetProperty("cache").GetProperty("misses").GetInt64() >= missesBefore + jobs); // new images: no cache hit
+        Assert.InRange(after.GetProperty("cache").GetProperty("hitRate").GetDouble(), 0, 1);
+
+        // Both silos, Active, each with its devices and the model it scores with.
+        JsonElement[] silos = [.. Silos(after).Where(s => s.GetProperty("reporting").GetBoolean())];
+        Assert.Equal(["silo-1", "silo-2"], silos.Select(s => s.GetProperty("name").GetString()));
+        foreach (JsonElement silo in silos)
+        {
+            string name = silo.GetProperty("name").GetString()!;
+            Assert.Equal("Active", silo.GetProperty("status").GetString());
+            Assert.StartsWith("127.0.0.1:", silo.GetProperty("address").GetString(), StringComparison.Ordinal);
+            Assert.StartsWith("artgrid-resnet18/", silo.GetProperty("model").GetString(), StringComparison.Ordinal);
+            Assert.True(silo.GetProperty("decodeWorkers").GetInt32() >= 1, $"{name} reports no decode worker");
+            JsonElement[] devices = [.. silo.GetProperty("devices").EnumerateArray()];
+            Assert.NotEmpty(devices);
+            Assert.All(devices, d => Assert.StartsWith(name + "/", d.GetProperty("device").GetString(), StringComparison.Ordinal));
+            Assert.All(devices, d => Assert.True(d.GetProperty("queueDepth").GetInt32() >= 0));
+        }
+
+        // The devices ran batches of the new images: as many images as batches' sizes add up to, across the cluster.
+        JsonElement[] allDevices = [.. silos.SelectMany(s => s.GetProperty("devices").EnumerateArray())];
+        Assert.True(allDevices.Sum(d => d.GetProperty("images").GetInt64()) >= jobs);
+        JsonElement busiest = allDevices.MaxBy(d => d.GetProperty("batches").GetInt64());
+        Assert.True(busiest.GetProperty("lastBatchSize").GetInt32() >= 1);
+        Assert.InRange(busiest.GetProperty("meanBatchSize").GetDouble(), 1, 64);
+
+        // The broker's view: the queue exists with both silos consuming it, and the last job's wait in it is known.
+        JsonElement queue = after.GetProperty("queue");
+        Assert.Equal(cluster.QueueName, queue.GetProperty("name").GetString());
+        Assert.True(queue.GetProperty("depth").GetInt64() >= 0);
+        Assert.True(queue.GetProperty("consumers").GetInt64() >= 2, queue.GetRawText());
+        Assert.True(queue.GetProperty("ageMs").GetDouble() >= 0);
+        Assert.Equal(JsonValueKind.String, queue.GetProperty("ageObservedAt").ValueKind);
+        Assert.Equal(cluster.QueueName + "_error", queue.GetProperty("errorQueue").GetString());
+        Assert.Empty(after.GetProperty("warnings").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task ACorruptImageShowsAsADecodeFailureByCode_AndAPoisonMessageInTheErrorQueueCount()
+    {
+        await cluster.EnsureSilosAsync(2);
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(cluster);
+        JsonElement before = await PollOpsAsync(gateway, ops => Silos(ops).Count(s => s.GetProperty("reporting").GetBoolean()) == 2, "both silos reporting");
+        long failedBefore = Count(before.GetProperty("decodeFailures"), ErrorCodes.DecodeFailed);
+        long errorsBefore = Count(before.GetProperty("imageErrors"), ErrorCodes.DecodeFailed);
+        long errorQueueBefore = before.GetProperty("queue").GetProperty("errorDepth").GetInt64();
+
+        // A real JPEG cut in half (distinct bytes for this run, so never a cached answer).
+        (string name, byte[] bytes) = cluster.DistinctImages(1, seed: 602)[0];
+        ScoreImages corrupt = await cluster.CommandAsync($"{cluster.RunId}-ops-corrupt", "cut-" + name, bytes[..(bytes.Length / 2)]);
+
+        // Not a message at all: MassTransit cannot read it and moves it to the error queue.
+        var factory = new ConnectionFactory { Uri = TestServers.RabbitMq };
+        await using (IConnection connection = await factory.CreateConnectionAsync())
+        await using (IChannel channel = await connection.CreateChannelAsync())
+        {
+            var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", MessageId = Guid.NewGuid().ToString(), Persistent = true };
+            await channel.BasicPublishAsync("", cluster.QueueName, false, properties, "{ \"message\": not json either"u8.ToArray());
+        }
+
+        await cluster.SendAllAsync([corrupt]);
+        Assert.True(await cluster.Events.WaitForScoredAsync([corrupt.JobId], LongWait), cluster.LogTails());
+        Assert.Equal(ErrorCodes.DecodeFailed, cluster.Events.Scored[corrupt.JobId].First().Verdict.Images[0].Error?.Code);
+
+        JsonElement after = await PollOpsAsync(
+            gateway,
+            ops => Count(ops.GetProperty("decodeFailures"), ErrorCodes.DecodeFailed) >= failedBefore + 1
+                && ops.GetProperty("queue").GetProperty("errorDepth").GetInt64() >= errorQueueBefore + 1,
+            "one more decode_failed and one more message in the error queue");
+        output.WriteLine(after.GetRawText());
+        Assert.True(Count(after.GetProperty("imageErrors"), ErrorCodes.DecodeFailed) >= errorsBefore + 1);
+        Assert.DoesNotContain(after.GetProperty("decodeFailures").EnumerateObject(), p => p.Name == "ok");
+    }
+
+    [Fact]
+    public async Task TheOpsViewIsForAdminsOnly()
+    {
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(cluster);
+        await GatewayTests.AssertProblemAsync(await gateway.Client(null).GetAsync("/v1/ops"), HttpStatusCode.Unauthorized, "unauthorized");
+        await GatewayTests.AssertProblemAsync(await gateway.Client(gateway.Keys["score"]).GetAsync("/v1/ops"), HttpStatusCode.Forbidden, "forbidden");
+        await GatewayTests.AssertProblemAsync(await gateway.Client(gateway.Keys["score+read"]).GetAsync("/v1/ops"), HttpStatusCode.Forbidden, "forbidden");
+        HttpResponseMessage admin = await gateway.Http.GetAsync("/v1/ops");
+        Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
+        Assert.Equal("application/json", admin.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>Reads /v1/ops every half second until <paramref name="condition"/> holds; fails after <see cref="LongWait"/>. Waiting, not timing.</summary>
+    internal static async Task<JsonElement> PollOpsAsync(GatewayProcess gateway, Func<JsonElement, bool> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        string last = "";
+        while (clock.Elapsed < LongWait)
+        {
+            using HttpResponseMessage response = await gateway.Http.GetAsync("/v1/ops");
+            last = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                JsonElement ops = JsonDocument.Parse(last).RootElement.Clone();
+                if (condition(ops))
+                {
+                    return ops;
+                }
+            }
+
+            await Task.Delay(500);
+        }
+
+        Assert.Fail($"/v1/ops never showed {what}; last answer: {last}\n--- gateway ---\n{string.Join('\n', gateway.Log.Split('\n').TakeLast(30))}");
+        return default;
+    }
+
+    private static JsonElement[] Silos(JsonElement ops) => [.. ops.GetProperty("silos").EnumerateArray()];
+
+    private static long Throughput(JsonElement ops, string name) => ops.GetProperty("throughput").GetProperty(name).GetInt64();
+
+    private static long Count(JsonElement counts, string code) => counts.TryGetProperty(code, out JsonElement n) ? n.GetInt64() : 0;
+}
