@@ -36,12 +36,13 @@ public sealed class SiloStats : IDisposable
     private double? _lastQueueWaitMs;
     private DateTimeOffset? _lastQueueWaitAt;
 
-    public SiloStats(TimeProvider time)
+    /// <param name="meters">The host's meter factory: only the ArtGrid meter it made is read (not another host's in this process).</param>
+    public SiloStats(IMeterFactory meters, TimeProvider time)
     {
         _time = time;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == ArtGridMeter.Name && Instruments.Contains(instrument.Name))
+            if (instrument.Meter.Name == ArtGridMeter.Name && ReferenceEquals(instrument.Meter.Scope, meters) && Instruments.Contains(instrument.Name))
             {
                 listener.EnableMeasurementEvents(instrument);
             }
