@@ -8,10 +8,11 @@
 #
 # Layers: tests/UnitTests (no processes, fake time), tests/ComponentTests (one in-process Orleans cluster per
 # collection, the real model), tests/IntegrationTests (silos, gateway, CLI and decode workers as processes, Redis and
-# RabbitMQ). Only the integration layer needs the servers: for it this starts private Redis and RabbitMQ servers
-# (deploy/servers.sh, installing Debian's packages when missing and run as root) on test ports, 127.0.0.1 only, with
-# their data in a temporary folder, and stops them at the end. ARTGRID_REDIS_PORT / ARTGRID_AMQP_PORT choose other
-# ports (defaults 6390 / 5690, so that a local cluster on the standard ports is left alone).
+# RabbitMQ, the console in Debian's chromium). Only the integration layer needs the servers: for it this starts private
+# Redis and RabbitMQ servers (deploy/servers.sh, installing Debian's packages when missing and run as root) on test
+# ports, 127.0.0.1 only, with their data in a temporary folder, and stops them at the end; as root it also installs
+# chromium when missing. ARTGRID_REDIS_PORT / ARTGRID_AMQP_PORT choose other ports (defaults 6390 / 5690, so that a
+# local cluster on the standard ports is left alone); ARTGRID_CHROMIUM another browser executable.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -35,6 +36,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The console's browser tests drive Debian's chromium (headless, no browser download); as root, install it when missing.
+ensure_chromium() {
+  [ -n "${ARTGRID_CHROMIUM:-}" ] || [ -x /usr/bin/chromium ] && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: no chromium: the console's browser tests will fail; install it with: apt-get install -y chromium" >&2
+    return 0
+  fi
+  echo "test.sh: installing chromium for the console's browser tests" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  local wait=(-o DPkg::Lock::Timeout=600)
+  apt-get "${wait[@]}" install -y chromium >/dev/null || { apt-get "${wait[@]}" update >/dev/null && apt-get "${wait[@]}" install -y chromium >/dev/null; } \
+    || echo "test.sh: installing chromium failed; the console's browser tests will fail" >&2
+}
+
 rc=0
 if ! dotnet build ArtGrid.sln -c Release; then
   echo "test.sh: the build failed" >&2
@@ -48,6 +63,7 @@ for layer in "${layers[@]}"; do
   if [ "$layer" = integration ] && [ "$servers" = 0 ]; then
     servers=1
     deploy/servers.sh up || echo "test.sh: the servers did not start; the integration tests will fail and say so" >&2
+    ensure_chromium
   fi
   start=$(date +%s)
   dotnet test "${projects[$layer]}" -c Release --no-build --logger "trx;LogFileName=$layer.trx" --results-directory "$results" "$@" || rc=$?

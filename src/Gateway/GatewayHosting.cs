@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using ArtGrid.Gateway.WebConsole;
 using ArtGrid.Gateway.Jobs;
 using ArtGrid.Gateway.Operations;
 using ArtGrid.Gateway.Security;
@@ -8,7 +9,6 @@ using ArtGrid.Hosting.Messaging;
 using ArtGrid.Hosting.Operations;
 using ArtGrid.Hosting.Webhooks;
 using MassTransit;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -17,8 +17,8 @@ namespace ArtGrid.Gateway;
 
 /// <summary>
 /// The gateway's wiring: an Orleans client of the cluster (Redis clustering) and a bus client (RabbitMQ, the Redis
-/// claim check), API-key authentication with one policy per scope, a token bucket per key, problem details for every
-/// error, the OpenAPI document and the routes. Needs "ConnectionStrings:Redis" and "ConnectionStrings:RabbitMq", and
+/// claim check), API-key authentication (or the console's session) with one policy per scope, a token bucket per key,
+/// problem details for every error, the OpenAPI document, the routes and the console. Needs "ConnectionStrings:Redis" and "ConnectionStrings:RabbitMq", and
 /// the cluster's "ArtGrid:Silo:ServiceId"/"ClusterId".
 /// </summary>
 public static partial class GatewayHosting
@@ -80,8 +80,8 @@ public static partial class GatewayHosting
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Math.Max(gateway.MaxRequestBytes, 1024 * 1024));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = GatewayProblems.Customize);
         builder.Services.AddExceptionHandler<GatewayExceptionHandler>();
-        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        // The API key on every request, or the console's session cookie (signed in with a key): the same claims.
+        builder.Services.AddArtGridAuthentication();
         builder.Services.AddAuthorization(o =>
         {
             foreach (string scope in Scopes.All)
@@ -128,9 +128,11 @@ public static partial class GatewayHosting
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseArtGridConsoleGuard();
         app.UseAuthorization();
         app.UseRateLimiter();
         app.MapOpenApi();
+        app.MapArtGridConsole();
         app.MapArtGridOperations(metricsPolicy: Scopes.Admin);
         app.MapArtGridJobs();
         app.MapArtGridModels();

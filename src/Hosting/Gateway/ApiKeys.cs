@@ -12,10 +12,13 @@ public static class Scopes
     /// <summary>Read jobs, their maps, authors and the model list.</summary>
     public const string Read = "read";
 
-    /// <summary>Switch model versions and anything operational; grants <see cref="Score"/> and <see cref="Read"/> too.</summary>
+    /// <summary>Record a reviewer's decision on a verdict and export the reviewed items.</summary>
+    public const string Review = "review";
+
+    /// <summary>Switch model versions and anything operational; grants every other scope too.</summary>
     public const string Admin = "admin";
 
-    public static readonly IReadOnlyList<string> All = [Score, Read, Admin];
+    public static readonly IReadOnlyList<string> All = [Score, Read, Review, Admin];
 
     public const string ClaimType = "scope";
 }

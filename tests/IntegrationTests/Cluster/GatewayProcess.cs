@@ -10,8 +10,8 @@ namespace ArtGrid.Tests.Cluster;
 
 /// <summary>
 /// The REST gateway as a real process in front of a fixture's cluster: artgrid-gateway.dll from its own output folder,
-/// on a free port, with the cluster's connection strings and ids, and four API keys of its own (admin; score; read;
-/// score and read), given to it as their hashes as a deployment would. Its whole log is kept.
+/// on a free port, with the cluster's connection strings and ids, and five API keys of its own (admin; score; read;
+/// score and read; read and review), given to it as their hashes as a deployment would. Its whole log is kept.
 /// </summary>
 public sealed class GatewayProcess : IAsyncDisposable
 {
@@ -29,7 +29,7 @@ public sealed class GatewayProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
-    /// <summary>API keys by the scopes they hold: "admin", "score", "read", "score+read".</summary>
+    /// <summary>API keys by the scopes they hold: "admin", "score", "read", "score+read", "read+review".</summary>
     public IReadOnlyDictionary<string, string> Keys { get; }
 
     /// <summary>A client with the admin key (every scope).</summary>
@@ -79,7 +79,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         }
 
         var keys = new Dictionary<string, string>();
-        string[][] scopes = [["admin"], ["score"], ["read"], ["score", "read"]];
+        string[][] scopes = [["admin"], ["score"], ["read"], ["score", "read"], ["read", "review"]];
         for (int i = 0; i < scopes.Length; i++)
         {
             string name = string.Join('+', scopes[i]);

@@ -1,0 +1,1 @@
+// The operations page on console.js.

@@ -1,0 +1,1 @@
+// The review page (queue, detail, decisions) on console.js.
