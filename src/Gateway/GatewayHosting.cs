@@ -9,6 +9,7 @@ using ArtGrid.Hosting.Messaging;
 using ArtGrid.Hosting.Operations;
 using ArtGrid.Hosting.Webhooks;
 using MassTransit;
+using Orleans.Dashboard;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,9 @@ namespace ArtGrid.Gateway;
 public static partial class GatewayHosting
 {
     public const string RateLimitPolicy = "per-key";
+
+    /// <summary>Where the Orleans Dashboard is served (scope admin).</summary>
+    public const string DashboardPath = "/dashboard";
 
     public static WebApplicationBuilder AddArtGridGateway(this WebApplicationBuilder builder)
     {
@@ -53,6 +57,9 @@ public static partial class GatewayHosting
             });
             // A job's trace goes on from the HTTP request into the grains it calls.
             client.AddActivityPropagation();
+            // The Orleans Dashboard's pages and API, served here (admin scope) from the silos' dashboard grains; no live
+            // log streaming: the gateway's log is not for the browser.
+            client.AddDashboard(o => o.HideTrace = true);
         });
         Uri rabbitMq = configuration.RabbitMqAddress();
         builder.Services.AddArtGridWebhooks(configuration);
@@ -137,6 +144,7 @@ public static partial class GatewayHosting
         app.MapArtGridJobs();
         app.MapArtGridModels();
         app.MapArtGridOps();
+        app.MapOrleansDashboard(DashboardPath).RequireAuthorization(Scopes.Admin).ExcludeFromDescription();
         if (app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.ApiKeys.Length == 0)
         {
             LogNoKeys(app.Logger);

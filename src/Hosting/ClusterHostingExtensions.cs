@@ -10,6 +10,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Persistence;
 
 namespace ArtGrid.Hosting;
@@ -79,6 +80,11 @@ public static class ClusterHostingExtensions
             orleans.AddRedisGrainStorage(ModelCatalogGrain.StorageName, UseSharedConnection);
             orleans.Services.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
             orleans.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
+            if (silo.Dashboard)
+            {
+                // The dashboard's silo side; its pages are on the gateway, behind the admin scope.
+                orleans.AddDashboard();
+            }
         });
 
         // After Orleans, so that the bus starts consuming once the silo runs, and stops (draining) before it stops.

@@ -132,6 +132,35 @@ public sealed class OpsTests(ServersFixture cluster, ITestOutputHelper output)
         Assert.Equal("application/json", admin.Content.Headers.ContentType?.MediaType);
     }
 
+    [Fact]
+    public async Task TheOrleansDashboardIsServedOnTheGatewayToAdminsOnly_AndSeesTheClustersSilos()
+    {
+        await cluster.EnsureSilosAsync(2);
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(cluster);
+        await GatewayTests.AssertProblemAsync(await gateway.Client(null).GetAsync("/dashboard/"), HttpStatusCode.Unauthorized, "unauthorized");
+        await GatewayTests.AssertProblemAsync(await gateway.Client(gateway.Keys["score"]).GetAsync("/dashboard/"), HttpStatusCode.Forbidden, "forbidden");
+        await GatewayTests.AssertProblemAsync(await gateway.Client(gateway.Keys["score+read"]).GetAsync("/dashboard/DashboardCounters"), HttpStatusCode.Forbidden, "forbidden");
+
+        HttpResponseMessage page = await gateway.Http.GetAsync("/dashboard/");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Http.GetAsync("/dashboard/index.min.js")).StatusCode);
+
+        // Its API answers from the silos' dashboard grains: both silos, by name.
+        string counters = "";
+        var clock = Stopwatch.StartNew();
+        while (!(counters.Contains("silo-1", StringComparison.Ordinal) && counters.Contains("silo-2", StringComparison.Ordinal)))
+        {
+            Assert.True(clock.Elapsed < LongWait, $"the dashboard's counters never named both silos: {counters}");
+            await Task.Delay(500);
+            using HttpResponseMessage response = await gateway.Http.GetAsync("/dashboard/DashboardCounters");
+            counters = await response.Content.ReadAsStringAsync();
+        }
+
+        // No live log streaming from the gateway.
+        Assert.Equal(HttpStatusCode.Forbidden, (await gateway.Http.GetAsync("/dashboard/Trace")).StatusCode);
+    }
+
     /// <summary>Reads /v1/ops every half second until <paramref name="condition"/> holds; fails after <see cref="LongWait"/>. Waiting, not timing.</summary>
     internal static async Task<JsonElement> PollOpsAsync(GatewayProcess gateway, Func<JsonElement, bool> condition, string what)
     {
