@@ -50,6 +50,10 @@ public sealed class OpsPageTests(ServersFixture cluster, BrowserFixture browser,
             commands.Add(await cluster.CommandAsync($"{cluster.RunId}-opspage-{i}", images[i].Name, images[i].Bytes));
         }
 
+        // And one JPEG cut in half: a decode failure the page lists by its code.
+        (string cutName, byte[] whole) = cluster.DistinctImages(1, seed: 702)[0];
+        commands.Add(await cluster.CommandAsync($"{cluster.RunId}-opspage-cut", "cut-" + cutName, whole[..(whole.Length / 2)]));
+
         await cluster.SendAllAsync(commands);
         double shown = 0;
         string text = "";
@@ -65,6 +69,9 @@ public sealed class OpsPageTests(ServersFixture cluster, BrowserFixture browser,
         output.WriteLine($"throughput shown: {text}, {clock.Elapsed.TotalSeconds:0.0} s after the jobs were sent");
         Assert.True(await cluster.Events.WaitForScoredAsync([.. commands.Select(c => c.JobId)], LongWait), cluster.LogTails());
 
+        // The page catches up with every image of the run (each silo reports every 2 s, the page reads every 2 s).
+        await page.WaitForFunctionAsync($"() => Number(document.getElementById('images-scored').textContent.replace(/,/g, '')) >= {commands.Count}");
+
         // Both silos, Active, and each one's devices in the devices table.
         await page.WaitForFunctionAsync("() => document.querySelectorAll('#silos tbody tr:not(.stale)').length >= 2");
         string silos = await page.EvaluateExpressionAsync<string>("[...document.querySelectorAll('#silos tbody tr')].map(r => r.cells[0].textContent + ':' + r.cells[1].textContent).join(',')");
@@ -73,6 +80,7 @@ public sealed class OpsPageTests(ServersFixture cluster, BrowserFixture browser,
         string[] devices = await page.EvaluateExpressionAsync<string[]>("[...document.querySelectorAll('#devices tbody tr')].map(r => r.cells[0].textContent)");
         Assert.Contains(devices, d => d.StartsWith("silo-1/", StringComparison.Ordinal));
         Assert.Contains(devices, d => d.StartsWith("silo-2/", StringComparison.Ordinal));
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#failures tbody tr')].some(r => r.cells[0].textContent === 'decode_failed' && Number(r.cells[1].textContent) >= 1)");
         Assert.Equal("/dashboard/", await page.EvaluateExpressionAsync<string>("document.getElementById('dashboard-link').getAttribute('href')"));
         Assert.True(await page.EvaluateExpressionAsync<bool>("document.getElementById('ops-error').hidden"));
 
