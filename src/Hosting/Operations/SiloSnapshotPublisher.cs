@@ -58,6 +58,25 @@ internal sealed partial class SiloSnapshotPublisher(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    /// <summary>On a graceful stop, takes this silo out of the view at once rather than when its key expires.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            string serviceId = cluster.Value.ServiceId;
+            string clusterId = cluster.Value.ClusterId;
+            IDatabase database = await redis.GetDatabaseAsync();
+            await Task.WhenAll(
+                database.KeyDeleteAsync(OpsKeys.Silo(serviceId, clusterId, silo.Name)),
+                database.SetRemoveAsync(OpsKeys.Silos(serviceId, clusterId), silo.Name)).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
+        {
+            // The key expires by itself.
+        }
+    }
+
     public SiloSnapshot Build()
     {
         SiloTotals totals = stats.Read();

@@ -209,6 +209,38 @@ public sealed partial class OpsTests(ServersFixture cluster, ITestOutputHelper o
         Assert.All(others, n => Assert.True(n.StartsWith("rabbitmq_detailed_queue_", StringComparison.Ordinal) || n == "up", n));
     }
 
+    /// <summary>
+    /// What the view costs, printed, not asserted: the latency of <c>GET /v1/ops</c> over the two silos (Redis, the
+    /// membership and the broker read at once), and the size of a silo's snapshot in Redis (written every 2 s).
+    /// </summary>
+    [Fact]
+    public async Task TheOpsViewsCost_IsMeasured()
+    {
+        await cluster.EnsureSilosAsync(2);
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(cluster);
+        await PollOpsAsync(gateway, ops => Silos(ops).Count(s => s.GetProperty("reporting").GetBoolean()) == 2, "both silos reporting");
+
+        const int requests = 100;
+        var latencies = new double[requests];
+        for (int i = 0; i < requests; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            using HttpResponseMessage response = await gateway.Http.GetAsync("/v1/ops");
+            await response.Content.ReadAsByteArrayAsync();
+            latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Array.Sort(latencies);
+        StackExchange.Redis.IDatabase redis = await cluster.Redis.GetDatabaseAsync();
+        long[] sizes = [.. await Task.WhenAll(cluster.Silos.Select(s => redis.StringLengthAsync(
+            ArtGrid.Hosting.Operations.OpsKeys.Silo(cluster.RunId, cluster.RunId, s.Name))))];
+        output.WriteLine(string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"ops_requests={requests} ops_p50_ms={latencies[requests / 2]:0.00} ops_p95_ms={latencies[requests * 95 / 100]:0.00} ops_max_ms={latencies[^1]:0.00} snapshot_bytes={string.Join('/', sizes)}"));
+        Assert.All(sizes, size => Assert.True(size > 0));
+    }
+
     /// <summary>Reads /v1/ops every half second until <paramref name="condition"/> holds; fails after <see cref="LongWait"/>. Waiting, not timing.</summary>
     internal static async Task<JsonElement> PollOpsAsync(GatewayProcess gateway, Func<JsonElement, bool> condition, string what)
     {
