@@ -1,6 +1,6 @@
 using PuppeteerSharp;
 
-namespace ArtGrid.Tests.Console;
+namespace ArtGrid.Tests.WebConsole;
 
 /// <summary>
 /// Debian's chromium, headless, driven over the DevTools protocol (PuppeteerSharp, which never downloads a browser

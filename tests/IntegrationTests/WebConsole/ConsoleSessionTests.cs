@@ -2,7 +2,7 @@ using System.Net;
 using ArtGrid.Tests.Cluster;
 using PuppeteerSharp;
 
-namespace ArtGrid.Tests.Console;
+namespace ArtGrid.Tests.WebConsole;
 
 /// <summary>
 /// The console's sign-in in a real browser against a real gateway: a key opens a session (a cookie, never the key),
@@ -35,6 +35,7 @@ public sealed class ConsoleSessionTests(ServersFixture cluster, BrowserFixture b
         Assert.StartsWith("/console/login", new Uri(page.Url).AbsolutePath, StringComparison.Ordinal);
         Assert.True(await page.EvaluateExpressionAsync<bool>("!document.getElementById('error').hidden"));
         Assert.DoesNotContain(await page.GetCookiesAsync(), c => c.Name == "artgrid_console");
+        await BrowserFixture.ScreenshotAsync(page, "login.png");
     }
 
     [Fact]

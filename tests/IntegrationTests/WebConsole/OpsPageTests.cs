@@ -5,7 +5,7 @@ using ArtGrid.Tests.Cluster;
 using PuppeteerSharp;
 using Xunit.Abstractions;
 
-namespace ArtGrid.Tests.Console;
+namespace ArtGrid.Tests.WebConsole;
 
 /// <summary>
 /// The operations page in Debian's chromium against a real gateway and the real two-silo cluster: it shows a non-zero
