@@ -85,6 +85,11 @@ public sealed class OpsPageTests(ServersFixture cluster, BrowserFixture browser,
         Assert.True(await page.EvaluateExpressionAsync<bool>("document.getElementById('ops-error').hidden"));
 
         await BrowserFixture.ScreenshotAsync(page, "ops.png");
+
+        // The link opens the Orleans Dashboard on the same session (its scripts call its API with the cookie).
+        await Task.WhenAll(page.WaitForNavigationAsync(), page.ClickAsync("#dashboard-link"));
+        Assert.Equal("/dashboard/", new Uri(page.Url).AbsolutePath);
+        Assert.Equal(200, await page.EvaluateExpressionAsync<int>("fetch('/dashboard/DashboardCounters').then(r => r.status)"));
     }
 
     [Fact]
