@@ -15,6 +15,9 @@
 #   ARTGRID_SILO_HTTP_BASE [18080]    silo i serves /health/live, /health/ready and /metrics on 127.0.0.1, port BASE+i
 #   ARTGRID_NO_BUILD       [unset]    1: use the binaries already built in Release
 #   ARTGRID_REDIS_PORT, ARTGRID_AMQP_PORT, ARTGRID_STATE_DIR  passed on to deploy/servers.sh [6379, 5672]
+#   ARTGRID_RABBITMQ_MANAGEMENT_PORT [AMQP port + 10000: 15672]  RabbitMQ's management UI and API, on 127.0.0.1
+#   ARTGRID_RABBITMQ_PROMETHEUS_PORT [AMQP port + 11000: 16672]  RabbitMQ's Prometheus endpoint, on 127.0.0.1
+#     (derived from the AMQP port, so that two brokers on one machine never share one; "off" leaves a plugin off)
 #
 # The gateway gets one admin API key, made at the first `up` and kept (owner-only) in $ARTGRID_CLUSTER_DIR/api-key:
 #   curl -H "Authorization: Bearer $(cat .artgrid/cluster/api-key)" http://127.0.0.1:8080/models
@@ -42,6 +45,11 @@ esac
 REDIS_PORT=${ARTGRID_REDIS_PORT:-6379}
 AMQP_PORT=${ARTGRID_AMQP_PORT:-5672}
 export ARTGRID_REDIS_PORT=$REDIS_PORT ARTGRID_AMQP_PORT=$AMQP_PORT   # servers.sh listens where we connect
+MGMT_PORT=${ARTGRID_RABBITMQ_MANAGEMENT_PORT:-$((AMQP_PORT + 10000))}
+PROM_PORT=${ARTGRID_RABBITMQ_PROMETHEUS_PORT:-$((AMQP_PORT + 11000))}
+[ "$MGMT_PORT" != off ] || MGMT_PORT=""
+[ "$PROM_PORT" != off ] || PROM_PORT=""
+export ARTGRID_RABBITMQ_MANAGEMENT_PORT=$MGMT_PORT ARTGRID_RABBITMQ_PROMETHEUS_PORT=$PROM_PORT
 CLUSTER_ID=${ARTGRID_CLUSTER_ID:-artgrid}
 SERVICE_ID=artgrid
 GATEWAY_PORT=${ARTGRID_GATEWAY_PORT:-8080}
@@ -251,6 +259,9 @@ cluster_up() {
   trap - INT TERM
   echo "gateway: ready (pid $pid) on http://127.0.0.1:$GATEWAY_PORT in $(elapsed "$t0") from the first silo's start"
   echo "gateway: its admin API key is in $CLUSTER/api-key (send it as 'Authorization: Bearer KEY'; docs/API.md)"
+  echo "gateway: operations at http://127.0.0.1:$GATEWAY_PORT/console/ops, the Orleans dashboard at /dashboard/ (admin key)"
+  if [ -n "$MGMT_PORT" ]; then echo "rabbitmq: management UI at http://127.0.0.1:$MGMT_PORT/ (guest/guest from this machine)"; fi
+  if [ -n "$PROM_PORT" ]; then echo "rabbitmq: Prometheus metrics at http://127.0.0.1:$PROM_PORT/metrics"; fi
   echo "logs and pids: $CLUSTER"
 }
 

@@ -15,6 +15,9 @@
 #   ARTGRID_REDIS_PORT     [6379]
 #   ARTGRID_AMQP_PORT      [5672]   the Erlang distribution port is this + 20000
 #   ARTGRID_RABBITMQ_NODE  [artgrid-<amqp port>@localhost]
+#   ARTGRID_RABBITMQ_MANAGEMENT_PORT  [unset: off]  enables rabbitmq_management (web UI and HTTP API) on this port
+#   ARTGRID_RABBITMQ_PROMETHEUS_PORT  [unset: off]  enables rabbitmq_prometheus (/metrics) on this port
+#     (both on 127.0.0.1 only; read when the node starts: `restart rabbitmq` to change them on a running one)
 #
 # Everything listens on 127.0.0.1 only (Redis, AMQP, Erlang distribution, epmd). Missing packages are
 # installed with apt-get when run as root; otherwise the script says what to install and exits 1.
@@ -43,6 +46,10 @@ is_port "$REDIS_PORT" || die "ARTGRID_REDIS_PORT is not a port: $REDIS_PORT"
 is_port "$AMQP_PORT" || die "ARTGRID_AMQP_PORT is not a port: $AMQP_PORT"
 DIST_PORT=$((AMQP_PORT + 20000))
 is_port "$DIST_PORT" || die "ARTGRID_AMQP_PORT + 20000 (the Erlang distribution port) is over 65535"
+MGMT_PORT=${ARTGRID_RABBITMQ_MANAGEMENT_PORT:-}
+PROM_PORT=${ARTGRID_RABBITMQ_PROMETHEUS_PORT:-}
+[ -z "$MGMT_PORT" ] || is_port "$MGMT_PORT" || die "ARTGRID_RABBITMQ_MANAGEMENT_PORT is not a port: $MGMT_PORT"
+[ -z "$PROM_PORT" ] || is_port "$PROM_PORT" || die "ARTGRID_RABBITMQ_PROMETHEUS_PORT is not a port: $PROM_PORT"
 NODE=${ARTGRID_RABBITMQ_NODE:-artgrid-$AMQP_PORT@localhost}
 [[ $NODE == *@* ]] || NODE="$NODE@localhost"
 
@@ -354,7 +361,17 @@ loopback_users.guest = true
 log.file.level = info
 log.console = false
 EOF
-  echo '[].' >"$RMQ_DIR/enabled_plugins"   # no management plugin, no other plugin
+  # Plugins only when asked for, each on its own port on loopback (none by default: test brokers need none).
+  local plugins=()
+  if [ -n "$MGMT_PORT" ]; then
+    plugins+=(rabbitmq_management)
+    printf 'management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\n' "$MGMT_PORT" >>"$RMQ_DIR/rabbitmq.conf"
+  fi
+  if [ -n "$PROM_PORT" ]; then
+    plugins+=(rabbitmq_prometheus)
+    printf 'prometheus.tcp.ip = 127.0.0.1\nprometheus.tcp.port = %s\n' "$PROM_PORT" >>"$RMQ_DIR/rabbitmq.conf"
+  fi
+  (IFS=,; echo "[${plugins[*]}].") >"$RMQ_DIR/enabled_plugins"
   echo '# Written by deploy/servers.sh: keeps /etc/rabbitmq/rabbitmq-env.conf out of our node.' \
     >"$RMQ_DIR/rabbitmq-env.conf"
   # Our own cookie, made before anything starts so that the server and the CLI cannot race to create it.
@@ -471,6 +488,8 @@ rabbitmq_wait_ready() {
     rabbitmq_fail
   fi
   say "rabbitmq: started (node $NODE, pid $(read_pid "$RMQ_PID")) on 127.0.0.1:$AMQP_PORT in $(elapsed "$t0"); data in $RMQ_MNESIA"
+  if [ -n "$MGMT_PORT" ]; then say "rabbitmq: management UI and API on http://127.0.0.1:$MGMT_PORT/ (guest/guest, from loopback only)"; fi
+  if [ -n "$PROM_PORT" ]; then say "rabbitmq: Prometheus metrics on http://127.0.0.1:$PROM_PORT/metrics"; fi
 }
 
 # A start that failed: show why, stop whatever is left of it, forget it.

@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using ArtGrid.Gateway.WebConsole;
 using ArtGrid.Gateway.Jobs;
 using ArtGrid.Gateway.Review;
+using ArtGrid.Gateway.Operations;
 using ArtGrid.Gateway.Security;
 using ArtGrid.Hosting;
 using ArtGrid.Hosting.Gateway;
@@ -10,6 +11,7 @@ using ArtGrid.Hosting.Operations;
 using ArtGrid.Hosting.Review;
 using ArtGrid.Hosting.Webhooks;
 using MassTransit;
+using Orleans.Dashboard;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -25,6 +27,9 @@ namespace ArtGrid.Gateway;
 public static partial class GatewayHosting
 {
     public const string RateLimitPolicy = "per-key";
+
+    /// <summary>Where the Orleans Dashboard is served (scope admin).</summary>
+    public const string DashboardPath = "/dashboard";
 
     public static WebApplicationBuilder AddArtGridGateway(this WebApplicationBuilder builder)
     {
@@ -54,6 +59,9 @@ public static partial class GatewayHosting
             });
             // A job's trace goes on from the HTTP request into the grains it calls.
             client.AddActivityPropagation();
+            // The Orleans Dashboard's pages and API, served here (admin scope) from the silos' dashboard grains; no live
+            // log streaming: the gateway's log is not for the browser.
+            client.AddDashboard(o => o.HideTrace = true);
         });
         Uri rabbitMq = configuration.RabbitMqAddress();
         builder.Services.AddArtGridWebhooks(configuration);
@@ -81,6 +89,7 @@ public static partial class GatewayHosting
             sp.GetRequiredService<IMessageDataRepository>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<GatewayOptions>>().Value.ReviewsKept));
+        builder.Services.AddArtGridOps(rabbitMq);
 
         // Kestrel's own ceiling; each job route lowers it to MaxRequestBytes for its body.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Math.Max(gateway.MaxRequestBytes, 1024 * 1024));
@@ -143,6 +152,8 @@ public static partial class GatewayHosting
         app.MapArtGridJobs();
         app.MapArtGridModels();
         app.MapArtGridReview();
+        app.MapArtGridOps();
+        app.MapOrleansDashboard(DashboardPath).RequireAuthorization(Scopes.Admin).ExcludeFromDescription();
         if (app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.ApiKeys.Length == 0)
         {
             LogNoKeys(app.Logger);

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Persistence;
 
 namespace ArtGrid.Hosting;
@@ -36,6 +37,10 @@ public static class ClusterHostingExtensions
         builder.Services.AddArtGridImageSources();
         builder.Services.AddSingleton<ImageResolver>();
         builder.Services.AddArtGridGrainServices();
+        builder.Services.AddSingleton<JobInstruments>();
+        // What the silo says of itself to the gateway's ops view: its meters, summed in-process, in Redis every 2 s.
+        builder.Services.AddSingleton<SiloStats>();
+        builder.Services.AddHostedService<SiloSnapshotPublisher>();
 
         void UseSharedConnection(RedisStorageOptions o)
         {
@@ -75,6 +80,11 @@ public static class ClusterHostingExtensions
             orleans.AddRedisGrainStorage(ModelCatalogGrain.StorageName, UseSharedConnection);
             orleans.Services.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
             orleans.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
+            if (silo.Dashboard)
+            {
+                // The dashboard's silo side; its pages are on the gateway, behind the admin scope.
+                orleans.AddDashboard();
+            }
         });
 
         // After Orleans, so that the bus starts consuming once the silo runs, and stops (draining) before it stops.

@@ -43,6 +43,12 @@ public sealed class SiloOptions
 
     public string ServiceId { get; set; } = "artgrid";
 
+    /// <summary>
+    /// Runs the Orleans Dashboard's silo side (cluster mode): the grains the gateway's <c>/dashboard</c> reads, and a
+    /// profiler on every grain call. Off, the silo skips that per-call cost and the dashboard has nothing to show.
+    /// </summary>
+    public bool Dashboard { get; set; } = true;
+
     /// <summary>Where the operations listener binds: <see cref="HttpAddress"/>, else <see cref="AdvertisedAddress"/>.</summary>
     public string EffectiveHttpAddress => string.IsNullOrWhiteSpace(HttpAddress) ? AdvertisedAddress : HttpAddress;
 }

@@ -49,6 +49,18 @@ public sealed partial class ActiveVersions(
         return (await lookup.Answer.WaitAsync(cancellationToken)).ModelId;
     }
 
+    /// <summary>
+    /// The active version of <paramref name="name"/> this silo last read, or null before its first lookup; asks no grain
+    /// (for what operations report, which must not keep the lookups going while the silo is idle).
+    /// </summary>
+    public string? LastKnownModelId(string name)
+    {
+        lock (_lock)
+        {
+            return _lastKnown.GetValueOrDefault(name)?.ModelId;
+        }
+    }
+
     private TimeSpan RefreshInterval => TimeSpan.FromSeconds(options.Value.ActiveVersionRefreshSeconds);
 
     private async Task<ActiveModelVersion> ReadAsync(string name)

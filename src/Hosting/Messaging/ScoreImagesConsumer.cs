@@ -2,6 +2,7 @@ using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Grains.Devices;
 using ArtGrid.Hosting.Images;
+using ArtGrid.Hosting.Operations;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,7 @@ public sealed partial class ScoreImagesConsumer(
     IntakeGate intake,
     TimeProvider time,
     IOptions<BusOptions> options,
+    JobInstruments instruments,
     ILogger<ScoreImagesConsumer> logger) : IConsumer<ScoreImages>
 {
     // Every entry written while a job is handled carries its id (JSON logs show scopes), beside the trace id.
@@ -40,6 +42,15 @@ public sealed partial class ScoreImagesConsumer(
     private async Task HandleAsync(ConsumeContext<ScoreImages> context)
     {
         ScoreImages command = context.Message;
+        if (context.SentTime is { } sent)
+        {
+            // The queue's age as this consumer sees it: how long the message waited for a silo (first delivery only).
+            if (context.GetRedeliveryCount() == 0 && context.GetRetryAttempt() == 0)
+            {
+                instruments.Waited(time.GetUtcNow() - new DateTimeOffset(DateTime.SpecifyKind(sent, DateTimeKind.Utc)));
+            }
+        }
+
         if (ScoreImagesValidator.Validate(command) is { } problem)
         {
             await RejectAsync(context, RejectionCodes.InvalidCommand, problem, null);
@@ -49,6 +60,7 @@ public sealed partial class ScoreImagesConsumer(
         if (await records.GetAsync(command.JobId) is { Status: JobStatus.Rejected, Rejection: { } earlier })
         {
             // A replay of a rejected job: answer again, publish nothing new.
+            instruments.Completed("replayed");
             await RespondIfAskedAsync(context, earlier);
             return;
         }
@@ -73,10 +85,12 @@ public sealed partial class ScoreImagesConsumer(
             }
 
             verdict = await job.ScoreAsync(new ScoreJob(command.JobId, images, command.Metadata ?? JobMetadata.None), context.CancellationToken);
+            instruments.Completed("scored");
         }
         else
         {
             LogReplayed(command.JobId, context.GetRedeliveryCount());
+            instruments.Completed("replayed");
         }
 
         LogScored(command.JobId, verdict.Label ?? "none", verdict.Model, verdict.Images.Count);
@@ -94,6 +108,7 @@ public sealed partial class ScoreImagesConsumer(
             RejectedAt = time.GetUtcNow(),
         };
         LogRejected(rejection.JobId, code, reason);
+        instruments.Completed("rejected");
         if (ScoreImagesValidator.IsValidJobId(rejection.JobId))
         {
             await records.RejectedAsync(rejection);

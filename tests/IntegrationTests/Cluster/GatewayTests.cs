@@ -301,7 +301,7 @@ public sealed class GatewayTests(ServersFixture cluster)
         using JsonDocument openApi = JsonDocument.Parse(await document.Content.ReadAsStringAsync());
         string[] paths = [.. openApi.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name)];
         string[] expected = ["/v1/score", "/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/images/{index}/map.png", "/v1/authors/{id}", "/models", "/models/{name}/active",
-            "/v1/jobs/{id}/images/{index}/image", "/v1/review/queue", "/v1/review/stats", "/v1/reviews", "/v1/review/export"];
+            "/v1/jobs/{id}/images/{index}/image", "/v1/review/queue", "/v1/review/stats", "/v1/reviews", "/v1/review/export", "/v1/ops"];
         Assert.All(expected, path => Assert.Contains(path, paths));
         string description = openApi.RootElement.GetProperty("info").GetProperty("description").GetString()!;
         Assert.Contains("urn:artgrid:problem:idempotency_conflict", description, StringComparison.Ordinal);
