@@ -12,6 +12,7 @@ using ArtGrid.Hosting.Review;
 using ArtGrid.Hosting.Webhooks;
 using MassTransit;
 using Orleans.Dashboard;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -95,8 +96,13 @@ public static partial class GatewayHosting
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Math.Max(gateway.MaxRequestBytes, 1024 * 1024));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = GatewayProblems.Customize);
         builder.Services.AddExceptionHandler<GatewayExceptionHandler>();
-        // The API key on every request, or the console's session cookie (signed in with a key): the same claims.
+        // The API key on every request, or the console's session cookie (signed in with a key): the same claims. The
+        // cookie is protected with a key ring kept in Redis, so that every gateway of a deployment (and one restarted)
+        // reads the sessions the others signed.
         builder.Services.AddArtGridAuthentication();
+        builder.Services.AddDataProtection()
+            .SetApplicationName("artgrid-gateway")
+            .PersistKeysToStackExchangeRedis(() => redis.GetDatabaseAsync().GetAwaiter().GetResult(), ConsoleHosting.KeyRingRedisKey);
         builder.Services.AddAuthorization(o =>
         {
             foreach (string scope in Scopes.All)

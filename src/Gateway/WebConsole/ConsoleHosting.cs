@@ -30,6 +30,9 @@ public static partial class ConsoleHosting
 
     private const string KeyHashClaim = "artgrid:key-hash";
 
+    /// <summary>Where the gateways keep the key ring that protects the session cookies (ASP.NET Core data protection).</summary>
+    public const string KeyRingRedisKey = "artgrid:gateway:data-protection-keys";
+
     /// <summary>The console's pages, by route under /console/, each with the scopes that may open it (any of them).</summary>
     private static readonly Dictionary<string, (string File, string[] Scopes)> Pages = new(StringComparer.Ordinal)
     {

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Text;
 using ArtGrid.Tests.Cluster;
 using PuppeteerSharp;
 
@@ -80,5 +82,31 @@ public sealed class ConsoleSessionTests(ServersFixture cluster, BrowserFixture b
         Assert.StartsWith("/console/login", new Uri(again.Url).AbsolutePath, StringComparison.Ordinal);
         int anonymous = await page.EvaluateExpressionAsync<int>("fetch('/models').then(r => r.status)");
         Assert.Equal(401, anonymous);
+    }
+
+    [Fact]
+    public async Task ASessionSignedByOneGateway_IsReadByAnother_ThroughTheKeyRingInRedis()
+    {
+        // A second gateway configured with the same read+review key (the fifth of GatewayProcess's keys).
+        string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Gateway.Keys["read+review"])));
+        await using GatewayProcess other = await GatewayProcess.StartAsync(cluster, new Dictionary<string, string> { ["ArtGrid__Gateway__ApiKeys__4__Hash"] = hash });
+        using var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false };
+        using var http = new HttpClient(handler) { BaseAddress = Gateway.Address };
+        using HttpResponseMessage signIn = await http.PostAsync("/console/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["key"] = Gateway.Keys["read+review"],
+            ["returnUrl"] = "/console/review",
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+        string cookie = Assert.Single(signIn.Headers.GetValues("Set-Cookie"), c => c.StartsWith("artgrid_console=", StringComparison.Ordinal)).Split(';')[0];
+
+        // The other gateway signed nothing: it reads the cookie with the shared key ring, as a second gateway behind a
+        // load balancer (or this one after a restart) must.
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(other.Address, "/console/session"));
+        request.Headers.Add("Cookie", cookie);
+        using HttpResponseMessage session = await http.SendAsync(request);
+        string body = await session.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, session.StatusCode);
+        Assert.Contains("\"name\":\"test-read-review\"", body, StringComparison.Ordinal);
     }
 }
