@@ -26,7 +26,7 @@ public sealed class GatewayBenchTests : IDisposable
     {
         await TestServers.EnsureRunningAsync();
 
-        (int exit, string stdout, string stderr) = await RunBenchAsync(
+        (int exit, string stdout, string stderr) = await BenchProcess.RunAsync(
             "gateway", "--redis", TestServers.Redis, "--amqp", TestServers.RabbitMq.ToString(),
             "--images", "8", "--concurrency", "2", "--rounds", "2", "--out", _dir);
 
@@ -47,49 +47,5 @@ public sealed class GatewayBenchTests : IDisposable
         Assert.All(measured, f => Assert.Equal("1", f[5]));
         // The cached phases were answered from the result cache, the uncached ones were not.
         Assert.All(measured, f => Assert.Equal(f[1].EndsWith("-cached", StringComparison.Ordinal) ? "1" : "0", f[6]));
-    }
-
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunBenchAsync(params string[] args)
-    {
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        string folder = Path.Combine(TestAssets.RepositoryRoot, "bench", "bin", configuration, "net10.0");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = folder,
-        };
-        start.ArgumentList.Add(Path.Combine(folder, "artgrid-bench.dll"));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // SIGTERM, which the bench answers by stopping its silos and gateway; then whatever is left is killed.
-            Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)])?.WaitForExit();
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            try
-            {
-                await process.WaitForExitAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            Assert.Fail($"the bench ran over 8 minutes:\n{await stdout}\n{await stderr}");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
     }
 }

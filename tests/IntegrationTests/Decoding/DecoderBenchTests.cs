@@ -32,7 +32,7 @@ public sealed class DecoderBenchTests : IDisposable
 
         File.WriteAllLines(Path.Combine(corpus, "manifest.csv"), ["path,suite,expected,source", .. files.Select(f => $"made/{f.Name},made,{f.Expected},tests")]);
 
-        (int exit, string stdout, string stderr) = await RunBenchAsync(
+        (int exit, string stdout, string stderr) = await BenchProcess.RunAsync(
             "decoders", "--corpus", corpus, "--images", TestAssets.SamplesDir, "--limit", "4", "--skip-sandbox", "--out", Path.Combine(_dir, "out"));
 
         Assert.True(exit == 0, stderr + stdout);
@@ -46,28 +46,5 @@ public sealed class DecoderBenchTests : IDisposable
         string[] csv = File.ReadAllLines(Path.Combine(_dir, "out", "decoders-corpus.csv"));
         Assert.Contains("made/hangs-imagesharp.png,made,decode,decoded,decode_timeout", csv);
         Assert.Contains("made/truncated.jpg,made,reject,decode_failed,decode_failed", csv);
-    }
-
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunBenchAsync(params string[] args)
-    {
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        string folder = Path.Combine(TestAssets.RepositoryRoot, "bench", "bin", configuration, "net10.0");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = folder,
-        };
-        start.ArgumentList.Add(Path.Combine(folder, "artgrid-bench.dll"));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout, await stderr);
     }
 }
