@@ -30,11 +30,13 @@ static int Usage()
           --quick is 5 rounds and 12 s of overload (under 10 minutes on 2 cores); full is 9 rounds and 60 s.
           --photos DIR   folders 0.3mp/ 2mp/ 12mp/ png/ (default: built once by bench/photo-mix.sh into OUT/photo-mix)
           --out DIR      raw numbers, bench-quick.json and bench-quick-rounds.csv (default: bench-results/)
-          --plots DIR    the PNG plots (default: docs/benchmarks/)
+          --plots DIR    the PNG plots (default: OUT/plots/; a run changes no tracked file)
+          --update-docs  write the plots into docs/benchmarks/ instead, to refresh the documentation's copies
           --parts LIST   run only these parts (default 1,2,3,4)
           Served settings come from the defaults and ArtGrid__Inference__* variables (e.g. ArtGrid__Inference__IntraOpThreads=1),
           which every part uses: the silos it starts and the raw ONNX Runtime baseline alike.
-          Needs vipsthumbnail (libvips-tools) and djpeg (libjpeg-turbo-progs). Last line: inference_ratio=… pipeline_ratio=…
+          Part 1 needs vipsthumbnail (libvips-tools) and djpeg (libjpeg-turbo-progs): without them it is left out, saying
+          so, and the other parts run. Last line: inference_ratio=… pipeline_ratio=…
           decode_vs_libvips=… t_pre_ms=… t_infer_ms=… p50_ms=… p99_ms=… peak_rss_mib_overload=… bytes_per_inflight=… and more.
 
         usage: artgrid-bench devices [--quick | --full] [--silos 4] [--devices 4] [--max-batch 32] [--base-ms 8] [--per-image-ms 1]

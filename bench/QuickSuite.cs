@@ -31,16 +31,27 @@ internal static class QuickSuite
 
         string root = PhotoMix.RepositoryRoot();
         string outDir = CommandLine.Option(args, "--out") ?? Path.Combine(root, "bench-results");
-        string plotsDir = CommandLine.Option(args, "--plots") ?? Path.Combine(root, "docs", "benchmarks");
+        // A run never changes tracked files: the plots go beside the raw numbers unless --update-docs asks to refresh the
+        // documentation's copies (docs/benchmarks/) or --plots names a folder.
+        string plotsDir = CommandLine.Option(args, "--plots")
+            ?? (args.Contains("--update-docs") ? Path.Combine(root, "docs", "benchmarks") : Path.Combine(outDir, "plots"));
         string modelsPath = CommandLine.Option(args, "--models") ?? Path.Combine(AppContext.BaseDirectory, "models");
         string modelName = CommandLine.Option(args, "--model") ?? new InferenceOptions().Model;
         int rounds = int.Parse(CommandLine.Option(args, "--rounds") ?? (quick ? "5" : "9"), CultureInfo.InvariantCulture);
         double overloadSeconds = double.Parse(CommandLine.Option(args, "--overload-seconds") ?? (quick ? "12" : "60"), CultureInfo.InvariantCulture);
         bool skipMemory = args.Contains("--skip-memory");
-        if (!PreprocessBench.ToolsPresent(out string? missing))
+        HashSet<int> parts = [.. (CommandLine.Option(args, "--parts") ?? "1,2,3,4").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
+        if (skipMemory)
         {
-            Console.Error.WriteLine($"{missing} not found: the preprocessing comparison needs Debian's libvips-tools and libjpeg-turbo-progs (apt-get install -y libvips-tools libjpeg-turbo-progs).");
-            return 2;
+            parts.Remove(4);
+        }
+
+        // Part 1 compares against Debian's tools; without them the other parts still run and print their figures.
+        if (parts.Contains(1) && !PreprocessBench.ToolsPresent(out string? missing))
+        {
+            Console.Error.WriteLine($"{missing} not found: part 1 (preprocessing against libvips and libjpeg-turbo) is left out; the other parts run. "
+                + "To include it: apt-get install -y libvips-tools libjpeg-turbo-progs.");
+            parts.Remove(1);
         }
 
         Directory.CreateDirectory(outDir);
@@ -56,12 +67,6 @@ internal static class QuickSuite
         var summary = new Dictionary<string, double>();
         var json = new Dictionary<string, object?>();
         var csv = new StringBuilder("part,series,round,value\n");
-        HashSet<int> parts = [.. (CommandLine.Option(args, "--parts") ?? "1,2,3,4").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
-        if (skipMemory)
-        {
-            parts.Remove(4);
-        }
-
         Console.WriteLine($"ArtGrid performance suite ({(quick ? "quick" : "full")}): {rounds} paired rounds per comparison, model {model.Id}");
         Console.WriteLine($"Machine: {CpuModel()}, {Environment.ProcessorCount} cores, {MemoryGiB():0.#} GiB; .NET {Environment.Version}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC");
         Console.WriteLine($"Served settings: MaxBatchSize {served.MaxBatchSize}, MaxQueueDelayMs {served.MaxQueueDelayMs}, IntraOpThreads {served.EffectiveIntraOpThreads}{(served.IntraOpThreads == 0 ? " (0: half the cores)" : "")}, QueueCapacity {served.QueueCapacity}");
