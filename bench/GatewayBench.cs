@@ -78,39 +78,20 @@ internal sealed record GatewayBenchSettings(string Redis, Uri Amqp, int Silos, i
 {
     public static GatewayBenchSettings Parse(string[] args)
     {
-        string redis = CommandLine.Option(args, "--redis") ?? $"127.0.0.1:{EnvironmentPort("ARTGRID_REDIS_PORT", 6390)}";
-        string amqp = CommandLine.Option(args, "--amqp") ?? $"amqp://guest:guest@127.0.0.1:{EnvironmentPort("ARTGRID_AMQP_PORT", 5690)}/";
-        if (!Uri.TryCreate(amqp, UriKind.Absolute, out Uri? amqpUri) || amqpUri.Scheme is not ("amqp" or "amqps"))
-        {
-            throw new FormatException($"--amqp must be an amqp:// URI, not '{amqp}'");
-        }
-
+        (string redis, Uri amqp) = CommandLine.Servers(args);
         var settings = new GatewayBenchSettings(
             redis,
-            amqpUri,
-            Int(args, "--silos", 2),
-            Int(args, "--images", 200),
-            Int(args, "--concurrency", 8),
-            Int(args, "--rounds", 4),
+            amqp,
+            CommandLine.PositiveInt(args, "--silos", 2),
+            CommandLine.PositiveInt(args, "--images", 200),
+            CommandLine.PositiveInt(args, "--concurrency", 8),
+            CommandLine.PositiveInt(args, "--rounds", 4),
             CommandLine.Option(args, "--out") ?? Path.Combine(PhotoMix.RepositoryRoot(), "bench-results"),
-            Int(args, "--max-wait", 120));
+            CommandLine.PositiveInt(args, "--max-wait", 120));
         return settings.Images < settings.Rounds
             ? throw new FormatException($"--images ({settings.Images}) must be at least --rounds ({settings.Rounds}): each round takes a slice of them")
             : settings;
     }
-
-    private static int Int(string[] args, string name, int fallback)
-    {
-        string? text = CommandLine.Option(args, name);
-        return text is null
-            ? fallback
-            : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= 1
-                ? value
-                : throw new FormatException($"{name} must be a whole number of at least 1, not '{text}'");
-    }
-
-    private static int EnvironmentPort(string variable, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(variable), NumberStyles.None, CultureInfo.InvariantCulture, out int port) ? port : fallback;
 }
 
 /// <summary>One job of the load: its id, its one image and, for the gateway, its JSON body ready to send.</summary>
@@ -144,41 +125,23 @@ internal sealed class GatewayLoadRun(GatewayBenchSettings settings) : IAsyncDisp
     public const string BusCached = "bus-cached";
     public const string BusUncached = "bus-uncached";
 
-    private const string ReadyLine = "ArtGrid silo ready";
-    private static readonly TimeSpan SiloStartTimeout = TimeSpan.FromMinutes(3);
-    private static readonly TimeSpan GatewayStartTimeout = TimeSpan.FromMinutes(2);
-
-    private readonly string _runId = "b" + Guid.NewGuid().ToString("N")[..10];
-    private readonly List<ChildProcess> _silos = [];
+    private readonly BenchCluster _cluster = new("b" + Guid.NewGuid().ToString("N")[..10], settings.Redis, settings.Amqp);
     private readonly List<PhaseRun> _runs = [];
-    private ChildProcess? _gateway;
     private RedisConnection? _redis;
     private IBusControl? _bus;
-    private HttpClient? _http;
     private IMessageDataRepository? _messageData;
     private IRequestClient<ScoreImages>? _client;
     private double _meanKib;
 
-    private string QueueName => $"score-images-{_runId}";
+    private string RunId => _cluster.RunId;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        string root = PhotoMix.RepositoryRoot();
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        string siloDll = Path.Combine(root, "src", "Silo", "bin", configuration, "net10.0", "artgrid-silo.dll");
-        string gatewayDll = Path.Combine(root, "src", "Gateway", "bin", configuration, "net10.0", "artgrid-gateway.dll");
-        foreach (string dll in new[] { siloDll, gatewayDll })
-        {
-            if (!File.Exists(dll))
-            {
-                throw new SetupException($"{dll} is missing: build first (dotnet build ArtGrid.sln -c {configuration}).");
-            }
-        }
-
-        await CheckServersAsync();
+        (string siloDll, string gatewayDll) = BenchCluster.BuildOutputs();
+        await BenchCluster.CheckServersAsync(settings.Redis, settings.Amqp);
         int n = settings.Images;
         int warm = Math.Max(4, 2 * settings.Concurrency);
-        Progress.Say($"run {_runId}: {settings.Silos} silos and a gateway on {settings.Redis} and {settings.Amqp.Host}:{settings.Amqp.Port}; {2 * (n + warm)} new images");
+        Progress.Say($"run {RunId}: {settings.Silos} silos and a gateway on {settings.Redis} and {settings.Amqp.Host}:{settings.Amqp.Port}; {2 * (n + warm)} new images");
         IReadOnlyList<(string Name, byte[] Bytes)> gatewayImages = DistinctImages("g", n);
         IReadOnlyList<(string Name, byte[] Bytes)> busImages = DistinctImages("b", n);
         IReadOnlyList<(string Name, byte[] Bytes)> warmGateway = DistinctImages("wg", warm);
@@ -226,122 +189,32 @@ internal sealed class GatewayLoadRun(GatewayBenchSettings settings) : IAsyncDisp
         return Report(warmUp);
     }
 
-    private async Task CheckServersAsync()
-    {
-        string redisHost = settings.Redis.Split(',')[0];
-        int colon = redisHost.LastIndexOf(':');
-        (string host, int port) = colon > 0 && int.TryParse(redisHost[(colon + 1)..], CultureInfo.InvariantCulture, out int p)
-            ? (redisHost[..colon], p)
-            : (redisHost, 6379);
-        foreach ((string name, string h, int pt) in new[] { ("Redis", host, port), ("RabbitMQ", settings.Amqp.Host, settings.Amqp.IsDefaultPort ? 5672 : settings.Amqp.Port) })
-        {
-            if (!await ChildProcess.AcceptsAsync(h, pt))
-            {
-                throw new SetupException(
-                    $"{name} is not listening on {h}:{pt}. Start the servers (ARTGRID_REDIS_PORT=6390 ARTGRID_AMQP_PORT=5690 deploy/servers.sh up), " +
-                    "pass --redis and --amqp, or run bench/gateway-load.sh, which starts servers of its own.");
-            }
-        }
-    }
-
     private async Task StartClusterAsync(string siloDll, string gatewayDll, CancellationToken cancellationToken)
     {
-        // As the integration tests configure them: this run's own cluster, key space and queue; one ONNX Runtime thread
-        // per silo, since the silos share the machine's cores. Records, claim checks and cached scores expire within the
-        // hour, so that runs leave nothing lasting in a developer's Redis.
-        var cluster = new Dictionary<string, string>
-        {
-            ["ConnectionStrings__Redis"] = settings.Redis,
-            ["ConnectionStrings__RabbitMq"] = settings.Amqp.ToString(),
-            ["ArtGrid__Silo__ClusterId"] = _runId,
-            ["ArtGrid__Silo__ServiceId"] = _runId,
-            ["ArtGrid__Bus__QueueName"] = QueueName,
-            ["ArtGrid__Bus__JobRecordHours"] = "1",
-            ["ArtGrid__Bus__MessageDataHours"] = "1",
-            ["DOTNET_ENVIRONMENT"] = "Production",
-        };
-
-        for (int i = 1; i <= settings.Silos; i++)
-        {
-            string name = $"silo-{i}";
-            Progress.Say($"starting {name}");
-            var environment = new Dictionary<string, string>(cluster)
-            {
-                ["ArtGrid__Silo__Name"] = name,
-                ["ArtGrid__Silo__SiloPort"] = ChildProcess.Text(ChildProcess.FreePort()),
-                ["ArtGrid__Silo__GatewayPort"] = ChildProcess.Text(ChildProcess.FreePort()),
-                ["ArtGrid__Silo__HttpPort"] = ChildProcess.Text(ChildProcess.FreePort()),
-                ["ArtGrid__Inference__IntraOpThreads"] = "1",
-                ["ArtGrid__Cache__TimeToLiveHours"] = "1",
-            };
-            ChildProcess silo = ChildProcess.Start(name, siloDll, [], environment, ReadyLine);
-            _silos.Add(silo);
-            await silo.WaitForMarkerAsync(SiloStartTimeout, cancellationToken);
-        }
-
-        string key = $"ag_bench_{Guid.NewGuid():N}";
-        int port = ChildProcess.FreePort();
-        var gatewayEnvironment = new Dictionary<string, string>(cluster)
-        {
-            ["ArtGrid__Gateway__ApiKeys__0__Name"] = "bench",
-            ["ArtGrid__Gateway__ApiKeys__0__Hash"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key))),
-            ["ArtGrid__Gateway__ApiKeys__0__Scopes__0"] = "score",
-            ["ArtGrid__Gateway__ApiKeys__0__Scopes__1"] = "read",
-            // The bench measures capacity, not the per-key limit; and a job is a failure if not done within the wait.
-            ["ArtGrid__Gateway__RateLimit__Permits"] = "1000000",
-            ["ArtGrid__Gateway__MaxWaitSeconds"] = ChildProcess.Text((int)settings.MaxWaitSeconds),
-        };
-        Progress.Say("starting the gateway");
-        _gateway = ChildProcess.Start("gateway", gatewayDll, ["--urls", $"http://127.0.0.1:{port}"], gatewayEnvironment);
-        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue })
-        {
-            BaseAddress = new Uri($"http://127.0.0.1:{port}"),
-            Timeout = TimeSpan.FromSeconds(settings.MaxWaitSeconds + 60),
-        };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        await WaitLiveAsync(_gateway, _http, cancellationToken);
+        await _cluster.StartSilosAsync(siloDll, settings.Silos, cancellationToken);
+        // A job is a failure if not done within the wait.
+        await _cluster.StartGatewayAsync(
+            gatewayDll,
+            $"ag_bench_{Guid.NewGuid():N}",
+            "bench",
+            ["score", "read"],
+            new Dictionary<string, string> { ["ArtGrid__Gateway__MaxWaitSeconds"] = ChildProcess.Text((int)settings.MaxWaitSeconds) },
+            "/health/live",
+            TimeSpan.FromSeconds(settings.MaxWaitSeconds + 60),
+            cancellationToken);
 
         _redis = new RedisConnection(settings.Redis);
         var messageData = new RedisMessageDataRepository(_redis, TimeSpan.FromHours(1));
         _bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.UseArtGrid(settings.Amqp, messageData));
         await _bus.StartAsync(cancellationToken);
         _messageData = messageData;
-        _client = _bus.CreateRequestClient<ScoreImages>(new Uri($"queue:{QueueName}"), RequestTimeout.After(s: (int)settings.MaxWaitSeconds));
+        _client = _bus.CreateRequestClient<ScoreImages>(new Uri($"queue:{_cluster.QueueName}"), RequestTimeout.After(s: (int)settings.MaxWaitSeconds));
         Progress.Say("cluster ready");
-    }
-
-    private static async Task WaitLiveAsync(ChildProcess gateway, HttpClient http, CancellationToken cancellationToken)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < GatewayStartTimeout)
-        {
-            if (gateway.HasExited)
-            {
-                throw new SetupException($"the gateway exited. The end of its log:\n{gateway.Tail(60)}");
-            }
-
-            try
-            {
-                using HttpResponseMessage live = await http.GetAsync("/health/live", cancellationToken);
-                if (live.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-
-            await Task.Delay(200, cancellationToken);
-        }
-
-        throw new SetupException($"the gateway did not answer /health/live within {GatewayStartTimeout.TotalSeconds:0} s. The end of its log:\n{gateway.Tail(60)}");
     }
 
     private List<LoadJob> Jobs(string prefix, IEnumerable<(string Name, byte[] Bytes)> images, int firstIndex = 0) =>
         [.. images.Select((image, i) => new LoadJob(
-            $"{_runId}-{prefix}-{firstIndex + i}",
+            $"{RunId}-{prefix}-{firstIndex + i}",
             image.Name,
             image.Bytes,
             // A handful of authors, so that author grains (Redis storage) are part of every job, as in production.
@@ -386,7 +259,7 @@ internal sealed class GatewayLoadRun(GatewayBenchSettings settings) : IAsyncDisp
     {
         using var content = new ByteArrayContent(job.Body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using HttpResponseMessage response = await _http!.PostAsync("/v1/score", content, cancellationToken);
+        using HttpResponseMessage response = await _cluster.Http.PostAsync("/v1/score", content, cancellationToken);
         string text = await response.Content.ReadAsStringAsync(cancellationToken);
         if (response.StatusCode != HttpStatusCode.OK)
         {
@@ -444,7 +317,7 @@ internal sealed class GatewayLoadRun(GatewayBenchSettings settings) : IAsyncDisp
 
     private int Report(IReadOnlyList<PhaseRun> warmUp)
     {
-        Console.WriteLine($"Gateway load: {settings.Images} images a phase in {settings.Rounds} rounds, {settings.Concurrency} concurrent callers, {settings.Silos} silos (1 ONNX Runtime thread each), run {_runId}");
+        Console.WriteLine($"Gateway load: {settings.Images} images a phase in {settings.Rounds} rounds, {settings.Concurrency} concurrent callers, {settings.Silos} silos (1 ONNX Runtime thread each), run {RunId}");
         Console.WriteLine($"Images: samples/**/*.jpg at their own size, each re-encoded as JPEG with a mark of its own ({_meanKib:0} KiB on average; base64 in the gateway's JSON).");
         Console.WriteLine($"Loopback, closed loop; a phase's req/s is its answered-and-checked requests over its wall time. Warm-up: {warmUp.Sum(r => r.Samples.Count)} requests, {warmUp.Sum(r => r.Samples.Count - r.Ok)} failed (not counted).");
         (string Phase, string Title)[] phases =
@@ -530,7 +403,7 @@ internal sealed class GatewayLoadRun(GatewayBenchSettings settings) : IAsyncDisp
             foreach (LoadSample s in warmUp.Concat(_runs).SelectMany(r => r.Samples))
             {
                 string error = s.Error is null ? "" : "\"" + s.Error.Replace("\"", "\"\"", StringComparison.Ordinal).ReplaceLineEndings(" ") + "\"";
-                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{_runId},{s.Phase},{s.Round + 1},{s.JobId},{s.Milliseconds:0.###},{(s.Error is null ? 1 : 0)},{(s.Cached ? 1 : 0)},{error}"));
+                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{RunId},{s.Phase},{s.Round + 1},{s.JobId},{s.Milliseconds:0.###},{(s.Error is null ? 1 : 0)},{(s.Cached ? 1 : 0)},{error}"));
             }
         }
 
@@ -538,7 +411,7 @@ internal sealed class GatewayLoadRun(GatewayBenchSettings settings) : IAsyncDisp
         File.WriteAllText(json, JsonSerializer.Serialize(
             new
             {
-                run = _runId,
+                run = RunId,
                 at = DateTimeOffset.UtcNow,
                 settings = new { settings.Silos, settings.Images, settings.Concurrency, settings.Rounds, settings.MaxWaitSeconds, Environment.ProcessorCount },
                 failures,
@@ -582,7 +455,7 @@ internal sealed class GatewayLoadRun(GatewayBenchSettings settings) : IAsyncDisp
             for (int i = 0; i < count; i++)
             {
                 using Image<Rgb24> copy = bases[i % bases.Length].Clone();
-                ulong mark = BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"{_runId}/{set}/{i}")));
+                ulong mark = BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"{RunId}/{set}/{i}")));
                 for (int b = 0; b < 64; b++)
                 {
                     copy[b, 0] = ((mark >> b) & 1) == 1 ? new Rgb24(255, 255, 255) : new Rgb24(0, 0, 0);
@@ -611,67 +484,26 @@ internal sealed class GatewayLoadRun(GatewayBenchSettings settings) : IAsyncDisp
     {
         if (_bus is not null)
         {
-            await Try("stop the bench's bus", () => _bus.StopAsync(TimeSpan.FromSeconds(30)));
+            await BenchCluster.Try("stop the bench's bus", () => _bus.StopAsync(TimeSpan.FromSeconds(30)));
         }
 
-        _http?.Dispose();
-        await Try("keep the servers' logs", () =>
+        await BenchCluster.Try("keep the servers' logs", () =>
         {
             string logs = Path.Combine(settings.Out, "gateway-load-logs");
             Directory.CreateDirectory(logs);
-            foreach (ChildProcess child in _silos.Append(_gateway).OfType<ChildProcess>())
+            foreach (ChildProcess child in _cluster.Silos.Append(_cluster.Gateway).OfType<ChildProcess>())
             {
                 File.WriteAllLines(Path.Combine(logs, child.Name + ".log"), child.Log);
             }
 
             return Task.CompletedTask;
         });
-        if (_gateway is not null)
-        {
-            await _gateway.DisposeAsync();
-        }
-
-        foreach (ChildProcess silo in _silos)
-        {
-            if (silo.HasExited)
-            {
-                Progress.Say($"{silo.Name} had exited before the end; the end of its log:\n{silo.Tail(40)}");
-            }
-
-            await silo.DisposeAsync();
-        }
-
-        if (_silos.Count > 0)
-        {
-            await Try("delete this run's queues", async () =>
-            {
-                var factory = new RabbitMQ.Client.ConnectionFactory { Uri = settings.Amqp };
-                await using RabbitMQ.Client.IConnection connection = await factory.CreateConnectionAsync();
-                foreach (string queue in new[] { QueueName, QueueName + "_error" })
-                {
-                    await using RabbitMQ.Client.IChannel channel = await connection.CreateChannelAsync();
-                    await channel.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false);
-                }
-            });
-        }
-
+        await _cluster.DisposeAsync();
         if (_redis is not null)
         {
             await _redis.DisposeAsync();
         }
 
         Progress.Say("silos and gateway stopped");
-    }
-
-    private static async Task Try(string what, Func<Task> action)
-    {
-        try
-        {
-            await action();
-        }
-        catch (Exception ex)
-        {
-            Progress.Say($"could not {what}: {ex.GetType().Name}: {ex.Message}");
-        }
     }
 }

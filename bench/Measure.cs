@@ -61,6 +61,33 @@ internal static class CommandLine
         int i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
+
+    /// <summary>A whole number of at least 1, or <paramref name="fallback"/> when the option is absent.</summary>
+    public static int PositiveInt(string[] args, string name, int fallback)
+    {
+        string? text = Option(args, name);
+        return text is null
+            ? fallback
+            : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= 1
+                ? value
+                : throw new FormatException($"{name} must be a whole number of at least 1, not '{text}'");
+    }
+
+    /// <summary>
+    /// <c>--redis</c> and <c>--amqp</c>, by default 127.0.0.1 on $ARTGRID_REDIS_PORT (6390) and $ARTGRID_AMQP_PORT (5690):
+    /// the test servers.
+    /// </summary>
+    public static (string Redis, Uri Amqp) Servers(string[] args)
+    {
+        string redis = Option(args, "--redis") ?? $"127.0.0.1:{EnvironmentPort("ARTGRID_REDIS_PORT", 6390)}";
+        string amqp = Option(args, "--amqp") ?? $"amqp://guest:guest@127.0.0.1:{EnvironmentPort("ARTGRID_AMQP_PORT", 5690)}/";
+        return Uri.TryCreate(amqp, UriKind.Absolute, out Uri? amqpUri) && amqpUri.Scheme is "amqp" or "amqps"
+            ? (redis, amqpUri)
+            : throw new FormatException($"--amqp must be an amqp:// URI, not '{amqp}'");
+    }
+
+    private static int EnvironmentPort(string variable, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(variable), NumberStyles.None, CultureInfo.InvariantCulture, out int port) ? port : fallback;
 }
 
 internal static class Stats
