@@ -1,6 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using ArtGrid.Hosting.Gateway;
 using Microsoft.AspNetCore.Authentication;
@@ -38,16 +36,12 @@ public sealed partial class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
-        foreach (ApiKeyOptions candidate in gateway.CurrentValue.ApiKeys)
+        if (ApiKeys.Find(gateway.CurrentValue.ApiKeys, ApiKeys.HashBytes(key)) is { } match)
         {
-            if (CryptographicOperations.FixedTimeEquals(hash, Convert.FromHexString(candidate.Hash)))
-            {
-                var claims = new List<Claim> { new(ClaimTypes.Name, candidate.Name) };
-                claims.AddRange(candidate.Scopes.Select(scope => new Claim(Scopes.ClaimType, scope)));
-                var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
-                return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
-            }
+            var claims = new List<Claim> { new(ClaimTypes.Name, match.Name) };
+            claims.AddRange(match.Scopes.Select(scope => new Claim(Scopes.ClaimType, scope)));
+            var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
         }
 
         LogUnknownKey(Logger, Request.Method, Request.Path);

@@ -1,6 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using ArtGrid.Gateway.Security;
 using ArtGrid.Hosting.Gateway;
 using Microsoft.AspNetCore.Authentication;
@@ -149,7 +147,7 @@ public static partial class ConsoleHosting
         IFormCollection form = await context.Request.ReadFormAsync();
         string key = form["key"].ToString().Trim();
         string returnUrl = LocalOrDefault(form["returnUrl"].ToString());
-        ApiKeyOptions? match = string.IsNullOrEmpty(key) ? null : Find(gateway.CurrentValue, ApiKeys.Hash(key));
+        ApiKeyOptions? match = string.IsNullOrEmpty(key) ? null : ApiKeys.Find(gateway.CurrentValue.ApiKeys, ApiKeys.HashBytes(key));
         if (match is null)
         {
             LogRefused(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("ArtGrid.Gateway.WebConsole"), context.Connection.RemoteIpAddress?.ToString() ?? "");
@@ -167,19 +165,13 @@ public static partial class ConsoleHosting
     {
         GatewayOptions gateway = context.HttpContext.RequestServices.GetRequiredService<IOptionsMonitor<GatewayOptions>>().CurrentValue;
         string? hash = context.Principal?.FindFirst(KeyHashClaim)?.Value;
-        ApiKeyOptions? key = hash is null ? null : Find(gateway, hash);
+        ApiKeyOptions? key = hash is null ? null : ApiKeys.Find(gateway.ApiKeys, Convert.FromHexString(hash));
         HashSet<string> held = [.. context.Principal!.FindAll(Scopes.ClaimType).Select(c => c.Value)];
         if (key is null || !held.SetEquals(key.Scopes))
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(CookieScheme);
         }
-    }
-
-    private static ApiKeyOptions? Find(GatewayOptions gateway, string hash)
-    {
-        byte[] wanted = Convert.FromHexString(hash);
-        return gateway.ApiKeys.FirstOrDefault(candidate => CryptographicOperations.FixedTimeEquals(wanted, Convert.FromHexString(candidate.Hash)));
     }
 
     private static bool HasApiKey(HttpRequest request) =>

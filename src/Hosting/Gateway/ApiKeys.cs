@@ -33,7 +33,24 @@ public static class ApiKeys
 
     public static string NewKey() => Prefix + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
 
-    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    public static string Hash(string key) => Convert.ToHexStringLower(HashBytes(key));
+
+    /// <summary>The SHA-256 of a key, as bytes.</summary>
+    public static byte[] HashBytes(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    /// <summary>The configured key whose hash is <paramref name="hash"/> (SHA-256 bytes), compared in fixed time; null when none is.</summary>
+    public static ApiKeyOptions? Find(IEnumerable<ApiKeyOptions> keys, ReadOnlySpan<byte> hash)
+    {
+        foreach (ApiKeyOptions candidate in keys)
+        {
+            if (CryptographicOperations.FixedTimeEquals(hash, Convert.FromHexString(candidate.Hash)))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
 
     private static string Base64UrlEncode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
