@@ -21,9 +21,10 @@ public static class ClusterHostingExtensions
     /// The cluster mode: a silo that joins the others through Redis clustering, keeps job grains in Redis grain
     /// storage, caches scores in Redis and consumes <c>ScoreImages</c> from RabbitMQ. Needs "ConnectionStrings:Redis"
     /// and "ConnectionStrings:RabbitMq"; silo settings come from "ArtGrid:Silo", membership timing from
-    /// "Orleans:Membership" (Orleans' <see cref="ClusterMembershipOptions"/>).
+    /// "Orleans:Membership" (Orleans' <see cref="ClusterMembershipOptions"/>). The silo advertises and listens on
+    /// <paramref name="addresses"/>; with "ArtGrid:Silo:Kubernetes" it also runs Orleans' Kubernetes hosting.
     /// </summary>
-    public static IHostApplicationBuilder AddArtGridCluster(this IHostApplicationBuilder builder)
+    public static IHostApplicationBuilder AddArtGridCluster(this IHostApplicationBuilder builder, SiloAddresses addresses)
     {
         IConfiguration configuration = builder.Configuration;
         SiloOptions silo = ArtGridOptions.Read<SiloOptions, SiloOptionsValidator>(configuration, SiloOptions.SectionName);
@@ -56,10 +57,23 @@ public static class ClusterHostingExtensions
                 o.ServiceId = silo.ServiceId;
             });
             orleans.Configure<Orleans.Configuration.SiloOptions>(o => o.SiloName = silo.Name ?? Environment.MachineName);
-            orleans.ConfigureEndpoints(
-                IPAddress.Parse(silo.AdvertisedAddress),
-                silo.SiloPort == 0 ? HostingExtensions.FreeTcpPort() : silo.SiloPort,
-                silo.GatewayPort == 0 ? HostingExtensions.FreeTcpPort() : silo.GatewayPort);
+            int siloPort = silo.SiloPort == 0 ? HostingExtensions.FreeTcpPort() : silo.SiloPort;
+            int gatewayPort = silo.GatewayPort == 0 ? HostingExtensions.FreeTcpPort() : silo.GatewayPort;
+            orleans.Configure<EndpointOptions>(o =>
+            {
+                o.AdvertisedIPAddress = addresses.Advertised;
+                o.SiloPort = siloPort;
+                o.GatewayPort = gatewayPort;
+                o.SiloListeningEndpoint = new IPEndPoint(addresses.Listen, siloPort);
+                o.GatewayListeningEndpoint = new IPEndPoint(addresses.Listen, gatewayPort);
+            });
+            if (silo.Kubernetes)
+            {
+                // Silo name from the pod, and a watch on the namespace's pods: a silo whose pod is deleted is declared
+                // dead at once rather than after the membership's probes time out. Addresses are the ones set above.
+                orleans.UseKubernetesHosting();
+            }
+
             orleans.AddArtGridDevices();
             // Trace context crosses grain calls (the gateway's client adds the same on its side).
             orleans.AddActivityPropagation();

@@ -29,10 +29,12 @@ public static class SiloHostingExtensions
         builder.AddArtGridConsoleLogging(LogLevel.Information);
         builder.AddArtGridObservability(serviceName);
         builder.Services.AddHealthChecks().AddArtGridSiloChecks(mode);
-        builder.AddArtGridSiloListener(silo);
+        SiloAddresses addresses = SiloAddresses.Of(silo, mode, builder.Configuration);
+        builder.Services.AddSingleton(addresses);
+        builder.AddArtGridSiloListener(addresses, silo.HttpPort);
         return mode switch
         {
-            SiloMode.Cluster => builder.AddArtGridCluster(),
+            SiloMode.Cluster => builder.AddArtGridCluster(addresses),
             _ => builder.AddArtGridEmbedded(),
         };
     }

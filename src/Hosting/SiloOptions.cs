@@ -26,8 +26,8 @@ public sealed class SiloOptions
     public int HttpPort { get; set; } = DefaultHttpPort;
 
     /// <summary>
-    /// The address the operations listener binds; unset, the <see cref="AdvertisedAddress"/> (so 127.0.0.1 by default,
-    /// like the silo's own ports). "0.0.0.0" listens on every interface.
+    /// The address the operations listener binds; unset, the <see cref="ListenAddress"/>, else the advertised address.
+    /// "0.0.0.0" listens on every interface.
     /// </summary>
     [IpAddress]
     public string? HttpAddress { get; set; }
@@ -35,9 +35,28 @@ public sealed class SiloOptions
     /// <summary>The silo's name in logs and membership (cluster mode); the machine's name when unset.</summary>
     public string? Name { get; set; }
 
-    /// <summary>The address other silos and clients reach this one at (cluster mode).</summary>
-    [Required, IpAddress]
-    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+    /// <summary>
+    /// The address other silos and clients reach this one at (cluster mode). Unset, the silo finds it at start: the
+    /// address of its own interface that routes to the Redis server, so 127.0.0.1 when Redis runs on loopback and the
+    /// address on the cluster's network otherwise (<see cref="SiloAddresses"/>). In Kubernetes, the pod's IP.
+    /// </summary>
+    [IpAddress]
+    public string? AdvertisedAddress { get; set; }
+
+    /// <summary>
+    /// Where the silo-to-silo and client gateway ports listen; unset, the advertised address only (and every interface
+    /// under <see cref="Kubernetes"/>). "0.0.0.0" listens on every interface, as a container must.
+    /// </summary>
+    [IpAddress]
+    public string? ListenAddress { get; set; }
+
+    /// <summary>
+    /// Orleans' Kubernetes hosting (cluster mode): the silo takes its name from the pod (POD_NAME), advertises the
+    /// pod's IP (POD_IP, unless <see cref="AdvertisedAddress"/> is set), listens on every interface, and watches the
+    /// pods of its namespace (POD_NAMESPACE) so that a silo whose pod is gone leaves the membership at once. Needs a
+    /// service account allowed to get, list, watch and delete pods there.
+    /// </summary>
+    public bool Kubernetes { get; set; }
 
     public string ClusterId { get; set; } = "artgrid";
 
@@ -48,9 +67,6 @@ public sealed class SiloOptions
     /// profiler on every grain call. Off, the silo skips that per-call cost and the dashboard has nothing to show.
     /// </summary>
     public bool Dashboard { get; set; } = true;
-
-    /// <summary>Where the operations listener binds: <see cref="HttpAddress"/>, else <see cref="AdvertisedAddress"/>.</summary>
-    public string EffectiveHttpAddress => string.IsNullOrWhiteSpace(HttpAddress) ? AdvertisedAddress : HttpAddress;
 }
 
 /// <summary>An IPv4 or IPv6 address in text (no host names: listeners bind addresses). Null passes; pair with <see cref="RequiredAttribute"/>.</summary>

@@ -26,14 +26,13 @@ internal static class SiloOperationsExtensions
     }
 
     /// <summary>
-    /// When the host is a web application (<c>artgrid-silo</c>), Kestrel listens on "ArtGrid:Silo:HttpAddress" (else
-    /// the advertised address) and "HttpPort", and nowhere else (URLs from configuration are overridden). A host without
-    /// a web server (the command line's embedded silo) has nothing that reads these options and opens no port.
+    /// When the host is a web application (<c>artgrid-silo</c>), Kestrel listens on <see cref="SiloAddresses.Http"/>
+    /// and "ArtGrid:Silo:HttpPort", and nowhere else (URLs from configuration are overridden). A host without a web
+    /// server (the command line's embedded silo) has nothing that reads these options and opens no port.
     /// </summary>
-    public static IHostApplicationBuilder AddArtGridSiloListener(this IHostApplicationBuilder builder, SiloOptions silo)
+    public static IHostApplicationBuilder AddArtGridSiloListener(this IHostApplicationBuilder builder, SiloAddresses addresses, int port)
     {
-        var address = IPAddress.Parse(silo.EffectiveHttpAddress);
-        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Listen(address, silo.HttpPort));
+        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Listen(addresses.Http, port));
         return builder;
     }
 }

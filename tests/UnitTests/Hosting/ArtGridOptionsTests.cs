@@ -1,3 +1,4 @@
+using System.Net;
 using ArtGrid.Hosting;
 using ArtGrid.Inference;
 using Microsoft.Extensions.Configuration;
@@ -36,19 +37,24 @@ public sealed class ArtGridOptionsTests
     }
 
     [Fact]
-    public void TheOperationsListenerDefaultsTo8081OnTheAdvertisedAddress()
+    public void TheOperationsListenerDefaultsTo8081WhereTheSiloListens()
     {
-        SiloOptions defaults = ArtGridOptions.Read<SiloOptions, SiloOptionsValidator>(Configuration([]), SiloOptions.SectionName);
-        SiloOptions moved = ArtGridOptions.Read<SiloOptions, SiloOptionsValidator>(
-            Configuration(new() { ["ArtGrid:Silo:AdvertisedAddress"] = "10.0.0.5", ["ArtGrid:Silo:HttpPort"] = "18081" }),
-            SiloOptions.SectionName);
-        SiloOptions everywhere = ArtGridOptions.Read<SiloOptions, SiloOptionsValidator>(
-            Configuration(new() { ["ArtGrid:Silo:AdvertisedAddress"] = "10.0.0.5", ["ArtGrid:Silo:HttpAddress"] = "0.0.0.0" }),
-            SiloOptions.SectionName);
+        static SiloAddresses Addresses(Dictionary<string, string?> settings) =>
+            SiloAddresses.Of(ArtGridOptions.Read<SiloOptions, SiloOptionsValidator>(Configuration(settings), SiloOptions.SectionName), () => IPAddress.Parse("192.0.2.7"));
 
-        Assert.Equal((8081, "127.0.0.1"), (defaults.HttpPort, defaults.EffectiveHttpAddress));
-        Assert.Equal((18081, "10.0.0.5"), (moved.HttpPort, moved.EffectiveHttpAddress));
-        Assert.Equal("0.0.0.0", everywhere.EffectiveHttpAddress);
+        SiloOptions defaults = ArtGridOptions.Read<SiloOptions, SiloOptionsValidator>(Configuration([]), SiloOptions.SectionName);
+        Assert.Equal(8081, defaults.HttpPort);
+        // Nothing configured: the discovered address, for all three.
+        Assert.Equal(new SiloAddresses(IPAddress.Parse("192.0.2.7"), IPAddress.Parse("192.0.2.7"), IPAddress.Parse("192.0.2.7")), Addresses([]));
+        Assert.Equal(
+            new SiloAddresses(IPAddress.Parse("10.0.0.5"), IPAddress.Parse("10.0.0.5"), IPAddress.Parse("10.0.0.5")),
+            Addresses(new() { ["ArtGrid:Silo:AdvertisedAddress"] = "10.0.0.5" }));
+        Assert.Equal(
+            new SiloAddresses(IPAddress.Parse("10.0.0.5"), IPAddress.Any, IPAddress.Any),
+            Addresses(new() { ["ArtGrid:Silo:AdvertisedAddress"] = "10.0.0.5", ["ArtGrid:Silo:ListenAddress"] = "0.0.0.0" }));
+        Assert.Equal(
+            new SiloAddresses(IPAddress.Parse("10.0.0.5"), IPAddress.Parse("10.0.0.5"), IPAddress.Any),
+            Addresses(new() { ["ArtGrid:Silo:AdvertisedAddress"] = "10.0.0.5", ["ArtGrid:Silo:HttpAddress"] = "0.0.0.0" }));
     }
 
     [Theory]
@@ -56,6 +62,7 @@ public sealed class ArtGridOptionsTests
     [InlineData("ArtGrid:Silo:HttpPort", "65536", "HttpPort")]
     [InlineData("ArtGrid:Silo:HttpAddress", "localhost", "HttpAddress")]
     [InlineData("ArtGrid:Silo:AdvertisedAddress", "silo-1.example", "AdvertisedAddress")]
+    [InlineData("ArtGrid:Silo:ListenAddress", "any", "ListenAddress")]
     public void ABrokenListenerSettingIsRefusedWithItsName(string key, string value, string named)
     {
         var ex = Assert.Throws<OptionsValidationException>(() =>
