@@ -17,9 +17,12 @@
 #   ARTGRID_RABBITMQ_NODE  [artgrid-<amqp port>@localhost]
 #   ARTGRID_RABBITMQ_MANAGEMENT_PORT  [unset: off]  enables rabbitmq_management (web UI and HTTP API) on this port
 #   ARTGRID_RABBITMQ_PROMETHEUS_PORT  [unset: off]  enables rabbitmq_prometheus (/metrics) on this port
-#     (both on 127.0.0.1 only; read when the node starts: `restart rabbitmq` to change them on a running one)
+#     (both on the bind address; read when the node starts: `restart rabbitmq` to change them on a running one)
+#   ARTGRID_BIND_ADDRESS   [127.0.0.1]  the one address Redis, AMQP and those two plugins listen on. Another address
+#     (a test network's, say) also lets RabbitMQ's guest user log in from other hosts and turns Redis' protected mode
+#     off (no password): for test networks only
 #
-# Everything listens on 127.0.0.1 only (Redis, AMQP, Erlang distribution, epmd). Missing packages are
+# Everything listens on that address only; the broker's Erlang distribution and epmd stay on 127.0.0.1. Missing packages are
 # installed with apt-get when run as root; otherwise the script says what to install and exits 1.
 set -euo pipefail
 
@@ -40,6 +43,8 @@ esac
 
 is_port() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] && [ "$1" -le 65535 ]; }
 
+BIND=${ARTGRID_BIND_ADDRESS:-127.0.0.1}
+[[ $BIND =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "ARTGRID_BIND_ADDRESS is not an IPv4 address: $BIND"
 REDIS_PORT=${ARTGRID_REDIS_PORT:-6379}
 AMQP_PORT=${ARTGRID_AMQP_PORT:-5672}
 is_port "$REDIS_PORT" || die "ARTGRID_REDIS_PORT is not a port: $REDIS_PORT"
@@ -110,7 +115,7 @@ terminate() {
 }
 
 # shellcheck disable=SC2016  # $1 is expanded by the inner bash
-tcp_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null; }
+tcp_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$BIND" "$1" 2>/dev/null; }
 
 is_marked() { [ -f "$STARTED" ] && grep -qx "$1" "$STARTED"; }
 mark() { is_marked "$1" || echo "$1" >>"$STARTED"; }
@@ -206,7 +211,7 @@ ensure_installed() {
 
 # --------------------------------------------------------------------------------------------- Redis
 
-redis_cli() { timeout 3 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
+redis_cli() { timeout 3 redis-cli -h "$BIND" -p "$REDIS_PORT" "$@"; }
 redis_ping() { [ "$(redis_cli ping 2>/dev/null)" = PONG ]; }
 redis_our_pid() { live_pid "$REDIS_PID" redis-server; }
 
@@ -214,9 +219,9 @@ redis_up() {
   local pid t0
   if redis_ping; then
     if is_marked redis && pid=$(redis_our_pid); then
-      say "redis: already running (ours, pid $pid) on 127.0.0.1:$REDIS_PORT"
+      say "redis: already running (ours, pid $pid) on $BIND:$REDIS_PORT"
     else
-      say "redis: something already answers PONG on 127.0.0.1:$REDIS_PORT; leaving it alone (external)"
+      say "redis: something already answers PONG on $BIND:$REDIS_PORT; leaving it alone (external)"
     fi
     return 0
   fi
@@ -229,7 +234,7 @@ redis_up() {
     unmark redis   # left over from a server that died or a machine that rebooted
   fi
   if tcp_open "$REDIS_PORT"; then
-    die "redis: 127.0.0.1:$REDIS_PORT is taken by something that does not answer Redis PING; choose another ARTGRID_REDIS_PORT"
+    die "redis: $BIND:$REDIS_PORT is taken by something that does not answer Redis PING; choose another ARTGRID_REDIS_PORT"
   fi
 
   mkdir -p "$REDIS_DIR"
@@ -239,9 +244,9 @@ redis_up() {
   # Early errors (bad argument, port in use) go to stdout before the log file is open: same file.
   # shellcheck disable=SC2094
   setsid redis-server \
-    --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" \
+    --bind "$BIND" --port "$REDIS_PORT" --dir "$REDIS_DIR" \
     --appendonly yes --appendfsync everysec --save "" \
-    --protected-mode yes --daemonize no \
+    --protected-mode "$([ "$BIND" = 127.0.0.1 ] && echo yes || echo no)" --daemonize no \
     --pidfile "$REDIS_PID" --logfile "$REDIS_LOG" \
     </dev/null >>"$REDIS_LOG" 2>&1 9>&- &
   pid=$!
@@ -271,7 +276,7 @@ redis_wait_ready() {
   done
   [ -s "$REDIS_PID" ] || echo "$pid" >"$REDIS_PID"
   rm -f "$REDIS_PID.launch"
-  say "redis: started (pid $(read_pid "$REDIS_PID")) on 127.0.0.1:$REDIS_PORT in $(elapsed "$t0"); data in $REDIS_DIR"
+  say "redis: started (pid $(read_pid "$REDIS_PID")) on $BIND:$REDIS_PORT in $(elapsed "$t0"); data in $REDIS_DIR"
 }
 
 redis_down() {
@@ -300,7 +305,7 @@ redis_down() {
 }
 
 # One line of `status`: server, state, port, pid, whose.
-status_line() { printf '%-9s %-8s 127.0.0.1:%-6s pid %-8s %s\n' "$@"; }
+status_line() { printf "%-9s %-8s $BIND:%-6s pid %-8s %s\n" "$@"; }
 
 redis_status() {
   local pid
@@ -327,7 +332,7 @@ redis_status() {
 # keeps that epmd on loopback too).
 rmq_export() {
   export RABBITMQ_NODENAME="$NODE"
-  export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+  export RABBITMQ_NODE_IP_ADDRESS=$BIND
   export RABBITMQ_NODE_PORT="$AMQP_PORT"
   export RABBITMQ_DIST_PORT="$DIST_PORT"
   export RABBITMQ_MNESIA_BASE="$RMQ_MNESIA"
@@ -355,21 +360,21 @@ rmq_write_config() {
   # The node's own files, rewritten at every start, so that nothing under /etc/rabbitmq applies.
   cat >"$RMQ_DIR/rabbitmq.conf" <<EOF
 # Written by deploy/servers.sh at every start; edit the script, not this file.
-# The AMQP listener (127.0.0.1:$AMQP_PORT) comes from RABBITMQ_NODE_IP_ADDRESS/RABBITMQ_NODE_PORT.
-# guest/guest may log in from loopback only (RabbitMQ's default, kept on purpose).
-loopback_users.guest = true
+# The AMQP listener ($BIND:$AMQP_PORT) comes from RABBITMQ_NODE_IP_ADDRESS/RABBITMQ_NODE_PORT.
+# guest/guest may log in from loopback only (RabbitMQ's default), unless the broker listens on another address.
+loopback_users.guest = $([ "$BIND" = 127.0.0.1 ] && echo true || echo false)
 log.file.level = info
 log.console = false
 EOF
-  # Plugins only when asked for, each on its own port on loopback (none by default: test brokers need none).
+  # Plugins only when asked for, each on its own port on the bind address (none by default: test brokers need none).
   local plugins=()
   if [ -n "$MGMT_PORT" ]; then
     plugins+=(rabbitmq_management)
-    printf 'management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\n' "$MGMT_PORT" >>"$RMQ_DIR/rabbitmq.conf"
+    printf 'management.tcp.ip = %s\nmanagement.tcp.port = %s\n' "$BIND" "$MGMT_PORT" >>"$RMQ_DIR/rabbitmq.conf"
   fi
   if [ -n "$PROM_PORT" ]; then
     plugins+=(rabbitmq_prometheus)
-    printf 'prometheus.tcp.ip = 127.0.0.1\nprometheus.tcp.port = %s\n' "$PROM_PORT" >>"$RMQ_DIR/rabbitmq.conf"
+    printf 'prometheus.tcp.ip = %s\nprometheus.tcp.port = %s\n' "$BIND" "$PROM_PORT" >>"$RMQ_DIR/rabbitmq.conf"
   fi
   (IFS=,; echo "[${plugins[*]}].") >"$RMQ_DIR/enabled_plugins"
   echo '# Written by deploy/servers.sh: keeps /etc/rabbitmq/rabbitmq-env.conf out of our node.' \
@@ -432,14 +437,14 @@ rabbitmq_up() {
   if tcp_open "$AMQP_PORT"; then
     if is_marked rabbitmq && pid=$(rmq_our_pid); then
       if rmqctl await_startup --timeout 30 >/dev/null 2>&1; then
-        say "rabbitmq: already running (ours, node $NODE, pid $pid) on 127.0.0.1:$AMQP_PORT"
+        say "rabbitmq: already running (ours, node $NODE, pid $pid) on $BIND:$AMQP_PORT"
         return 0
       fi
       echo "rabbitmq: ours (node $NODE, pid $pid) accepts connections but is not fully started" >&2
       show_tail "$RMQ_LOG"
       exit 1
     fi
-    say "rabbitmq: something already accepts connections on 127.0.0.1:$AMQP_PORT; leaving it alone (external)"
+    say "rabbitmq: something already accepts connections on $BIND:$AMQP_PORT; leaving it alone (external)"
     return 0
   fi
   if is_marked rabbitmq; then
@@ -476,7 +481,7 @@ rabbitmq_wait_ready() {
       rabbitmq_fail
     fi
     if [ "$(now_ms)" -ge "$deadline" ]; then
-      echo "rabbitmq: not listening on 127.0.0.1:$AMQP_PORT after $RMQ_READY_TIMEOUT s" >&2
+      echo "rabbitmq: not listening on $BIND:$AMQP_PORT after $RMQ_READY_TIMEOUT s" >&2
       rabbitmq_fail
     fi
     sleep 0.2
@@ -487,9 +492,9 @@ rabbitmq_wait_ready() {
     echo "rabbitmq: the port is open but the node did not confirm it started (await_startup)" >&2
     rabbitmq_fail
   fi
-  say "rabbitmq: started (node $NODE, pid $(read_pid "$RMQ_PID")) on 127.0.0.1:$AMQP_PORT in $(elapsed "$t0"); data in $RMQ_MNESIA"
-  if [ -n "$MGMT_PORT" ]; then say "rabbitmq: management UI and API on http://127.0.0.1:$MGMT_PORT/ (guest/guest, from loopback only)"; fi
-  if [ -n "$PROM_PORT" ]; then say "rabbitmq: Prometheus metrics on http://127.0.0.1:$PROM_PORT/metrics"; fi
+  say "rabbitmq: started (node $NODE, pid $(read_pid "$RMQ_PID")) on $BIND:$AMQP_PORT in $(elapsed "$t0"); data in $RMQ_MNESIA"
+  if [ -n "$MGMT_PORT" ]; then say "rabbitmq: management UI and API on http://$BIND:$MGMT_PORT/ (guest/guest)"; fi
+  if [ -n "$PROM_PORT" ]; then say "rabbitmq: Prometheus metrics on http://$BIND:$PROM_PORT/metrics"; fi
 }
 
 # A start that failed: show why, stop whatever is left of it, forget it.
@@ -583,8 +588,8 @@ case $cmd in
     ensure_installed "${targets[@]}"
     for t in "${targets[@]}"; do
       if ! is_marked "$t"; then
-        if [ "$t" = redis ] && redis_ping; then die "redis on 127.0.0.1:$REDIS_PORT was not started by us; not restarting it"; fi
-        if [ "$t" = rabbitmq ] && tcp_open "$AMQP_PORT"; then die "rabbitmq on 127.0.0.1:$AMQP_PORT was not started by us; not restarting it"; fi
+        if [ "$t" = redis ] && redis_ping; then die "redis on $BIND:$REDIS_PORT was not started by us; not restarting it"; fi
+        if [ "$t" = rabbitmq ] && tcp_open "$AMQP_PORT"; then die "rabbitmq on $BIND:$AMQP_PORT was not started by us; not restarting it"; fi
       fi
       t0=$(now_ms)
       KEEP_EPMD=1 "${t}_down"
