@@ -2,13 +2,15 @@
 # Runs the tests (real model, real images, real Redis and RabbitMQ) layer by layer and ends with one line:
 # "N passed, N failed, N skipped".
 #
-#   ./test.sh                       every layer: unit, component, integration
-#   ./test.sh unit                  one layer (unit, component or integration; several may be named)
+#   ./test.sh                       every layer: unit, component, integration, multihost (multihost as root only)
+#   ./test.sh unit                  one layer (unit, component, integration or multihost; several may be named)
 #   ./test.sh integration --filter "FullyQualifiedName~ClusterTests"   anything after the layers goes to dotnet test
 #
 # Layers: tests/UnitTests (no processes, fake time), tests/ComponentTests (one in-process Orleans cluster per
 # collection, the real model), tests/IntegrationTests (silos, gateway, CLI and decode workers as processes, Redis and
-# RabbitMQ, the console in Debian's chromium). Only the integration layer needs the servers: for it this starts private
+# RabbitMQ, the console in Debian's chromium), and multihost: the tests of that project marked Category=MultiHost, a
+# cluster across network namespaces that the test makes itself (root only; the integration layer leaves them out).
+# Only the integration and multihost layers need the servers: for them this starts private
 # Redis and RabbitMQ servers (deploy/servers.sh, installing Debian's packages when missing and run as root) on test
 # ports, 127.0.0.1 only, with their data in a temporary folder, and stops them at the end; as root it also installs
 # chromium when missing. ARTGRID_REDIS_PORT / ARTGRID_AMQP_PORT choose other ports (defaults 6390 / 5690, so that a
@@ -20,10 +22,35 @@ declare -A projects=(
   [unit]=tests/UnitTests/ArtGrid.UnitTests.csproj
   [component]=tests/ComponentTests/ArtGrid.ComponentTests.csproj
   [integration]=tests/IntegrationTests/ArtGrid.IntegrationTests.csproj
+  [multihost]=tests/IntegrationTests/ArtGrid.IntegrationTests.csproj
 )
+# The integration project's multihost tests run as a layer of their own.
+declare -A layer_filter=([integration]='Category!=MultiHost' [multihost]='Category=MultiHost')
 layers=()
 while [ $# -gt 0 ] && [ -n "${projects[$1]:-}" ]; do layers+=("$1"); shift; done
-[ ${#layers[@]} -gt 0 ] || layers=(unit component integration)
+if [ ${#layers[@]} -eq 0 ]; then
+  layers=(unit component integration multihost)
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test.sh: not root: leaving out the multihost layer (network namespaces need root)" >&2
+    layers=(unit component integration)
+  fi
+fi
+
+# A --filter given after the layers narrows each layer's own filter.
+user_filter="" rest=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --filter) user_filter=${2:-}; shift 2 || shift ;;
+    --filter=*) user_filter=${1#--filter=}; shift ;;
+    *) rest+=("$1"); shift ;;
+  esac
+done
+filter_args() {
+  local own=${layer_filter[$1]:-}
+  if [ -n "$own" ] && [ -n "$user_filter" ]; then echo "($user_filter)&($own)"
+  elif [ -n "$own" ]; then echo "$own"
+  else echo "$user_filter"; fi
+}
 
 export ARTGRID_REDIS_PORT="${ARTGRID_REDIS_PORT:-6390}" ARTGRID_AMQP_PORT="${ARTGRID_AMQP_PORT:-5690}"
 export ARTGRID_STATE_DIR
@@ -35,6 +62,16 @@ cleanup() {
   rm -rf "$results" "$ARTGRID_STATE_DIR"
 }
 trap cleanup EXIT
+
+# The multihost layer's lab needs iproute2's ip and ss; as root, install it when missing.
+ensure_iproute2() {
+  command -v ip >/dev/null 2>&1 && command -v ss >/dev/null 2>&1 && return 0
+  [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 || { echo "test.sh: no ip/ss: install iproute2" >&2; return 0; }
+  local wait=(-o DPkg::Lock::Timeout=600)
+  DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y iproute2 >/dev/null \
+    || { apt-get "${wait[@]}" update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y iproute2 >/dev/null; } \
+    || echo "test.sh: installing iproute2 failed; the multihost tests will fail" >&2
+}
 
 # The console's browser tests drive Debian's chromium (headless, no browser download); as root, install it when missing.
 ensure_chromium() {
@@ -60,13 +97,18 @@ fi
 summary=()
 passed=0 failed=0 total=0
 for layer in "${layers[@]}"; do
-  if [ "$layer" = integration ] && [ "$servers" = 0 ]; then
+  if { [ "$layer" = integration ] || [ "$layer" = multihost ]; } && [ "$servers" = 0 ]; then
+    # Also for multihost: its lab starts Redis and RabbitMQ with the same script inside a namespace that has no route
+    # out, so the packages must be installed before.
     servers=1
     deploy/servers.sh up || echo "test.sh: the servers did not start; the integration tests will fail and say so" >&2
-    ensure_chromium
   fi
+  [ "$layer" = integration ] && ensure_chromium
+  [ "$layer" = multihost ] && ensure_iproute2
+  filter=$(filter_args "$layer")
   start=$(date +%s)
-  dotnet test "${projects[$layer]}" -c Release --no-build --logger "trx;LogFileName=$layer.trx" --results-directory "$results" "$@" || rc=$?
+  dotnet test "${projects[$layer]}" -c Release --no-build --logger "trx;LogFileName=$layer.trx" --results-directory "$results" \
+    ${filter:+--filter "$filter"} "${rest[@]}" || rc=$?
   seconds=$(( $(date +%s) - start ))
   trx="$results/$layer.trx"
   counters=$( [ -f "$trx" ] && grep -o '<Counters [^>]*>' "$trx" | head -n 1 )

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace ArtGrid.Tests.MultiHost;
+
+/// <summary>
+/// A .NET program of ArtGrid run on a lab host (<c>ip netns exec</c>, which replaces itself with the program: the
+/// process is the program), from its own output folder, with its whole log kept.
+/// </summary>
+public sealed class LabProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _log = new();
+
+    private LabProcess(string name, LabHost host, Process process)
+    {
+        Name = name;
+        Host = host;
+        _process = process;
+    }
+
+    public string Name { get; }
+
+    public LabHost Host { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    public string Log => string.Join('\n', _log);
+
+    /// <summary>The last <paramref name="lines"/> lines of the log, headed by the process's name.</summary>
+    public string Tail(int lines = 30) => $"--- {Name}{(HasExited ? " (exited)" : "")} ---\n" + string.Join('\n', _log.TakeLast(lines));
+
+    public static LabProcess Start(string name, LabHost host, string folder, string program, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
+    {
+        var start = new ProcessStartInfo(NetworkLab.Which("ip") ?? "ip")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = folder,
+        };
+        foreach (string argument in (string[])["netns", "exec", host.Namespace, "dotnet", Path.Combine(folder, program), .. arguments])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        foreach ((string key, string value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = new LabProcess(name, host, Process.Start(start)!);
+        process._process.OutputDataReceived += (_, e) => process.Take(e.Data);
+        process._process.ErrorDataReceived += (_, e) => process.Take(e.Data);
+        process._process.BeginOutputReadLine();
+        process._process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>Polls <paramref name="url"/> until it answers 200: null then, else why not (it exited, or the time ran out).</summary>
+    public async Task<string?> WaitForAsync(HttpClient http, Uri url, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        string last = "no answer";
+        while (clock.Elapsed < timeout)
+        {
+            if (_process.HasExited)
+            {
+                return $"{Name} exited with code {_process.ExitCode}";
+            }
+
+            try
+            {
+                using HttpResponseMessage response = await http.GetAsync(url);
+                if (response.IsSuccessStatusCode)
+                {
+                    return null;
+                }
+
+                last = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                last = ex.Message;
+            }
+
+            await Task.Delay(250);
+        }
+
+        return $"{url} did not answer 200 within {timeout.TotalSeconds:0} s; last answer {last}";
+    }
+
+    /// <summary>
+    /// SIGTERM, as a host's init or Kubernetes sends it, then waits for the exit: its code and the time it took. Past
+    /// <paramref name="grace"/>, SIGKILL, as they do, and an exception.
+    /// </summary>
+    public async Task<(int ExitCode, TimeSpan Took)> TerminateAsync(TimeSpan grace)
+    {
+        var clock = Stopwatch.StartNew();
+        NetworkLab.Run("kill", "-TERM", _process.Id.ToString(CultureInfo.InvariantCulture));
+        using var timeout = new CancellationTokenSource(grace);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill();
+            throw new InvalidOperationException($"{Name} was still running {grace.TotalSeconds:0} s after SIGTERM.\n{Tail(60)}");
+        }
+
+        return (_process.ExitCode, clock.Elapsed);
+    }
+
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+    }
+
+    private void Take(string? line)
+    {
+        if (line is not null)
+        {
+            _log.Enqueue(line);
+        }
+    }
+}
