@@ -169,8 +169,37 @@ public sealed class MultiHostTests(ITestOutputHelper output) : IAsyncLifetime
             _events.Scored[jobIds[^1]].First().Verdict.AiProbability,
             body.RootElement.GetProperty("verdict").GetProperty("aiProbability").GetDouble());
 
-        // 5. Restarted processes too listen on their host's address only.
+        // 5. The command line, on another host (the gateway's), sends jobs over the bus and gets their verdicts.
+        (int exit, string stdout, string stderr) = await SubmitFromAsync(_gateway!.Host, [.. TestAssets.SampleImages.Take(2)]);
+        Assert.True(exit == 0, $"artgrid submit --wait exited with {exit}: {stderr}");
+        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.All(lines, line => Assert.Contains(JsonDocument.Parse(line).RootElement.GetProperty("label").GetString(), new[] { "ai", "human", "uncertain" }));
+
+        // 6. Restarted processes too listen on their host's address only.
         AssertNothingOnLoopback();
+    }
+
+    private async Task<(int Exit, string Stdout, string Stderr)> SubmitFromAsync(LabHost host, string[] paths)
+    {
+        string folder = SiloProcess.ProjectOutput("Cli");
+        var start = new ProcessStartInfo(NetworkLab.Which("ip") ?? "ip")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = folder,
+        };
+        foreach (string argument in (string[])["netns", "exec", host.Namespace, "dotnet", Path.Combine(folder, "artgrid.dll"), "submit", "--wait", "--timeout", "120",
+                     "--bus", RabbitMq.ToString(), "--redis", $"{Servers.Address}:6379", .. paths])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     /// <summary>
