@@ -1,6 +1,7 @@
 # The CUDA silo: the GPU build of artgrid-silo (-p:ArtGridGpu=true: ONNX Runtime's CUDA package, docs/GPU.md) on
 # NVIDIA's CUDA 13 / cuDNN 9 runtime image, with the ASP.NET Core runtime copied in from Microsoft's image.
 #   docker build -f deploy/docker/silo-cuda.Dockerfile -t artgrid/silo-cuda .      (from the repository root)
+# CUDA's kernel cache goes to /tmp (CUDA_CACHE_PATH): the root filesystem is read-only and the user has no home.
 # The node needs an NVIDIA driver that supports CUDA 13 and the NVIDIA container toolkit, which also mounts
 # nvidia-smi (what "cuda:all" lists GPUs with). The tag below is the CUDA 13.0 runtime with cuDNN 9; another
 # CUDA 13.x cuDNN 9 runtime tag works the same (--build-arg CUDA_IMAGE=...).
@@ -27,6 +28,7 @@ COPY deploy/docker/healthcheck.sh /usr/local/bin/artgrid-healthcheck
 ENV DOTNET_ENVIRONMENT=Production \
     DOTNET_ROOT=/usr/share/dotnet \
     TMPDIR=/tmp \
+    CUDA_CACHE_PATH=/tmp/cuda-cache \
     ArtGrid__Inference__ModelsPath=/app/models \
     ArtGrid__Inference__Devices__0=cuda:all \
     ArtGrid__Silo__ListenAddress=0.0.0.0 \

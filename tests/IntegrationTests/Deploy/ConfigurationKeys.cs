@@ -41,6 +41,8 @@ public static class ConfigurationKeys
         "ASPNETCORE_HTTP_PORTS",
         "DOTNET_ROOT",
         "TMPDIR",
+        // The CUDA driver's kernel cache (the CUDA silo image).
+        "CUDA_CACHE_PATH",
         // Orleans' Kubernetes hosting (KubernetesHostingOptions' environment variables).
         "POD_NAME",
         "POD_NAMESPACE",
