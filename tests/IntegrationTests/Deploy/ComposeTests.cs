@@ -36,6 +36,13 @@ public sealed class ComposeTests(ITestOutputHelper output)
         {
             Assert.Equal(new[] { "rabbitmq", "redis" }, Services[artgrid].Entries("depends_on").Keys.Where(k => !k.StartsWith("silo", StringComparison.Ordinal)).Order());
             Assert.Equal("true", Services[artgrid].Str("read_only"));
+            if (artgrid.StartsWith("silo", StringComparison.Ordinal))
+            {
+                // Docker's default is 10 s before SIGKILL: a silo needs longer than its drain.
+                string grace = Services[artgrid].Str("stop_grace_period") ?? "10s";
+                Assert.True(int.Parse(grace.TrimEnd('s')) > ConfigurationKeys.ShutdownSecondsDefault, $"{artgrid}: stop_grace_period {grace}");
+            }
+
             Assert.Contains(Services[artgrid].Strings("tmpfs"), t => t.StartsWith("/tmp", StringComparison.Ordinal));
         }
 
