@@ -37,11 +37,12 @@ public sealed class SiloProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts the silo and returns once <paramref name="waitFor"/> (<c>/health/ready</c> unless told otherwise) answers
-    /// 200; throws with its log when it exits first or does not get there within two minutes.
+    /// 200; throws with its log when it exits first or does not get there within two minutes. It runs from
+    /// <paramref name="folder"/> when given (a published silo), else from src/Silo's build output.
     /// </summary>
-    public static async Task<SiloProcess> StartAsync(string name, IReadOnlyDictionary<string, string> settings, string waitFor = "/health/ready")
+    public static async Task<SiloProcess> StartAsync(string name, IReadOnlyDictionary<string, string> settings, string waitFor = "/health/ready", string? folder = null)
     {
-        string folder = ProjectOutput("Silo");
+        folder ??= ProjectOutput("Silo");
         string httpPort = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
