@@ -49,6 +49,13 @@ public sealed class SiloOptions
     /// </summary>
     public bool Dashboard { get; set; } = true;
 
+    /// <summary>
+    /// How long the silo may take to drain and leave on SIGTERM (<c>HostOptions.ShutdownTimeout</c>; how it is spent:
+    /// <see cref="GracefulShutdown"/>). An orchestrator's grace period (Kubernetes' terminationGracePeriodSeconds) must be longer.
+    /// </summary>
+    [Range(1, 3600)]
+    public int ShutdownSeconds { get; set; } = 60;
+
     /// <summary>Where the operations listener binds: <see cref="HttpAddress"/>, else <see cref="AdvertisedAddress"/>.</summary>
     public string EffectiveHttpAddress => string.IsNullOrWhiteSpace(HttpAddress) ? AdvertisedAddress : HttpAddress;
 }
