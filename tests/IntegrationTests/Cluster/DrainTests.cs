@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using ArtGrid.Contracts;
@@ -183,6 +184,44 @@ public sealed partial class DrainTests(ServersFixture cluster, ITestOutputHelper
         {
             rolled.Cancel();
             foreach (SiloProcess silo in silos)
+            {
+                await silo.DisposeAsync();
+            }
+
+            await DeleteQueuesAsync(queue);
+        }
+    }
+
+    [Fact]
+    public async Task SigtermToTheGatewayWhileARequestWaitsForItsVerdict_AnswersItBeforeExiting()
+    {
+        // POST /v1/score waits for the verdict over the bus; the silo's image server answers 5 s late, so the request
+        // is still waiting when the gateway gets SIGTERM.
+        string queue = $"{cluster.QueueName}-gateway";
+        IReadOnlyList<(string Name, byte[] Bytes)> images = cluster.DistinctImages(1, seed: 1803);
+        await using var server = new HeldImageServer([images[0].Bytes], held: _ => false, delay: TimeSpan.FromSeconds(5));
+        IReadOnlyDictionary<string, string> settings = Settings(queue);
+        SiloProcess? silo = null;
+        try
+        {
+            silo = await SiloProcess.StartAsync("gateway-drain", settings);
+            await using GatewayProcess gateway = await GatewayProcess.StartAsync(cluster, settings);
+            string jobId = $"{cluster.RunId}-gateway-drain";
+            Task<HttpResponseMessage> waiting = gateway.Http.PostAsJsonAsync("/v1/score", new { jobId, name = images[0].Name, url = server.Url(0) });
+            await Wait.UntilAsync(() => server.Requested.Count == 1 || waiting.IsCompleted, LongWait, "the silo fetching the image");
+            Assert.False(waiting.IsCompleted, "the request was answered before the silo had the image");
+
+            (int exitCode, TimeSpan stop) = await gateway.StopAsync();
+            HttpResponseMessage response = await waiting;
+            string body = await response.Content.ReadAsStringAsync();
+            output.WriteLine($"gateway: SIGTERM with one /v1/score waiting; answered {(int)response.StatusCode}, exit code {exitCode} {stop.TotalSeconds:0.0} s after SIGTERM");
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body}\n{gateway.Log}");
+            Assert.Contains(jobId, body, StringComparison.Ordinal);
+            Assert.Equal(0, exitCode);
+        }
+        finally
+        {
+            if (silo is not null)
             {
                 await silo.DisposeAsync();
             }
