@@ -55,7 +55,8 @@ SERVICE_ID=artgrid
 GATEWAY_PORT=${ARTGRID_GATEWAY_PORT:-8080}
 SILO_HTTP_BASE=${ARTGRID_SILO_HTTP_BASE:-18080}
 READY_TIMEOUT=90
-STOP_TIMEOUT=30
+# Longer than the silos' drain (ArtGrid:Silo:ShutdownSeconds, 60 by default), so that SIGKILL never cuts one short.
+STOP_TIMEOUT=90
 
 SILO_DIR="$REPO_ROOT/src/Silo/bin/Release/net10.0"
 SILO_DLL="$SILO_DIR/artgrid-silo.dll"

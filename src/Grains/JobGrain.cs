@@ -78,8 +78,12 @@ public sealed class JobGrain(
             return;
         }
 
-        await completion.PublishAsync(verdict, cancellationToken);
+        // Once started, the publication and its record run to the end (the publish deadline bounds them) even if the
+        // caller gives up, as a draining silo's consumer does: cancelled between the broker taking the event and the
+        // record, the job would be handed back and its verdict published a second time.
+        cancellationToken.ThrowIfCancellationRequested();
+        await completion.PublishAsync(verdict, CancellationToken.None);
         state.State.PublishedAt = time.GetUtcNow();
-        await state.WriteStateAsync(cancellationToken);
+        await state.WriteStateAsync(CancellationToken.None);
     }
 }

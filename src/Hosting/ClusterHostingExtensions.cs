@@ -113,6 +113,7 @@ public static class ClusterHostingExtensions
             });
         });
         builder.Services.AddHostedService<ReadyAnnouncer>();
+        builder.Services.AddArtGridGracefulShutdown(silo);
         return builder;
     }
 }

@@ -67,6 +67,13 @@ public sealed class SiloOptions
     /// profiler on every grain call. Off, the silo skips that per-call cost and the dashboard has nothing to show.
     /// </summary>
     public bool Dashboard { get; set; } = true;
+
+    /// <summary>
+    /// How long the silo may take to drain and leave on SIGTERM (<c>HostOptions.ShutdownTimeout</c>; how it is spent:
+    /// <see cref="GracefulShutdown"/>). An orchestrator's grace period (Kubernetes' terminationGracePeriodSeconds) must be longer.
+    /// </summary>
+    [Range(1, 3600)]
+    public int ShutdownSeconds { get; set; } = 60;
 }
 
 /// <summary>An IPv4 or IPv6 address in text (no host names: listeners bind addresses). Null passes; pair with <see cref="RequiredAttribute"/>.</summary>

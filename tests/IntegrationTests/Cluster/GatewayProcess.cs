@@ -116,6 +116,33 @@ public sealed class GatewayProcess : IAsyncDisposable
         return gateway;
     }
 
+    /// <summary>
+    /// SIGTERM, as an orchestrator stops the gateway; waits for the exit (three minutes at most, then SIGKILL and a
+    /// <see cref="TimeoutException"/>) and returns the exit code and the time from the signal to the exit.
+    /// </summary>
+    public async Task<(int ExitCode, TimeSpan Elapsed)> StopAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        if (!_process.HasExited)
+        {
+            using Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+            await kill.WaitForExitAsync();
+        }
+
+        using var wait = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The gateway was still running {clock.Elapsed.TotalSeconds:0} s after SIGTERM; killed. Its log:\n{Log}");
+        }
+
+        return (_process.ExitCode, clock.Elapsed);
+    }
+
     public async ValueTask DisposeAsync()
     {
         lock (_clients)

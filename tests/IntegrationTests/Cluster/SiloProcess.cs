@@ -111,6 +111,58 @@ public sealed class SiloProcess : IAsyncDisposable
         return $"timed out after {StartTimeout.TotalSeconds:0} s; last answer {last}";
     }
 
+    /// <summary>
+    /// SIGTERM, as an orchestrator stops a silo (docker stop, a pod's termination): the silo drains and leaves. Waits for
+    /// the process to exit (killing it past <paramref name="limit"/>, three minutes unless told) and returns its exit code
+    /// and the time from the signal to the exit.
+    /// </summary>
+    public async Task<(int ExitCode, TimeSpan Elapsed)> StopAsync(TimeSpan? limit = null)
+    {
+        var clock = Stopwatch.StartNew();
+        if (!_process.HasExited)
+        {
+            using Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])!;
+            await kill.WaitForExitAsync();
+        }
+
+        using var wait = new CancellationTokenSource(limit ?? TimeSpan.FromMinutes(3));
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill();
+            await _process.WaitForExitAsync();
+            throw new TimeoutException($"Silo {Name} was still running {clock.Elapsed.TotalSeconds:0} s after SIGTERM; killed. Its log:\n{Log}");
+        }
+
+        return (_process.ExitCode, clock.Elapsed);
+    }
+
+    /// <summary>The silo's child processes now (its decode workers), from /proc.</summary>
+    public IReadOnlyList<int> ChildProcessIds() =>
+        [.. Directory.EnumerateDirectories($"/proc/{_process.Id}/task")
+            .Select(task => Path.Combine(task, "children"))
+            .Where(File.Exists)
+            .SelectMany(file => File.ReadAllText(file).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Select(pid => int.Parse(pid, CultureInfo.InvariantCulture))
+            .Distinct()];
+
+    /// <summary>Whether a process runs (exists and is not a zombie waiting to be reaped).</summary>
+    public static bool IsRunning(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault() is not ('Z' or 'X');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>SIGKILL: no shutdown, no goodbye to the cluster or the broker (what kill -9 does).</summary>
     public void Kill()
     {

@@ -14,21 +14,8 @@ namespace ArtGrid.Tests.Deploy;
 /// </summary>
 public static class ConfigurationKeys
 {
-    /// <summary>
-    /// Keys of <c>ArtGrid:Silo</c> that the address and Kubernetes hosting work adds to <see cref="SiloOptions"/> and
-    /// that the deployment files already set. Consulted only for a key the class does not have yet: once it has them,
-    /// this list is dead and goes.
-    /// </summary>
-    public static readonly IReadOnlyDictionary<string, string> PendingSiloKeys = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
-    {
-        ["ListenAddress"] = "where the silo and client gateway ports listen",
-        ["Kubernetes"] = "Orleans' Kubernetes hosting",
-        ["ShutdownSeconds"] = "the graceful drain's limit (default 60)",
-    };
-
-    /// <summary>The default of <c>ArtGrid:Silo:ShutdownSeconds</c>, from <see cref="SiloOptions"/> once it has the property.</summary>
-    public static int ShutdownSecondsDefault =>
-        typeof(SiloOptions).GetProperty("ShutdownSeconds")?.GetValue(new SiloOptions()) is int seconds ? seconds : 60;
+    /// <summary>The default of <c>ArtGrid:Silo:ShutdownSeconds</c>.</summary>
+    public static int ShutdownSecondsDefault => new SiloOptions().ShutdownSeconds;
 
     /// <summary>Read by the hosts themselves, not through an options class.</summary>
     private static readonly HashSet<string> HostKeys = new(StringComparer.OrdinalIgnoreCase)
@@ -75,12 +62,6 @@ public static class ConfigurationKeys
             }
 
             string[] path = key[(section.Length + 1)..].Split(':');
-            if (type == typeof(SiloOptions) && path.Length == 1 && type.GetProperty(path[0], BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) is null
-                && PendingSiloKeys.ContainsKey(path[0]))
-            {
-                return null;
-            }
-
             return Walk(type, path) ? null : $"{environmentVariable}: {type.Name} has no setting {string.Join(':', path)}";
         }
 
