@@ -58,11 +58,16 @@ public sealed class ServersFixture : IAsyncLifetime
         }
     }
 
-    private Dictionary<string, string> DefaultSiloSettings => new()
+    private Dictionary<string, string> DefaultSiloSettings => new(TestClusterSettings)
     {
         ["ArtGrid__Silo__ClusterId"] = RunId,
         ["ArtGrid__Silo__ServiceId"] = RunId,
         ["ArtGrid__Bus__QueueName"] = QueueName,
+    };
+
+    /// <summary>What every test cluster's silos run with, beside their addresses and ids.</summary>
+    public static IReadOnlyDictionary<string, string> TestClusterSettings { get; } = new Dictionary<string, string>
+    {
         // Shorter retries than production's (12, up to 30 s apart), so that a test that exhausts them ends soon; enough
         // of them (about 90 s in all) to ride out a dead silo being noticed and a server restart on a loaded machine:
         // 8 s apart at most once lost 2 of 1000 jobs in the silo-kill test under a full suite on 2 cores.
@@ -72,7 +77,7 @@ public sealed class ServersFixture : IAsyncLifetime
         // Notice a killed silo in seconds rather than Orleans' production defaults.
         ["Orleans__Membership__ProbeTimeout"] = "00:00:02",
         ["Orleans__Membership__NumMissedProbesLimit"] = "2",
-        // Two silos share this machine's cores: one ONNX Runtime thread each instead of both claiming every core.
+        // Several silos share this machine's cores: one ONNX Runtime thread each instead of all claiming every core.
         ["ArtGrid__Inference__IntraOpThreads"] = "1",
         ["Logging__LogLevel__Default"] = "Information",
         ["Logging__LogLevel__Orleans"] = "Warning",

@@ -79,37 +79,8 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>Polls <paramref name="path"/> until it answers 200: null then, else why not. Waiting, not timing.</summary>
-    private async Task<string?> WaitForAsync(string path)
-    {
-        var clock = Stopwatch.StartNew();
-        string last = "no answer";
-        while (clock.Elapsed < StartTimeout)
-        {
-            if (_process.HasExited)
-            {
-                return $"it exited with code {_process.ExitCode}";
-            }
-
-            try
-            {
-                using HttpResponseMessage response = await Http.GetAsync(path);
-                if (response.IsSuccessStatusCode)
-                {
-                    return null;
-                }
-
-                last = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
-            }
-            catch (HttpRequestException ex)
-            {
-                last = ex.Message;
-            }
-
-            await Task.Delay(250);
-        }
-
-        return $"timed out after {StartTimeout.TotalSeconds:0} s; last answer {last}";
-    }
+    private Task<string?> WaitForAsync(string path) =>
+        HttpPolling.UntilOkAsync(Http, new Uri(path, UriKind.Relative), StartTimeout, () => _process.HasExited ? $"it exited with code {_process.ExitCode}" : null);
 
     /// <summary>
     /// SIGTERM, as an orchestrator stops a silo (docker stop, a pod's termination): the silo drains and leaves. Waits for

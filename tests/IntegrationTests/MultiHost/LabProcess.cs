@@ -59,37 +59,8 @@ public sealed class LabProcess : IAsyncDisposable
     }
 
     /// <summary>Polls <paramref name="url"/> until it answers 200: null then, else why not (it exited, or the time ran out).</summary>
-    public async Task<string?> WaitForAsync(HttpClient http, Uri url, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        string last = "no answer";
-        while (clock.Elapsed < timeout)
-        {
-            if (_process.HasExited)
-            {
-                return $"{Name} exited with code {_process.ExitCode}";
-            }
-
-            try
-            {
-                using HttpResponseMessage response = await http.GetAsync(url);
-                if (response.IsSuccessStatusCode)
-                {
-                    return null;
-                }
-
-                last = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-            {
-                last = ex.Message;
-            }
-
-            await Task.Delay(250);
-        }
-
-        return $"{url} did not answer 200 within {timeout.TotalSeconds:0} s; last answer {last}";
-    }
+    public Task<string?> WaitForAsync(HttpClient http, Uri url, TimeSpan timeout) =>
+        Cluster.HttpPolling.UntilOkAsync(http, url, timeout, () => _process.HasExited ? $"{Name} exited with code {_process.ExitCode}" : null);
 
     /// <summary>
     /// SIGTERM, as a host's init or Kubernetes sends it, then waits for the exit: its code and the time it took. Past

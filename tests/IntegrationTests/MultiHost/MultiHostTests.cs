@@ -308,21 +308,11 @@ public sealed class MultiHostTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>A silo with its shipped settings: no address given (it finds its own), ports 11111/30000/8081.</summary>
     private LabProcess StartSilo(string name, LabHost host) => LabProcess.Start(
         name, host, SiloProcess.ProjectOutput("Silo"), "artgrid-silo.dll", [],
-        new Dictionary<string, string>(ConnectionStrings())
+        new Dictionary<string, string>(ServersFixture.TestClusterSettings.Concat(ConnectionStrings()))
         {
             ["ArtGrid__Silo__Name"] = name,
-            // As the other cluster tests: retries that ride out a dead silo being noticed, noticed in seconds.
-            ["ArtGrid__Bus__RetryLimit"] = "10",
-            ["ArtGrid__Bus__RetryMinSeconds"] = "0.5",
-            ["ArtGrid__Bus__RetryMaxSeconds"] = "15",
-            ["Orleans__Membership__ProbeTimeout"] = "00:00:02",
-            ["Orleans__Membership__NumMissedProbesLimit"] = "2",
-            // Three silos share this machine's cores: one ONNX Runtime thread and one decode worker each.
-            ["ArtGrid__Inference__IntraOpThreads"] = "1",
+            // Three silos share this machine's cores: one decode worker each.
             ["ArtGrid__Preprocessing__Sandbox__Workers"] = "1",
-            ["Logging__LogLevel__Default"] = "Information",
-            ["Logging__LogLevel__Orleans"] = "Warning",
-            ["Logging__LogLevel__MassTransit"] = "Warning",
         });
 
     private async Task WaitReadyAsync(LabProcess silo) =>
