@@ -43,7 +43,9 @@ public static class VerdictPolicy
         }
 
         bool conflict = metadata.DeclaredAi == false && label == Labels.Ai;
-        return new JobVerdict(jobId, label, top, modelId, merged, now, [.. reasons.Distinct()], conflict);
+        // An array, not a collection expression: the verdict is kept in grain state, and Redis grain storage writes the
+        // runtime type of an IReadOnlyList; the compiler's own list type for `[.. x]` is not one Orleans reads back.
+        return new JobVerdict(jobId, label, top, modelId, merged, now, reasons.Distinct().ToArray(), conflict);
 
         static int Rank(string? l) => l switch { Labels.Ai => 0, Labels.Uncertain => 1, _ => 2 };
     }
