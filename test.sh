@@ -63,28 +63,30 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The multihost layer's lab needs iproute2's ip and ss; as root, install it when missing.
-ensure_iproute2() {
-  command -v ip >/dev/null 2>&1 && command -v ss >/dev/null 2>&1 && return 0
-  [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 || { echo "test.sh: no ip/ss: install iproute2" >&2; return 0; }
-  local wait=(-o DPkg::Lock::Timeout=600)
-  DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y iproute2 >/dev/null \
-    || { apt-get "${wait[@]}" update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y iproute2 >/dev/null; } \
-    || echo "test.sh: installing iproute2 failed; the multihost tests will fail" >&2
-}
-
-# The console's browser tests drive Debian's chromium (headless, no browser download); as root, install it when missing.
-ensure_chromium() {
-  [ -n "${ARTGRID_CHROMIUM:-}" ] || [ -x /usr/bin/chromium ] && return 0
+# As root, installs a Debian package some tests need when it is missing (waiting for another apt to release its lock, and
+# updating the package index once if the first try fails); otherwise says which tests will fail and how to install it.
+apt_install() {
+  local package=$1 needed_by=$2 wait=(-o DPkg::Lock::Timeout=600)
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "test.sh: no chromium: the console's browser tests will fail; install it with: apt-get install -y chromium" >&2
+    echo "test.sh: no $package: $needed_by will fail; install it with: apt-get install -y $package" >&2
     return 0
   fi
-  echo "test.sh: installing chromium for the console's browser tests" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  local wait=(-o DPkg::Lock::Timeout=600)
-  apt-get "${wait[@]}" install -y chromium >/dev/null || { apt-get "${wait[@]}" update >/dev/null && apt-get "${wait[@]}" install -y chromium >/dev/null; } \
-    || echo "test.sh: installing chromium failed; the console's browser tests will fail" >&2
+  echo "test.sh: installing $package for $needed_by" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y "$package" >/dev/null \
+    || { apt-get "${wait[@]}" update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y "$package" >/dev/null; } \
+    || echo "test.sh: installing $package failed; $needed_by will fail" >&2
+}
+
+# The multihost layer's lab needs iproute2's ip and ss.
+ensure_iproute2() {
+  command -v ip >/dev/null 2>&1 && command -v ss >/dev/null 2>&1 && return 0
+  apt_install iproute2 "the multihost tests"
+}
+
+# The console's browser tests drive Debian's chromium (headless, no browser download).
+ensure_chromium() {
+  [ -n "${ARTGRID_CHROMIUM:-}" ] || [ -x /usr/bin/chromium ] && return 0
+  apt_install chromium "the console's browser tests"
 }
 
 rc=0
