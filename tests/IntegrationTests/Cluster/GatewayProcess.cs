@@ -55,12 +55,21 @@ public sealed class GatewayProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the gateway (with <paramref name="settings"/> added to its environment) and returns once it answers
-    /// <c>/health/ready</c> (or, unless <paramref name="waitReady"/>, <c>/health/live</c>).
+    /// Starts the gateway of the fixture's cluster (with <paramref name="settings"/> added to its environment) and returns
+    /// once it answers <c>/health/ready</c> (or, unless <paramref name="waitReady"/>, <c>/health/live</c>).
     /// </summary>
-    public static async Task<GatewayProcess> StartAsync(ServersFixture cluster, IReadOnlyDictionary<string, string>? settings = null, bool waitReady = true)
+    public static Task<GatewayProcess> StartAsync(ServersFixture cluster, IReadOnlyDictionary<string, string>? settings = null, bool waitReady = true) =>
+        StartAsync(cluster.SiloSettings, settings, waitReady);
+
+    /// <summary>
+    /// Starts the gateway of the cluster whose silos run with <paramref name="cluster"/> (of which it takes the
+    /// <c>ArtGrid__Silo__</c> ids and the <c>ArtGrid__Bus__</c> settings), from <paramref name="folder"/> when given (a published gateway), else from
+    /// src/Gateway's build output.
+    /// </summary>
+    public static async Task<GatewayProcess> StartAsync(
+        IEnumerable<KeyValuePair<string, string>> cluster, IReadOnlyDictionary<string, string>? settings, bool waitReady = true, string? folder = null)
     {
-        string folder = SiloProcess.ProjectOutput("Gateway");
+        folder ??= SiloProcess.ProjectOutput("Gateway");
         int port = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
@@ -73,7 +82,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         start.ArgumentList.Add($"http://127.0.0.1:{port}");
         start.Environment["ConnectionStrings__Redis"] = TestServers.Redis;
         start.Environment["ConnectionStrings__RabbitMq"] = TestServers.RabbitMq.ToString();
-        foreach ((string key, string value) in cluster.SiloSettings.Where(kv => kv.Key.StartsWith("ArtGrid__Silo__", StringComparison.Ordinal) || kv.Key.StartsWith("ArtGrid__Bus__", StringComparison.Ordinal)))
+        foreach ((string key, string value) in cluster.Where(kv => kv.Key.StartsWith("ArtGrid__Silo__", StringComparison.Ordinal) || kv.Key.StartsWith("ArtGrid__Bus__", StringComparison.Ordinal)))
         {
             start.Environment[key] = value;
         }
@@ -120,28 +129,8 @@ public sealed class GatewayProcess : IAsyncDisposable
     /// SIGTERM, as an orchestrator stops the gateway; waits for the exit (three minutes at most, then SIGKILL and a
     /// <see cref="TimeoutException"/>) and returns the exit code and the time from the signal to the exit.
     /// </summary>
-    public async Task<(int ExitCode, TimeSpan Elapsed)> StopAsync()
-    {
-        var clock = Stopwatch.StartNew();
-        if (!_process.HasExited)
-        {
-            using Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
-            await kill.WaitForExitAsync();
-        }
-
-        using var wait = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        try
-        {
-            await _process.WaitForExitAsync(wait.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            _process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"The gateway was still running {clock.Elapsed.TotalSeconds:0} s after SIGTERM; killed. Its log:\n{Log}");
-        }
-
-        return (_process.ExitCode, clock.Elapsed);
-    }
+    public Task<(int ExitCode, TimeSpan Elapsed)> StopAsync() =>
+        TestProcesses.TerminateAsync(_process, TimeSpan.FromMinutes(3), "The gateway", () => Log);
 
     public async ValueTask DisposeAsync()
     {
@@ -161,26 +150,9 @@ public sealed class GatewayProcess : IAsyncDisposable
 
     private async Task WaitUpAsync(string path)
     {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(90))
-        {
-            Assert.False(_process.HasExited, "the gateway exited:\n" + Log);
-            try
-            {
-                if ((await Http.GetAsync(path)).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-
-            await Task.Delay(200);
-        }
-
-        Assert.Fail($"the gateway did not answer {path}:\n" + Log);
+        string? failure = await HttpPolling.UntilOkAsync(
+            Http, new Uri(path, UriKind.Relative), TimeSpan.FromSeconds(90), () => _process.HasExited ? $"it exited with code {_process.ExitCode}" : null);
+        Assert.True(failure is null, $"the gateway did not answer {path} ({failure}):\n" + Log);
     }
 
     private static int FreePort()

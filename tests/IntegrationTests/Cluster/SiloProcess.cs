@@ -87,29 +87,8 @@ public sealed class SiloProcess : IAsyncDisposable
     /// the process to exit (killing it past <paramref name="limit"/>, three minutes unless told) and returns its exit code
     /// and the time from the signal to the exit.
     /// </summary>
-    public async Task<(int ExitCode, TimeSpan Elapsed)> StopAsync(TimeSpan? limit = null)
-    {
-        var clock = Stopwatch.StartNew();
-        if (!_process.HasExited)
-        {
-            using Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])!;
-            await kill.WaitForExitAsync();
-        }
-
-        using var wait = new CancellationTokenSource(limit ?? TimeSpan.FromMinutes(3));
-        try
-        {
-            await _process.WaitForExitAsync(wait.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            Kill();
-            await _process.WaitForExitAsync();
-            throw new TimeoutException($"Silo {Name} was still running {clock.Elapsed.TotalSeconds:0} s after SIGTERM; killed. Its log:\n{Log}");
-        }
-
-        return (_process.ExitCode, clock.Elapsed);
-    }
+    public Task<(int ExitCode, TimeSpan Elapsed)> StopAsync(TimeSpan? limit = null) =>
+        TestProcesses.TerminateAsync(_process, limit ?? TimeSpan.FromMinutes(3), $"Silo {Name}", () => Log);
 
     /// <summary>The silo's child processes now (its decode workers), from /proc.</summary>
     public IReadOnlyList<int> ChildProcessIds() =>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ArtGrid.Tests.Cluster;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -102,11 +103,7 @@ public static class DeployFiles
             start.Environment[key] = value;
         }
 
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout, await stderr);
+        return await TestProcesses.RunAsync(start);
     }
 
     // YAML navigation: null where a key is missing.

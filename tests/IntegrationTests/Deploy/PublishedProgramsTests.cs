@@ -108,10 +108,11 @@ public sealed class PublishedProgramsTests(PublishedPrograms published, ITestOut
         Assert.Contains(Path.Combine(published.Silo, "artgrid-decode-worker.dll"), DecodeWorkerCommandLines());
 
         // The published gateway, in the silo's cluster (it opens its port once its Orleans client has found a silo).
-        await using GatewayRun gateway = await GatewayRun.StartAsync(published.Gateway, _runId);
-        output.WriteLine($"published gateway ready after {gateway.StartSeconds:0.0} s");
-        Assert.Equal(0, (await HealthCheckAsync(gateway.Port, "/health/ready")).Exit);
-        Assert.Equal(0, (await HealthCheckAsync(gateway.Port, "/health/live")).Exit);
+        clock.Restart();
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(settings, null, folder: published.Gateway);
+        output.WriteLine($"published gateway ready after {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.Equal(0, (await HealthCheckAsync(gateway.Address.Port, "/health/ready")).Exit);
+        Assert.Equal(0, (await HealthCheckAsync(gateway.Address.Port, "/health/live")).Exit);
     }
 
     private static Task<(int Exit, string Stdout, string Stderr)> HealthCheckAsync(int port, string path) =>
@@ -142,86 +143,5 @@ public sealed class PublishedProgramsTests(PublishedPrograms published, ITestOut
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-}
-
-/// <summary>A published gateway started as its image starts it, returned once <c>/health/ready</c> answers 200.</summary>
-internal sealed class GatewayRun : IAsyncDisposable
-{
-    private readonly Process _process;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log = new();
-
-    private GatewayRun(Process process, int port)
-    {
-        _process = process;
-        Port = port;
-    }
-
-    public int Port { get; }
-
-    public double StartSeconds { get; private set; }
-
-    public static async Task<GatewayRun> StartAsync(string folder, string runId)
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = folder,
-        };
-        start.ArgumentList.Add(Path.Combine(folder, "artgrid-gateway.dll"));
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        start.Environment["Urls"] = $"http://127.0.0.1:{port}";
-        start.Environment["ConnectionStrings__Redis"] = TestServers.Redis;
-        start.Environment["ConnectionStrings__RabbitMq"] = TestServers.RabbitMq.ToString();
-        start.Environment["ArtGrid__Silo__ClusterId"] = runId;
-        start.Environment["ArtGrid__Silo__ServiceId"] = runId;
-        var run = new GatewayRun(Process.Start(start)!, port);
-        run._process.OutputDataReceived += (_, e) => run._log.Enqueue(e.Data ?? "");
-        run._process.ErrorDataReceived += (_, e) => run._log.Enqueue(e.Data ?? "");
-        run._process.BeginOutputReadLine();
-        run._process.BeginErrorReadLine();
-
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
-        string last = "no answer";
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromMinutes(2) && !run._process.HasExited)
-        {
-            try
-            {
-                using HttpResponseMessage response = await http.GetAsync("/health/ready");
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    run.StartSeconds = clock.Elapsed.TotalSeconds;
-                    return run;
-                }
-
-                last = $"{(int)response.StatusCode}";
-            }
-            catch (HttpRequestException ex)
-            {
-                last = ex.Message;
-            }
-
-            await Task.Delay(250);
-        }
-
-        await run.DisposeAsync();
-        throw new InvalidOperationException($"The published gateway did not get ready ({last}). Its log:\n{string.Join('\n', run._log)}");
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-
-        await _process.WaitForExitAsync();
-        _process.Dispose();
     }
 }

@@ -5,8 +5,8 @@ using System.Globalization;
 namespace ArtGrid.Tests.MultiHost;
 
 /// <summary>
-/// A .NET program of ArtGrid run on a lab host (<c>ip netns exec</c>, which replaces itself with the program: the
-/// process is the program), from its own output folder, with its whole log kept.
+/// A .NET program of ArtGrid run on a lab host (<see cref="LabHost.Command"/>), from its own output folder, with its
+/// whole log kept.
 /// </summary>
 public sealed class LabProcess : IAsyncDisposable
 {
@@ -33,17 +33,7 @@ public sealed class LabProcess : IAsyncDisposable
 
     public static LabProcess Start(string name, LabHost host, string folder, string program, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
     {
-        var start = new ProcessStartInfo(NetworkLab.Which("ip") ?? "ip")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = folder,
-        };
-        foreach (string argument in (string[])["netns", "exec", host.Namespace, "dotnet", Path.Combine(folder, program), .. arguments])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        ProcessStartInfo start = host.Command("dotnet", [Path.Combine(folder, program), .. arguments], folder);
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         foreach ((string key, string value) in environment)
         {
@@ -66,23 +56,8 @@ public sealed class LabProcess : IAsyncDisposable
     /// SIGTERM, as a host's init or Kubernetes sends it, then waits for the exit: its code and the time it took. Past
     /// <paramref name="grace"/>, SIGKILL, as they do, and an exception.
     /// </summary>
-    public async Task<(int ExitCode, TimeSpan Took)> TerminateAsync(TimeSpan grace)
-    {
-        var clock = Stopwatch.StartNew();
-        NetworkLab.Run("kill", "-TERM", _process.Id.ToString(CultureInfo.InvariantCulture));
-        using var timeout = new CancellationTokenSource(grace);
-        try
-        {
-            await _process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            Kill();
-            throw new InvalidOperationException($"{Name} was still running {grace.TotalSeconds:0} s after SIGTERM.\n{Tail(60)}");
-        }
-
-        return (_process.ExitCode, clock.Elapsed);
-    }
+    public Task<(int ExitCode, TimeSpan Elapsed)> TerminateAsync(TimeSpan grace) =>
+        Cluster.TestProcesses.TerminateAsync(_process, grace, Name, () => Tail(60));
 
     public void Kill()
     {

@@ -51,7 +51,7 @@ public sealed class MultiHostTests(ITestOutputHelper output) : IAsyncLifetime
         LabHost[] siloHosts = [.. Enumerable.Range(1, SiloCount).Select(i => _lab.AddHost($"silo{i}", 10 + i))];
         LabHost gatewayHost = _lab.AddHost("gateway", 20);
 
-        StartServers();
+        await StartServersAsync();
         // The silos start together, as a deployment's would; the gateway once one of them is a member.
         LabProcess[] silos = [.. siloHosts.Select((host, i) => StartSilo($"silo-{i + 1}", host))];
         _silos.AddRange(silos);
@@ -180,26 +180,13 @@ public sealed class MultiHostTests(ITestOutputHelper output) : IAsyncLifetime
         AssertNothingOnLoopback();
     }
 
-    private async Task<(int Exit, string Stdout, string Stderr)> SubmitFromAsync(LabHost host, string[] paths)
+    private Task<(int Exit, string Stdout, string Stderr)> SubmitFromAsync(LabHost host, string[] paths)
     {
         string folder = SiloProcess.ProjectOutput("Cli");
-        var start = new ProcessStartInfo(NetworkLab.Which("ip") ?? "ip")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = folder,
-        };
-        foreach (string argument in (string[])["netns", "exec", host.Namespace, "dotnet", Path.Combine(folder, "artgrid.dll"), "submit", "--wait", "--timeout", "120",
-                     "--bus", RabbitMq.ToString(), "--redis", $"{Servers.Address}:6379", .. paths])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout, await stderr);
+        return TestProcesses.RunAsync(host.Command(
+            "dotnet",
+            [Path.Combine(folder, "artgrid.dll"), "submit", "--wait", "--timeout", "120", "--bus", RabbitMq.ToString(), "--redis", $"{Servers.Address}:6379", .. paths],
+            folder));
     }
 
     /// <summary>
@@ -331,30 +318,17 @@ public sealed class MultiHostTests(ITestOutputHelper output) : IAsyncLifetime
     private string Tails() => string.Join('\n', _silos.Append(_gateway!).Where(p => p is not null).Select(p => p.Tail()));
 
     /// <summary>Redis and RabbitMQ on the servers' host, through the same script as everywhere, on its address.</summary>
-    private void StartServers()
+    private async Task StartServersAsync()
     {
-        string script = Path.Combine(TestAssets.RepositoryRoot, "deploy", "servers.sh");
-        var start = new ProcessStartInfo(NetworkLab.Which("ip") ?? "ip")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string argument in (string[])["netns", "exec", Servers.Namespace, "bash", script, "up"])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        ProcessStartInfo start = Servers.Command("bash", [Path.Combine(TestAssets.RepositoryRoot, "deploy", "servers.sh"), "up"]);
         start.Environment["ARTGRID_BIND_ADDRESS"] = Servers.Address.ToString();
         start.Environment["ARTGRID_REDIS_PORT"] = "6379";
         start.Environment["ARTGRID_AMQP_PORT"] = "5672";
         start.Environment["ARTGRID_STATE_DIR"] = _state;
         start.Environment.Remove("ARTGRID_RABBITMQ_MANAGEMENT_PORT");
         start.Environment.Remove("ARTGRID_RABBITMQ_PROMETHEUS_PORT");
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"servers.sh up on the servers' host failed ({process.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
+        (int exit, string stdout, string stderr) = await TestProcesses.RunAsync(start);
+        Assert.True(exit == 0, $"servers.sh up on the servers' host failed ({exit}):\n{stdout}\n{stderr}");
     }
 
     public async Task DisposeAsync()

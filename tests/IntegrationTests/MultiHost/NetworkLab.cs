@@ -42,14 +42,12 @@ public sealed partial class NetworkLab : IAsyncDisposable
             return "network namespaces are a Linux feature";
         }
 
-        if (Environment.UserName != "root" && Run(false, "id", "-u").Trim() != "0")
+        if (!Environment.IsPrivilegedProcess)
         {
             return "making network namespaces needs root";
         }
 
-        return File.Exists("/usr/sbin/ip") || File.Exists("/sbin/ip") || File.Exists("/usr/bin/ip") || File.Exists("/bin/ip")
-            ? null
-            : "iproute2's ip is missing (apt-get install -y iproute2)";
+        return Which("ip") is null ? "iproute2's ip is missing (apt-get install -y iproute2)" : null;
     }
 
     public static NetworkLab Create()
@@ -211,9 +209,26 @@ public sealed record LabHost(string Name, string Namespace, IPAddress Address)
         }
     }
 
-    /// <summary>The processes that run in the namespace now.</summary>
-    public int[] Pids() =>
-        [.. NetworkLab.Run(false, "ip", "netns", "pids", Namespace).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p.Trim(), CultureInfo.InvariantCulture))];
+    /// <summary>
+    /// How to run <paramref name="program"/> on this host (<c>ip netns exec</c>, which replaces itself with the program:
+    /// the process is the program), its output redirected; the caller adds the environment and runs it
+    /// (<see cref="Cluster.TestProcesses.RunAsync"/>, or <see cref="LabProcess"/> for a server).
+    /// </summary>
+    public ProcessStartInfo Command(string program, IEnumerable<string> arguments, string workingDirectory = "")
+    {
+        var start = new ProcessStartInfo(NetworkLab.Which("ip") ?? "ip")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory,
+        };
+        foreach (string argument in (string[])["netns", "exec", Namespace, program, .. arguments])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return start;
+    }
 
     /// <summary>Every TCP socket that listens in the namespace: local address and port, with the program's name.</summary>
     public IReadOnlyList<(IPEndPoint Local, string Program)> Listening()
