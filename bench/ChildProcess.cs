@@ -32,6 +32,9 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id (for its CPU time in /proc).</summary>
+    public int Id => _process.Id;
+
     /// <summary>The last lines of its stdout and stderr, interleaved as they came.</summary>
     public IReadOnlyList<string> Log => [.. _log];
 

@@ -14,6 +14,7 @@ return args switch
     ["model-cost", .. var rest] => ModelCostBench.Run(rest),
     ["gateway", .. var rest] => await GatewayBench.RunAsync(rest),
     ["console", .. var rest] => await ConsoleBench.RunAsync(rest),
+    ["cached-jobs", .. var rest] => await CachedJobsBench.RunCommandAsync(rest),
     _ => Usage(),
 };
 
@@ -77,6 +78,17 @@ static int Usage()
           the first verdict row in the DOM. Needs chromium (/usr/bin/chromium or $ARTGRID_CHROMIUM); --redis and --amqp
           as for gateway. Last line: console_first_row_ms_median=… console_first_row_ms_min=… console_first_row_ms_max=…
           verdicts=… queue_all=… loads=…
+
+        usage: artgrid-bench cached-jobs [--quick] [--claim-check-all] [--silo-dll PATH] [--silos 2] [--redis HOST:PORT] [--amqp URI]
+                                         [--out DIR]
+          The cached part of the queue bench on its own: starts its own silos (on the servers as for gateway), scores
+          samples/ once, then paired alternating rounds of (a) raw MassTransit request/response round trips to a trivial
+          consumer in this process and (b) cached ScoreImages requests through the silos, 16 callers each; prints the
+          Redis commands and CPU milliseconds per cached job, and round trips/s with an image-sized payload inline against
+          claim-checked. --claim-check-all: every image claim-checked, as before small images went inline; --silo-dll:
+          the silos of another build (a copy of an earlier build's src/Silo output), to compare two builds.
+          Last line: cached_jobs_ratio=… cached_jobs_per_s=…
+          raw_round_trips_per_s=… redis_commands_per_cached_job=… silo_cpu_ms_per_cached_job=…
 
         usage: artgrid-bench micro [BenchmarkDotNet arguments]
           Micro-benchmarks (BenchmarkDotNet, in process by default): TensorPacker.Pack at 224x224, the linear head, the

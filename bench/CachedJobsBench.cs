@@ -1,0 +1,485 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using ArtGrid.Contracts;
+using ArtGrid.Hosting.Messaging;
+using MassTransit;
+using StackExchange.Redis;
+
+namespace ArtGrid.Bench;
+
+/// <summary>
+/// The cached part of <c>artgrid-bench queue</c>: what a job whose images are already scored costs on the whole cluster
+/// path, against what the bus itself costs. In one run, on the same broker, in paired rounds whose order alternates:
+/// (a) raw MassTransit request/response round trips (a trivial consumer on a private queue in this process), and (b)
+/// cached jobs through the silos: <see cref="ScoreImages"/> requests over images the cluster has scored, built as
+/// <c>artgrid submit --wait</c> builds them, closed loop with <see cref="Concurrency"/> callers. Beside the rates, where
+/// a cached job's cost goes: Redis commands per job by command (INFO commandstats before and after each phase) and CPU
+/// milliseconds per job of the silos, Redis, RabbitMQ and this process.
+/// </summary>
+internal static class CachedJobsBench
+{
+    public const int Concurrency = 16;
+
+    private const string Raw = "raw";
+    private const string Cached = "cached";
+
+    public static Task<IReadOnlyDictionary<string, double>> RunAsync(QueueBenchContext context, CancellationToken cancellationToken) =>
+        RunAsync(context, claimCheckAll: false, cancellationToken);
+
+    /// <param name="claimCheckAll">Every image claim-checked, as producers sent them before small images went inline.</param>
+    public static async Task<IReadOnlyDictionary<string, double>> RunAsync(QueueBenchContext context, bool claimCheckAll, CancellationToken cancellationToken)
+    {
+        await QueueBench.EnsureSilosAsync(context, cancellationToken);
+        int rounds = context.Quick ? 4 : 8;
+        int rawPerRound = context.Quick ? 1000 : 2000;
+        int jobsPerRound = context.Quick ? 150 : 400;
+        string[] paths = [.. context.Images.Take(context.Quick ? 64 : 256)];
+        if (paths.Length == 0)
+        {
+            throw new SetupException("the cached part needs at least one image");
+        }
+
+        byte[][] images = [.. paths.Select(File.ReadAllBytes)];
+        await using var probe = await ServerProbe.ConnectAsync(context.Redis, context.Amqp, context.Cluster);
+        await using var redis = new RedisConnection(context.Redis);
+        var messageData = new RedisMessageDataRepository(redis, TimeSpan.FromHours(1));
+        string echoQueue = $"cached-bench-echo-{context.Cluster.RunId}";
+
+        // The trivial consumer on a bus of its own (as a silo is another process's), the callers on another.
+        IBusControl echoBus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
+        {
+            rabbit.UseArtGrid(context.Amqp, messageData);
+            rabbit.ReceiveEndpoint(echoQueue, endpoint =>
+            {
+                // As the silos' own endpoint: a durable queue (declared as senders declare it: deleted at the end
+                // rather than auto-deleted), persistent messages, the same prefetch and concurrency.
+                endpoint.PrefetchCount = 32;
+                endpoint.ConcurrentMessageLimit = 16;
+                endpoint.Consumer<EchoConsumer>();
+            });
+        });
+        IBusControl bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.UseArtGrid(context.Amqp, messageData));
+        await echoBus.StartAsync(cancellationToken);
+        await bus.StartAsync(cancellationToken);
+        try
+        {
+            IRequestClient<BenchPing> echo = bus.CreateRequestClient<BenchPing>(new Uri($"queue:{echoQueue}"), RequestTimeout.After(s: 20));
+            IRequestClient<ScoreImages> score = bus.CreateRequestClient<ScoreImages>(new Uri($"queue:{context.Cluster.QueueName}"), RequestTimeout.After(s: 60));
+            int job = 0;
+            Task<string?> RawAsync(int i) => PingAsync(echo, i, cancellationToken);
+            Task<string?> CachedAsync(int i) => JobAsync(score, messageData, claimCheckAll, $"{context.Cluster.RunId}-cached-{Interlocked.Increment(ref job)}", paths[i % paths.Length], images[i % images.Length], cancellationToken);
+
+            // Every image scored once (not measured; after the uncached part they are cache hits already), then a
+            // warm-up of each phase (JIT, connections, grain activations on every silo).
+            Progress.Say($"cached: {paths.Length} images scored once, then {rounds} rounds of {rawPerRound} round trips and {jobsPerRound} cached jobs, {Concurrency} callers");
+            var warmUp = new List<Phase>();
+            foreach ((string name, int count, Func<int, Task<string?>> call) in new[]
+            {
+                ("prime", images.Length, (Func<int, Task<string?>>)CachedAsync),
+                (Raw, rawPerRound / 4, RawAsync),
+                (Cached, Math.Min(jobsPerRound, 4 * Concurrency), CachedAsync),
+            })
+            {
+                Phase phase = await Phase.RunAsync(name, -1, count, call, probe, cancellationToken);
+                warmUp.Add(phase);
+                Progress.Say($"cached: warm-up {phase.Name,-6} {phase.Ok}/{phase.Count} ok in {phase.Seconds:0.00} s{(phase.Errors.Count > 0 ? $"; first error: {phase.Errors[0]}" : "")}");
+            }
+
+            var phases = new List<Phase>();
+            for (int round = 0; round < rounds; round++)
+            {
+                int r = round;
+                (string Name, Func<Task<Phase>> Run)[] pair =
+                [
+                    (Raw, () => Phase.RunAsync(Raw, r, rawPerRound, RawAsync, probe, cancellationToken)),
+                    (Cached, () => Phase.RunAsync(Cached, r, jobsPerRound, CachedAsync, probe, cancellationToken)),
+                ];
+                foreach (int p in round % 2 == 0 ? [0, 1] : new[] { 1, 0 })
+                {
+                    Phase phase = await pair[p].Run();
+                    phases.Add(phase);
+                    Progress.Say($"cached: round {round + 1}/{rounds} {phase.Name,-6} {phase.Ok}/{phase.Count} ok in {phase.Seconds:0.00} s: {phase.PerSecond:0.0}/s");
+                }
+            }
+
+            IReadOnlyList<(int Bytes, double Inline, double ClaimChecked)> sweep = await PayloadSweepAsync(echo, messageData, probe, context.Quick, cancellationToken);
+            return Report(context, phases, warmUp, sweep);
+        }
+        finally
+        {
+            await BenchCluster.Try("stop the cached part's buses", () => Task.WhenAll(bus.StopAsync(TimeSpan.FromSeconds(30)), echoBus.StopAsync(TimeSpan.FromSeconds(30))));
+            await BenchCluster.Try("delete the echo queue", async () =>
+            {
+                var factory = new RabbitMQ.Client.ConnectionFactory { Uri = context.Amqp };
+                await using RabbitMQ.Client.IConnection connection = await factory.CreateConnectionAsync(CancellationToken.None);
+                await using RabbitMQ.Client.IChannel channel = await connection.CreateChannelAsync(cancellationToken: CancellationToken.None);
+                await channel.QueueDeleteAsync(echoQueue, ifUnused: false, ifEmpty: false, cancellationToken: CancellationToken.None);
+            });
+        }
+    }
+
+    /// <summary>
+    /// <c>artgrid-bench cached-jobs [--quick] [--claim-check-all] [--silo-dll PATH] [--silos N] [--redis HOST:PORT]
+    /// [--amqp URI] [--out DIR]</c>: the part on its own (<c>--silo-dll</c>: another build's silo, to compare two builds).
+    /// </summary>
+    public static async Task<int> RunCommandAsync(string[] args)
+    {
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        try
+        {
+            (string redis, Uri amqp) = CommandLine.Servers(args);
+            await BenchCluster.CheckServersAsync(redis, amqp);
+            string siloDll = CommandLine.Option(args, "--silo-dll") ?? BenchCluster.BuildOutputs().SiloDll;
+            string outDir = CommandLine.Option(args, "--out") ?? Path.Combine(PhotoMix.RepositoryRoot(), "bench-results");
+            string[] images = [.. Directory.EnumerateFiles(Path.Combine(PhotoMix.RepositoryRoot(), "samples"), "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal)];
+            await using var cluster = new BenchCluster("c" + Guid.NewGuid().ToString("N")[..10], redis, amqp);
+            var context = new QueueBenchContext(cluster, siloDll, redis, amqp, images, outDir, args.Contains("--quick"), CommandLine.PositiveInt(args, "--silos", 2));
+            IReadOnlyDictionary<string, double> figures = await RunAsync(context, args.Contains("--claim-check-all"), stop.Token);
+            Console.WriteLine(string.Join(' ', figures.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Key}={f.Value:0.###}"))));
+            return 0;
+        }
+        catch (SetupException ex)
+        {
+            Console.Error.WriteLine($"artgrid-bench cached-jobs: {ex.Message}");
+            return 3;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("artgrid-bench cached-jobs: stopped before the end; nothing measured");
+            return 130;
+        }
+    }
+
+    /// <summary>
+    /// What carrying an image in the message costs against claim-checking it, by size: round trips/s of the echo
+    /// consumer with a payload sent inline (base64 in the message body) and through the Redis claim check (put by the
+    /// caller, read by the consumer), in alternating phases. The inline limit of <c>ImageData</c> comes from this table.
+    /// </summary>
+    private static async Task<IReadOnlyList<(int Bytes, double Inline, double ClaimChecked)>> PayloadSweepAsync(
+        IRequestClient<BenchPing> echo, IMessageDataRepository messageData, ServerProbe probe, bool quick, CancellationToken cancellationToken)
+    {
+        int count = quick ? 60 : 200;
+        var rows = new List<(int, double, double)>();
+        foreach (int size in new[] { 16 << 10, 64 << 10, 256 << 10, 1 << 20 })
+        {
+            byte[] payload = new byte[size];
+            new Random(size).NextBytes(payload);
+            async Task<string?> SendAsync(int i, bool inline)
+            {
+                MessageData<byte[]> data = inline ? new MassTransit.MessageData.Values.BytesInlineMessageData(payload) : await messageData.PutBytes(payload, cancellationToken);
+                Response<BenchPong> response = await echo.GetResponse<BenchPong>(new BenchPing { Sequence = i, Payload = data }, cancellationToken);
+                return response.Message.PayloadBytes == size ? null : "the payload did not arrive whole";
+            }
+
+            // ok answers and seconds of each way, over two rounds whose order alternates
+            double[] ok = new double[2], seconds = new double[2];
+            for (int round = 0; round < 2; round++)
+            {
+                foreach (int way in round % 2 == 0 ? new[] { 0, 1 } : [1, 0])
+                {
+                    Phase phase = await Phase.RunAsync(way == 0 ? "inline" : "claim-check", round, count, i => SendAsync(i, way == 0), probe, cancellationToken);
+                    ok[way] += phase.Ok;
+                    seconds[way] += phase.Seconds;
+                }
+            }
+
+            double inline = ok[0] / seconds[0], claimChecked = ok[1] / seconds[1];
+            Progress.Say($"cached: payload {size >> 10} KiB: inline {inline:0.0}/s, claim-checked {claimChecked:0.0}/s");
+            rows.Add((size, inline, claimChecked));
+        }
+
+        return rows;
+    }
+
+    private static async Task<string?> PingAsync(IRequestClient<BenchPing> client, int i, CancellationToken cancellationToken)
+    {
+        Response<BenchPong> response = await client.GetResponse<BenchPong>(new BenchPing { Sequence = i }, cancellationToken);
+        return response.Message.Sequence == i ? null : "a pong for another ping";
+    }
+
+    // As `artgrid submit --wait`: the job's image as message data (inline when small), a request, the answer checked.
+    private static async Task<string?> JobAsync(IRequestClient<ScoreImages> client, IMessageDataRepository messageData, bool claimCheckAll, string jobId, string path, byte[] bytes, CancellationToken cancellationToken)
+    {
+        var command = new ScoreImages
+        {
+            JobId = jobId,
+            Images = [new ImageReference { Name = Path.GetFileName(path), Data = claimCheckAll ? await messageData.PutBytes(bytes, cancellationToken) : await new ImageData(messageData).OfAsync(bytes, cancellationToken) }],
+            Metadata = JobMetadata.None,
+            SubmittedAt = DateTimeOffset.UtcNow,
+        };
+        Response<ImagesScored, ScoreImagesRejected> response = await client.GetResponse<ImagesScored, ScoreImagesRejected>(command, cancellationToken);
+        if (response.Message is ScoreImagesRejected rejected)
+        {
+            return $"rejected {rejected.Code}: {rejected.Reason}";
+        }
+
+        if (response.Message is not ImagesScored scored || scored.JobId != jobId || scored.Verdict.Images.Count != 1)
+        {
+            return "the answer is not this job's verdict of one image";
+        }
+
+        ImageScore image = scored.Verdict.Images[0];
+        return image.Error is { } error ? $"image error {error.Code}: {error.Message}"
+            : image.Label is null ? "image without a label"
+            : image.Cached ? null
+            : Phase.NotCached;
+    }
+
+    private static IReadOnlyDictionary<string, double> Report(QueueBenchContext context, List<Phase> phases, List<Phase> warmUp, IReadOnlyList<(int Bytes, double Inline, double ClaimChecked)> sweep)
+    {
+        Phase[] raw = [.. phases.Where(p => p.Name == Raw)];
+        Phase[] cached = [.. phases.Where(p => p.Name == Cached)];
+        double rawRate = raw.Sum(p => p.Ok) / raw.Sum(p => p.Seconds);
+        double cachedRate = cached.Sum(p => p.Ok) / cached.Sum(p => p.Seconds);
+        Spread ratio = Spread.OfRatios([.. cached.Select(p => p.PerSecond)], [.. raw.Select(p => p.PerSecond)]);
+        int cachedOk = cached.Sum(p => p.Ok);
+        Dictionary<string, long> commands = Phase.Sum(cached.Select(p => p.RedisCommands));
+        double commandsPerJob = commands.Values.Sum() / (double)cachedOk;
+        double PerJob(Func<Phase, double> cpu) => cached.Sum(cpu) / cachedOk;
+
+        var rounds = new Table("round", "raw round trips", "raw s", "raw /s", "cached jobs", "cached s", "cached jobs/s", "ratio");
+        foreach ((Phase r, Phase c) in raw.Zip(cached))
+        {
+            rounds.Row(r.Round + 1, r.Ok, r.Seconds, r.PerSecond, c.Ok, c.Seconds, c.PerSecond, c.PerSecond / r.PerSecond);
+        }
+
+        rounds.Row("all", raw.Sum(p => p.Ok), raw.Sum(p => p.Seconds), rawRate, cachedOk, cached.Sum(p => p.Seconds), cachedRate, ratio);
+        rounds.Print($"Cached jobs against raw request/response ({context.Silos} silos, {Concurrency} callers, closed loop; ratio = cached jobs/s over raw round trips/s, median of paired rounds [range])");
+
+        var cost = new Table("per cached job", "value");
+        cost.Row("Redis commands", commandsPerJob);
+        foreach ((string name, long calls) in commands.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal))
+        {
+            cost.Row($"  {name}", calls / (double)cachedOk);
+        }
+
+        cost.Row("CPU ms, silos", PerJob(p => p.SiloCpuMs));
+        cost.Row("CPU ms, Redis", PerJob(p => p.RedisCpuMs));
+        cost.Row("CPU ms, RabbitMQ", PerJob(p => p.RabbitCpuMs));
+        cost.Row("CPU ms, this process (callers)", PerJob(p => p.SelfCpuMs));
+        cost.Row("Redis commands per raw round trip", Phase.Sum(raw.Select(p => p.RedisCommands)).Values.Sum() / (double)raw.Sum(p => p.Ok));
+        cost.Row("CPU ms per raw round trip, RabbitMQ + this process", raw.Sum(p => p.RabbitCpuMs + p.SelfCpuMs) / raw.Sum(p => p.Ok));
+        cost.Print("Where a cached job's cost goes (Redis INFO commandstats and process CPU time over the cached phases)");
+
+        var sizes = new Table("payload KiB", "inline round trips/s", "claim-checked round trips/s", "inline / claim-checked");
+        foreach ((int bytes, double inline, double claimChecked) in sweep)
+        {
+            sizes.Row(bytes >> 10, inline, claimChecked, inline / claimChecked);
+        }
+
+        sizes.Print("An image-sized payload carried in the message against claim-checked in Redis (raw request/response, same callers)");
+
+        List<Phase> failed = [.. warmUp.Concat(phases).Where(p => p.Ok < p.Count)];
+        foreach (Phase phase in failed)
+        {
+            Console.WriteLine($"Note: {phase.Name} (round {(phase.Round < 0 ? "warm-up" : (phase.Round + 1).ToString(CultureInfo.InvariantCulture))}): {phase.Count - phase.Ok} of {phase.Count} failed; first: {phase.Errors.FirstOrDefault()}");
+        }
+
+        var figures = new Dictionary<string, double>
+        {
+            ["cached_jobs_ratio"] = ratio.Median,
+            ["cached_jobs_per_s"] = cachedRate,
+            ["raw_round_trips_per_s"] = rawRate,
+            ["redis_commands_per_cached_job"] = commandsPerJob,
+            ["silo_cpu_ms_per_cached_job"] = PerJob(p => p.SiloCpuMs),
+        };
+        Directory.CreateDirectory(context.OutDir);
+        string json = Path.Combine(context.OutDir, "cached-jobs.json");
+        File.WriteAllText(json, JsonSerializer.Serialize(
+            new
+            {
+                run = context.Cluster.RunId,
+                at = DateTimeOffset.UtcNow,
+                settings = new { context.Silos, context.Quick, Concurrency, Images = context.Images.Count, Environment.ProcessorCount },
+                figures,
+                ratio = new { ratio.Median, ratio.Min, ratio.Max },
+                redisCommandsPerCachedJob = commands.ToDictionary(c => c.Key, c => c.Value / (double)cachedOk),
+                payloadSweep = sweep.Select(r => new { r.Bytes, InlinePerSecond = r.Inline, ClaimCheckedPerSecond = r.ClaimChecked }),
+                phases = warmUp.Concat(phases).Select(p => new { p.Name, Round = p.Round + 1, p.Count, p.Ok, p.Seconds, p.PerSecond, p.SiloCpuMs, p.RedisCpuMs, p.RabbitCpuMs, p.SelfCpuMs, p.RedisCommands, Errors = p.Errors.Take(5) }),
+            },
+            new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+        Progress.Say($"cached: raw numbers in {json}");
+        return figures;
+    }
+
+    /// <summary>One closed-loop phase: its wall time, its answers, and what it cost the servers.</summary>
+    private sealed record Phase(string Name, int Round, int Count, int Ok, double Seconds, IReadOnlyList<string> Errors, Dictionary<string, long> RedisCommands, double SiloCpuMs, double RedisCpuMs, double RabbitCpuMs, double SelfCpuMs)
+    {
+        public const string NotCached = "answered, but not from the result cache";
+
+        public double PerSecond => Ok / Seconds;
+
+        public static async Task<Phase> RunAsync(string name, int round, int count, Func<int, Task<string?>> call, ServerProbe probe, CancellationToken cancellationToken)
+        {
+            var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            int next = -1;
+            int ok = 0;
+            ServerProbe.Sample before = await probe.SampleAsync();
+            long start = Stopwatch.GetTimestamp();
+            await Task.WhenAll(Enumerable.Range(0, Math.Min(count, Concurrency)).Select(_ => Task.Run(
+                async () =>
+                {
+                    int i;
+                    while ((i = Interlocked.Increment(ref next)) < count)
+                    {
+                        string? error;
+                        try
+                        {
+                            error = await call(i);
+                        }
+                        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                        {
+                            error = $"{ex.GetType().Name}: {ex.Message}";
+                        }
+
+                        if (error is null)
+                        {
+                            Interlocked.Increment(ref ok);
+                        }
+                        else
+                        {
+                            errors.Enqueue(error);
+                        }
+                    }
+                },
+                cancellationToken)));
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            ServerProbe.Sample after = await probe.SampleAsync();
+            Dictionary<string, long> commands = after.Commands
+                .Select(c => (c.Key, Calls: c.Value - before.Commands.GetValueOrDefault(c.Key)))
+                .Where(c => c.Calls > 0)
+                .ToDictionary(c => c.Key, c => c.Calls, StringComparer.Ordinal);
+            return new Phase(
+                name, round, count, ok, seconds, [.. errors], commands,
+                after.SiloCpuMs - before.SiloCpuMs, after.RedisCpuMs - before.RedisCpuMs, after.RabbitCpuMs - before.RabbitCpuMs, after.SelfCpuMs - before.SelfCpuMs);
+        }
+
+        public static Dictionary<string, long> Sum(IEnumerable<Dictionary<string, long>> counts)
+        {
+            var sum = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach ((string name, long calls) in counts.SelectMany(c => c))
+            {
+                sum[name] = sum.GetValueOrDefault(name) + calls;
+            }
+
+            return sum;
+        }
+    }
+
+    /// <summary>
+    /// Reads what the servers have done so far: Redis' commands by name (INFO commandstats; the probe's own INFO calls
+    /// left out) and CPU (INFO cpu), the silos' and RabbitMQ's CPU from /proc (RabbitMQ's Erlang VM found by the AMQP
+    /// port in its environment; 0 where it is not found), and this process's.
+    /// </summary>
+    private sealed class ServerProbe(ConnectionMultiplexer redis, BenchCluster cluster, int? rabbitPid) : IAsyncDisposable
+    {
+        private static readonly double TicksPerMs = 100 / 1000.0; // USER_HZ
+
+        public sealed record Sample(Dictionary<string, long> Commands, double RedisCpuMs, double SiloCpuMs, double RabbitCpuMs, double SelfCpuMs);
+
+        public static async Task<ServerProbe> ConnectAsync(string redis, Uri amqp, BenchCluster cluster)
+        {
+            ConnectionMultiplexer connection = await ConnectionMultiplexer.ConnectAsync(redis + ",allowAdmin=true");
+            int port = amqp.IsDefaultPort ? 5672 : amqp.Port;
+            return new ServerProbe(connection, cluster, FindRabbit(port));
+        }
+
+        public async Task<Sample> SampleAsync()
+        {
+            IServer server = redis.GetServers()[0];
+            IGrouping<string, KeyValuePair<string, string>>[] info = await server.InfoAsync("commandstats");
+            var commands = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (KeyValuePair<string, string> entry in info.SelectMany(g => g))
+            {
+                string name = entry.Key.StartsWith("cmdstat_", StringComparison.Ordinal) ? entry.Key["cmdstat_".Length..] : entry.Key;
+                string? calls = entry.Value.Split(',').FirstOrDefault(f => f.StartsWith("calls=", StringComparison.Ordinal));
+                if (name != "info" && calls is not null)
+                {
+                    commands[name.ToUpperInvariant()] = long.Parse(calls["calls=".Length..], CultureInfo.InvariantCulture);
+                }
+            }
+
+            IGrouping<string, KeyValuePair<string, string>>[] cpu = await server.InfoAsync("cpu");
+            double redisCpu = cpu.SelectMany(g => g)
+                .Where(e => e.Key is "used_cpu_sys" or "used_cpu_user")
+                .Sum(e => double.Parse(e.Value, CultureInfo.InvariantCulture)) * 1000;
+            double silos = cluster.Silos.Sum(s => ProcessCpuMs(s.Id));
+            return new Sample(commands, redisCpu, silos, rabbitPid is { } pid ? ProcessCpuMs(pid) : 0, CpuTime.Self.TotalMilliseconds);
+        }
+
+        public async ValueTask DisposeAsync() => await redis.DisposeAsync();
+
+        // utime + stime (fields 14 and 15 of /proc/PID/stat, after the parenthesised name); 0 once the process is gone.
+        private static double ProcessCpuMs(int pid)
+        {
+            try
+            {
+                string stat = File.ReadAllText($"/proc/{pid}/stat");
+                string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerMs;
+            }
+            catch (IOException)
+            {
+                return 0;
+            }
+        }
+
+        private static int? FindRabbit(int amqpPort)
+        {
+            foreach (string dir in Directory.EnumerateDirectories("/proc"))
+            {
+                try
+                {
+                    if (!int.TryParse(Path.GetFileName(dir), out int pid) || File.ReadAllText(Path.Combine(dir, "comm")).Trim() != "beam.smp")
+                    {
+                        continue;
+                    }
+
+                    string[] environment = File.ReadAllText(Path.Combine(dir, "environ")).Split('\0');
+                    if (environment.Contains($"ARTGRID_AMQP_PORT={amqpPort}") || environment.Contains($"RABBITMQ_NODE_PORT={amqpPort}"))
+                    {
+                        return pid;
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // gone, or not ours to read
+                }
+            }
+
+            return null;
+        }
+    }
+}
+
+/// <summary>The raw round trip's request: a sequence number, and for the payload sweep an image-sized payload.</summary>
+public sealed record BenchPing
+{
+    public int Sequence { get; init; }
+
+    public MessageData<byte[]>? Payload { get; init; }
+}
+
+/// <summary>The raw round trip's answer.</summary>
+public sealed record BenchPong
+{
+    public int Sequence { get; init; }
+
+    public int PayloadBytes { get; init; }
+}
+
+/// <summary>The trivial consumer of the raw round trips: it reads the payload, if any (as a silo reads an image), and answers.</summary>
+public sealed class EchoConsumer : IConsumer<BenchPing>
+{
+    public async Task Consume(ConsumeContext<BenchPing> context)
+    {
+        int bytes = context.Message.Payload is { HasValue: true } payload ? (await payload.Value).Length : 0;
+        await context.RespondAsync(new BenchPong { Sequence = context.Message.Sequence, PayloadBytes = bytes });
+    }
+}
