@@ -6,6 +6,10 @@ namespace ArtGrid.Grains;
 /// </summary>
 public interface IJobCompletion
 {
-    /// <summary>Makes the completed job visible (record, event). Called until it succeeds once; must be idempotent.</summary>
-    Task PublishAsync(JobVerdict verdict, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Makes the completed job visible (record, event). Called until it succeeds once; must be idempotent. Returns the
+    /// verdict that stands: <paramref name="verdict"/>, or the one an earlier attempt already made visible (whose
+    /// publication this call repeats), so that a job has one verdict whatever the number of attempts.
+    /// </summary>
+    Task<JobVerdict> PublishAsync(JobVerdict verdict, CancellationToken cancellationToken = default);
 }

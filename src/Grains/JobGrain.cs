@@ -8,10 +8,28 @@ namespace ArtGrid.Grains;
 
 /// <summary>
 /// One job: resolves the active model version (<see cref="ActiveVersions"/>), scores its images (<see cref="ImageScorer"/>, on
-/// this silo) and merges their scores into a verdict, which it keeps in grain storage and publishes once. A repeated call with the same job id, on any silo, returns the stored verdict
-/// instead of scoring again; the publication is repeated only if the first attempt did not finish (the window between
-/// the bus accepting the event and the grain recording that it did: consumers of <see cref="ImagesScored"/>
-/// deduplicate by job id).
+/// this silo) and merges their scores into a verdict, which it makes visible once (<see cref="IJobCompletion"/>: the
+/// job record, then the event) and keeps in grain storage. A repeated call with the same job id, on any silo, returns
+/// the stored verdict instead of scoring again.
+/// <para>
+/// One grain-state write per job, after the publication: score, then the completion (the first completed record of a
+/// job stands, and the completion returns it), then the state with the verdict and when it was published. What a
+/// crash leaves at each step, and what the redelivered command then does:
+/// <list type="bullet">
+/// <item>before the completion's record: nothing is visible; the job is scored again (the author grain counts a job
+/// id once) and published once.</item>
+/// <item>after the record, before the broker took the event: the command's consumer finds the completed record in the
+/// round trip that records the delivery and hands its verdict over (<see cref="ScoreJob.Recorded"/>), and the grain
+/// publishes that verdict without scoring; a delivery that raced past the record's read scores, but the record's
+/// verdict is the one that stands, is answered and published.</item>
+/// <item>after the broker took the event, before the state write: as above, and the event is published a second time,
+/// with the same verdict (consumers of <see cref="ImagesScored"/> deduplicate by job id): the same window as before
+/// the state write was merged, between the broker taking the event and the grain recording that it did.</item>
+/// <item>after the state write: the stored verdict is answered; nothing is published again.</item>
+/// </list>
+/// A verdict stored by an earlier version, written before its publication with <see cref="JobState.PublishedAt"/>
+/// still null, is published (once) when its job is delivered again.
+/// </para>
 /// </summary>
 [Orleans.Placement.PreferLocalPlacement]
 [CollectionAgeLimit(Minutes = 5)]
@@ -29,13 +47,19 @@ public sealed class JobGrain(
     {
         if (state.State.Verdict is { } stored)
         {
-            await EnsurePublishedAsync(stored, cancellationToken);
-            return stored;
+            return await EnsurePublishedAsync(stored, cancellationToken);
         }
 
         if (job.JobId != this.GetPrimaryKeyString())
         {
             throw new ArgumentException($"Job '{job.JobId}' was sent to the grain of job '{this.GetPrimaryKeyString()}'.", nameof(job));
+        }
+
+        if (job.Recorded is { } recorded)
+        {
+            return recorded.JobId == job.JobId
+                ? await CompleteAsync(recorded, cancellationToken)
+                : throw new ArgumentException($"The recorded verdict of job '{recorded.JobId}' was sent to the grain of job '{job.JobId}'.", nameof(job));
         }
 
         if (job.Images.Count == 0)
@@ -53,37 +77,27 @@ public sealed class JobGrain(
             verdict = verdict with { Author = await author.RecordAsync(job.JobId, verdict.Label, job.Metadata.DeclaredAi, verdict.Conflict, cancellationToken) };
         }
 
-        state.State.Verdict = verdict;
-        await state.WriteStateAsync(cancellationToken);
-        await EnsurePublishedAsync(verdict, cancellationToken);
-        return verdict;
+        return await CompleteAsync(verdict, cancellationToken);
     }
 
-    public async Task<JobVerdict?> ResumeAsync(CancellationToken cancellationToken = default)
-    {
-        if (state.State.Verdict is { } stored)
-        {
-            await EnsurePublishedAsync(stored, cancellationToken);
-        }
-
-        return state.State.Verdict;
-    }
+    public async Task<JobVerdict?> ResumeAsync(CancellationToken cancellationToken = default) =>
+        state.State.Verdict is { } stored ? await EnsurePublishedAsync(stored, cancellationToken) : null;
 
     public Task<JobVerdict?> GetVerdictAsync(CancellationToken cancellationToken = default) => Task.FromResult(state.State.Verdict);
 
-    private async Task EnsurePublishedAsync(JobVerdict verdict, CancellationToken cancellationToken)
+    // Once started, the publication and the state write run to the end (the publish deadline bounds them) even if the
+    // caller gives up, as a draining silo's consumer does: cancelled between the broker taking the event and the
+    // state, the job would be handed back and its verdict published a second time.
+    private async Task<JobVerdict> CompleteAsync(JobVerdict verdict, CancellationToken cancellationToken)
     {
-        if (state.State.PublishedAt is not null)
-        {
-            return;
-        }
-
-        // Once started, the publication and its record run to the end (the publish deadline bounds them) even if the
-        // caller gives up, as a draining silo's consumer does: cancelled between the broker taking the event and the
-        // record, the job would be handed back and its verdict published a second time.
         cancellationToken.ThrowIfCancellationRequested();
-        await completion.PublishAsync(verdict, CancellationToken.None);
+        JobVerdict standing = await completion.PublishAsync(verdict, CancellationToken.None);
+        state.State.Verdict = standing;
         state.State.PublishedAt = time.GetUtcNow();
         await state.WriteStateAsync(CancellationToken.None);
+        return standing;
     }
+
+    private async Task<JobVerdict> EnsurePublishedAsync(JobVerdict stored, CancellationToken cancellationToken) =>
+        state.State.PublishedAt is null ? await CompleteAsync(stored, cancellationToken) : stored;
 }

@@ -270,11 +270,12 @@ public static class SubmitCommand
     private static async Task<ScoreImages> BuildAsync(PlannedJob job, JobMetadata metadata, IMessageDataRepository repository, CancellationToken cancellationToken)
     {
         var images = new ImageReference[job.Images.Length];
+        var data = new ImageData(repository);
         for (int i = 0; i < images.Length; i++)
         {
             SubmitInput input = job.Images[i];
             images[i] = input.Path is { } path
-                ? new ImageReference { Name = SubmitInputs.Name(input), Data = await repository.PutBytes(await File.ReadAllBytesAsync(path, cancellationToken), cancellationToken) }
+                ? new ImageReference { Name = SubmitInputs.Name(input), Data = await data.OfAsync(await File.ReadAllBytesAsync(path, cancellationToken), cancellationToken) }
                 : new ImageReference { Name = SubmitInputs.Name(input), Url = input.Url };
         }
 

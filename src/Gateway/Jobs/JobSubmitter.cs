@@ -166,12 +166,13 @@ public sealed class JobSubmitter(
     private async Task<ScoreImages> CommandAsync(IncomingJob job, CancellationToken cancellationToken)
     {
         var references = new ImageReference[job.Images.Count];
+        var data = new ImageData(claimCheck);
         for (int i = 0; i < references.Length; i++)
         {
             IncomingImage image = job.Images[i];
             references[i] = image.Url is { } url
                 ? new ImageReference { Name = image.Name, Url = url }
-                : new ImageReference { Name = image.Name, Data = await claimCheck.PutBytes(image.Bytes!, cancellationToken) };
+                : new ImageReference { Name = image.Name, Data = await data.OfAsync(image.Bytes!, cancellationToken) };
         }
 
         return new ScoreImages

@@ -6,19 +6,21 @@ using Microsoft.Extensions.Options;
 namespace ArtGrid.Hosting.Messaging;
 
 /// <summary>
-/// The cluster's completion: the job record in Redis, then <see cref="ImagesScored"/> on the bus within
-/// <see cref="BusOptions.PublishTimeout"/>. Past it the job grain fails the attempt without recording the publication,
-/// and the command's retry publishes again.
+/// The cluster's completion: the job record in Redis (the first completed record of a job stands: a later attempt
+/// gets its verdict back, <see cref="RedisJobRecords.CompletedAsync"/>), then <see cref="ImagesScored"/> of the
+/// standing verdict on the bus within <see cref="BusOptions.PublishTimeout"/>. Past it the job grain fails the attempt
+/// without recording the publication, and the command's retry publishes again.
 /// </summary>
 public sealed class BusJobCompletion(RedisJobRecords records, IBus bus, IOptions<BusOptions> options) : IJobCompletion
 {
-    public async Task PublishAsync(JobVerdict verdict, CancellationToken cancellationToken = default)
+    public async Task<JobVerdict> PublishAsync(JobVerdict verdict, CancellationToken cancellationToken = default)
     {
-        await records.CompletedAsync(verdict);
+        JobVerdict standing = await records.CompletedAsync(verdict);
         await BusDeadline.WithinAsync(
             options.Value.PublishTimeout,
-            $"the verdict of job {verdict.JobId}",
-            token => bus.Publish(ImagesScored.Of(verdict), token),
+            $"the verdict of job {standing.JobId}",
+            token => bus.Publish(ImagesScored.Of(standing), token),
             cancellationToken);
+        return standing;
     }
 }

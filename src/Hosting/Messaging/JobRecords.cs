@@ -12,7 +12,11 @@ namespace ArtGrid.Hosting.Messaging;
 /// its images ("artgrid:job:{id}:images"), kept as long. A completed job's scored images also enter the review queues
 /// (<see cref="ReviewKeys"/>), the newest <paramref name="reviewQueueLength"/> of each.
 /// </summary>
-public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive, int reviewQueueLength = RedisJobRecords.DefaultReviewQueueLength)
+public sealed class RedisJobRecords(
+    RedisConnection redis,
+    TimeSpan timeToLive,
+    int reviewQueueLength = RedisJobRecords.DefaultReviewQueueLength,
+    TimeSpan? claimCheckTimeToLive = null)
 {
     public const int DefaultReviewQueueLength = 10_000;
 
@@ -24,6 +28,9 @@ public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive, 
     public TimeSpan TimeToLive => timeToLive;
 
     public int ReviewQueueLength => reviewQueueLength;
+
+    /// <summary>How long the copies of images sent inline stay readable for reviewers (as claim-checked bytes do).</summary>
+    public TimeSpan ClaimCheckTimeToLive { get; } = claimCheckTimeToLive ?? TimeSpan.FromHours(24);
 
     public async Task<JobRecord?> GetAsync(string jobId)
     {
@@ -41,7 +48,8 @@ public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive, 
     }
 
     // Set the received record over no record, or over an "accepted" one (carrying its acceptedAt over), in one round
-    // trip: every job the gateway sends meets an accepted record here.
+    // trip: every job the gateway sends meets an accepted record here. A finished record (completed or rejected) is
+    // left as it is and returned, so that a redelivery learns in the same round trip what became of the job.
     private const string ReceivedScript = """
         local current = redis.call('GET', KEYS[1])
         if not current then
@@ -57,60 +65,68 @@ public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive, 
           redis.call('SET', KEYS[1], received, 'PX', ARGV[2])
           return 2
         end
+        if string.find(current, '"status":"completed"', 1, true) or string.find(current, '"status":"rejected"', 1, true) then
+          return current
+        end
         return 0
         """;
 
     /// <summary>
     /// Records that a command arrived: over no record, or over the gateway's "accepted" one (keeping when it was
-    /// accepted). A redelivery keeps the first record, and a finished one is never taken back. In the same round trip,
-    /// the claim-check address of each image of <paramref name="images"/> sent as bytes, so that a reviewer can see
-    /// the image while the claim check lasts (images sent by URL or key have none).
+    /// accepted). A redelivery keeps the first record, and a finished one is never taken back: it is returned instead
+    /// (null otherwise). In the same round trip, where a reviewer can see each image of <paramref name="images"/> sent
+    /// as bytes while the claim check lasts: its claim-check address, or for an image the message carried inline, a
+    /// copy under a claim-check address of its own (images sent by URL or key have none).
     /// </summary>
-    public async Task ReceivedAsync(string jobId, DateTimeOffset at, IReadOnlyList<ImageReference>? images = null)
+    public async Task<JobRecord?> ReceivedAsync(string jobId, DateTimeOffset at, IReadOnlyList<ImageReference>? images = null)
     {
         IDatabase db = await redis.GetDatabaseAsync();
         var record = new JobRecord { JobId = jobId, Status = JobStatus.Received, ReceivedAt = at };
-        HashEntry[] addresses = images is null ? [] : [.. images
-            .Select((image, index) => (Address: ClaimCheckAddress(image), index))
-            .Where(a => a.Address is not null)
-            .Select(a => new HashEntry(a.index, a.Address!.ToString()))];
-        if (addresses.Length == 0)
+        var addresses = new List<HashEntry>();
+        var inline = new List<(RedisKey Key, byte[] Bytes)>();
+        for (int index = 0; index < (images?.Count ?? 0); index++)
         {
-            await db.ScriptEvaluateAsync(
-                ReceivedScript,
-                [JobRecord.RedisKey(jobId)],
-                [JsonSerializer.Serialize(record, Json), (long)timeToLive.TotalMilliseconds]);
-            return;
+            ImageReference image = images![index];
+            if (image.Url is not null || image.Key is not null)
+            {
+                continue;
+            }
+
+            if (ImageData.AddressOf(image.Data) is { } address)
+            {
+                addresses.Add(new HashEntry(index, address.ToString()));
+            }
+            else if (ImageData.IsInline(image.Data))
+            {
+                (Uri copy, RedisKey key) = RedisMessageDataRepository.NewAddress();
+                addresses.Add(new HashEntry(index, copy.ToString()));
+                inline.Add((key, await image.Data!.Value));
+            }
         }
 
-        ITransaction write = db.CreateTransaction();
-        Task<RedisResult> received = write.ScriptEvaluateAsync(
-            ReceivedScript,
-            [JobRecord.RedisKey(jobId)],
-            [JsonSerializer.Serialize(record, Json), (long)timeToLive.TotalMilliseconds]);
-        string key = JobRecord.ImagesRedisKey(jobId);
-        _ = write.HashSetAsync(key, addresses);
-        _ = write.KeyExpireAsync(key, timeToLive);
-        await write.ExecuteAsync();
-        await received;
-    }
+        RedisValue[] arguments = [JsonSerializer.Serialize(record, Json), (long)timeToLive.TotalMilliseconds];
+        RedisResult result;
+        if (addresses.Count == 0)
+        {
+            result = await db.ScriptEvaluateAsync(ReceivedScript, [JobRecord.RedisKey(jobId)], arguments);
+        }
+        else
+        {
+            ITransaction write = db.CreateTransaction();
+            Task<RedisResult> received = write.ScriptEvaluateAsync(ReceivedScript, [JobRecord.RedisKey(jobId)], arguments);
+            foreach ((RedisKey key, byte[] bytes) in inline)
+            {
+                _ = write.StringSetAsync(key, bytes, ClaimCheckTimeToLive);
+            }
 
-    // An image sent by URL or key deserializes with an empty MessageData whose Address throws: it has no address.
-    private static Uri? ClaimCheckAddress(ImageReference image)
-    {
-        if (image.Url is not null || image.Key is not null || image.Data is not { HasValue: true } data)
-        {
-            return null;
+            string imagesKey = JobRecord.ImagesRedisKey(jobId);
+            _ = write.HashSetAsync(imagesKey, [.. addresses]);
+            _ = write.KeyExpireAsync(imagesKey, timeToLive);
+            await write.ExecuteAsync();
+            result = await received;
         }
 
-        try
-        {
-            return data.Address;
-        }
-        catch (MassTransit.MessageDataException)
-        {
-            return null;
-        }
+        return Finished(result);
     }
 
     /// <summary>The claim-check address of image <paramref name="index"/> of a job, or null (sent by URL or key, or the record expired).</summary>
@@ -123,14 +139,16 @@ public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive, 
 
     /// <summary>
     /// The completed record, the activation maps of the images that have one (bounded by <see cref="MaxMapCells"/>),
-    /// and the job's scored images in the review queues: written together, in one transaction.
+    /// and the job's scored images in the review queues: written together, in one transaction (one round trip). The
+    /// first completed record of a job stands: over one, the record is left as it is and its verdict is returned (else
+    /// <paramref name="verdict"/>), so that every attempt publishes and answers the same verdict.
     /// </summary>
-    public async Task CompletedAsync(JobVerdict verdict)
+    public async Task<JobVerdict> CompletedAsync(JobVerdict verdict)
     {
         HashEntry[] maps = [.. verdict.Images
             .Where(image => image.ActivationMap is { } map && map.Logits.Length == map.Height * map.Width && map.Logits.Length is > 0 and <= MaxMapCells)
             .Select(image => new HashEntry(image.Index, EncodeMap(image.ActivationMap!)))];
-        await FinishAsync(
+        JobRecord? standing = await FinishAsync(
             new JobRecord
             {
                 JobId = verdict.JobId,
@@ -149,6 +167,7 @@ public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive, 
 
                 ReviewKeys.Enqueue(write, verdict, reviewQueueLength);
             });
+        return standing?.Verdict ?? verdict;
     }
 
     public Task RejectedAsync(ScoreImagesRejected rejection) => FinishAsync(new JobRecord
@@ -204,16 +223,42 @@ public sealed class RedisJobRecords(RedisConnection redis, TimeSpan timeToLive, 
         return new ActivationMap(height, width, logits);
     }
 
-    // A finished record keeps the times its job was first accepted and received; what goes with it is written in the
-    // same transaction (the record is set first, so that a reader never finds a queue entry without its record).
-    private async Task FinishAsync(JobRecord record, Action<ITransaction>? alongside = null)
+    // A finished record keeps the times its job was first accepted and received (copied over here, as the received
+    // script copies acceptedAt); a completed record is never replaced: it is returned instead.
+    private const string FinishScript = """
+        local current = redis.call('GET', KEYS[1])
+        if current and string.find(current, '"status":"completed"', 1, true) then
+          return current
+        end
+        local record = ARGV[1]
+        if current then
+          for _, name in ipairs({'acceptedAt', 'receivedAt'}) do
+            local at = string.match(current, '"' .. name .. '":("[^"]*")')
+            if at then
+              record = string.gsub(record, '"' .. name .. '":null', function() return '"' .. name .. '":' .. at end, 1)
+            end
+          end
+        end
+        redis.call('SET', KEYS[1], record, 'PX', ARGV[2])
+        return false
+        """;
+
+    // The record and what goes with it in one transaction, one round trip (the record first, so that a reader never
+    // finds a queue entry without its record). Returns the completed record that was there already, if any.
+    private async Task<JobRecord?> FinishAsync(JobRecord record, Action<ITransaction>? alongside = null)
     {
-        JobRecord? earlier = await GetAsync(record.JobId);
-        JobRecord finished = record with { AcceptedAt = earlier?.AcceptedAt, ReceivedAt = earlier?.ReceivedAt };
         IDatabase db = await redis.GetDatabaseAsync();
         ITransaction write = db.CreateTransaction();
-        _ = write.StringSetAsync(JobRecord.RedisKey(record.JobId), JsonSerializer.Serialize(finished, Json), timeToLive);
+        Task<RedisResult> finished = write.ScriptEvaluateAsync(
+            FinishScript,
+            [JobRecord.RedisKey(record.JobId)],
+            [JsonSerializer.Serialize(record, Json), (long)timeToLive.TotalMilliseconds]);
         alongside?.Invoke(write);
         await write.ExecuteAsync();
+        return Finished(await finished);
     }
+
+    // The record a script returned (a finished one it found), or null (it returned a number or nothing).
+    private static JobRecord? Finished(RedisResult result) =>
+        result.Resp2Type == ResultType.BulkString && (string?)result is { } json ? JsonSerializer.Deserialize<JobRecord>(json, Json) : null;
 }

@@ -25,7 +25,8 @@ public static class MessagingServiceCollectionExtensions
         services.TryAddSingleton(sp => new RedisJobRecords(
             redis,
             TimeSpan.FromHours(sp.GetRequiredService<IOptions<BusOptions>>().Value.JobRecordHours),
-            sp.GetRequiredService<IOptions<BusOptions>>().Value.ReviewQueueLength));
+            sp.GetRequiredService<IOptions<BusOptions>>().Value.ReviewQueueLength,
+            TimeSpan.FromHours(sp.GetRequiredService<IOptions<BusOptions>>().Value.MessageDataHours)));
         services.TryAddSingleton<IMessageDataRepository>(sp => new RedisMessageDataRepository(
             redis,
             TimeSpan.FromHours(sp.GetRequiredService<IOptions<BusOptions>>().Value.MessageDataHours)));

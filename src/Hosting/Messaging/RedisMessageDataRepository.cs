@@ -29,10 +29,17 @@ public sealed class RedisMessageDataRepository(RedisConnection redis, TimeSpan d
     {
         using var buffer = new MemoryStream();
         await stream.CopyToAsync(buffer, cancellationToken);
-        string id = NewId.NextGuid().ToString("N");
+        (Uri address, RedisKey key) = NewAddress();
         IDatabase db = await redis.GetDatabaseAsync();
-        await db.StringSetAsync("artgrid:data:" + id, buffer.ToArray(), timeToLive ?? defaultTimeToLive);
-        return new Uri(AddressPrefix + id);
+        await db.StringSetAsync(key, buffer.ToArray(), timeToLive ?? defaultTimeToLive);
+        return address;
+    }
+
+    /// <summary>A new claim-check address and the key its bytes go under (for a write that another one carries).</summary>
+    public static (Uri Address, RedisKey Key) NewAddress()
+    {
+        string id = NewId.NextGuid().ToString("N");
+        return (new Uri(AddressPrefix + id), "artgrid:data:" + id);
     }
 
     private static string KeyOf(Uri address)

@@ -11,7 +11,9 @@ namespace ArtGrid.Hosting.Messaging;
 
 /// <summary>
 /// Takes <see cref="ScoreImages"/> off the bus in every silo and hands the job to its grain. On a redelivery (a silo
-/// died, the broker restarted) the grain answers the verdict it already has and scores nothing. A command that
+/// died, the broker restarted) the grain answers the verdict it already has, or the job record's (which the one round
+/// trip that records the delivery returns), and scores nothing. Images the message carries inline are not fetched;
+/// for the others the grain is asked first whether the job has a verdict, so that a redelivery fetches nothing. A command that
 /// breaks the rules, or names an image that can never be read, is rejected (<see cref="ScoreImagesRejected"/>,
 /// published and answered); anything that may pass throws, so that MassTransit retries it and, when retries run
 /// out, moves it to the "_error" queue with the exception and publishes <c>Fault&lt;ScoreImages&gt;</c>. What it
@@ -57,7 +59,13 @@ public sealed partial class ScoreImagesConsumer(
             return;
         }
 
-        if (await records.GetAsync(command.JobId) is { Status: JobStatus.Rejected, Rejection: { } earlier })
+        // Backpressure: while every device is saturated this job waits here, holding its concurrency slot, so that the
+        // broker keeps the backlog (prefetch bounds what this silo holds) instead of the silo's memory.
+        await intake.WaitAsync(context.CancellationToken);
+
+        // One round trip records the delivery and says what became of an earlier one (a redelivery, a re-send).
+        JobRecord? finished = await records.ReceivedAsync(command.JobId, time.GetUtcNow(), command.Images);
+        if (finished is { Status: JobStatus.Rejected, Rejection: { } earlier })
         {
             // A replay of a rejected job: answer again, publish nothing new.
             instruments.Completed("replayed");
@@ -65,27 +73,39 @@ public sealed partial class ScoreImagesConsumer(
             return;
         }
 
-        // Backpressure: while every device is saturated this job waits here, holding its concurrency slot, so that the
-        // broker keeps the backlog (prefetch bounds what this silo holds) instead of the silo's memory.
-        await intake.WaitAsync(context.CancellationToken);
-        await records.ReceivedAsync(command.JobId, time.GetUtcNow(), command.Images);
         IJobGrain job = grains.GetGrain<IJobGrain>(command.JobId);
-        JobVerdict? verdict = await job.ResumeAsync(context.CancellationToken);
+        JobVerdict? recorded = finished is { Status: JobStatus.Completed, Verdict: { } v } ? v : null;
+        JobVerdict? verdict = null;
+        if (recorded is null && !command.Images.All(image => ImageData.IsInline(image.Data)))
+        {
+            // Images to fetch (claim check, URL, store): first ask the grain whether it has the verdict already.
+            verdict = await job.ResumeAsync(context.CancellationToken);
+        }
+
         if (verdict is null)
         {
-            ImageRef[] images;
-            try
+            ImageRef[] images = [];
+            if (recorded is null)
             {
-                images = await resolver.ResolveAsync(command.Images, context.CancellationToken);
-            }
-            catch (ImageUnavailableException ex) when (ex.Permanent)
-            {
-                await RejectAsync(context, RejectionCodes.UnresolvableImage, $"{ex.Code}: {ex.Message}", ex.ImageIndex);
-                return;
+                try
+                {
+                    images = await resolver.ResolveAsync(command.Images, context.CancellationToken);
+                }
+                catch (ImageUnavailableException ex) when (ex.Permanent)
+                {
+                    await RejectAsync(context, RejectionCodes.UnresolvableImage, $"{ex.Code}: {ex.Message}", ex.ImageIndex);
+                    return;
+                }
             }
 
-            verdict = await job.ScoreAsync(new ScoreJob(command.JobId, images, command.Metadata ?? JobMetadata.None), context.CancellationToken);
-            instruments.Completed("scored");
+            // The grain answers its stored verdict if it has one; a recorded verdict is published, not scored again.
+            verdict = await job.ScoreAsync(new ScoreJob(command.JobId, images, command.Metadata ?? JobMetadata.None, recorded), context.CancellationToken);
+            if (recorded is not null)
+            {
+                LogReplayed(command.JobId, context.GetRedeliveryCount());
+            }
+
+            instruments.Completed(recorded is null ? "scored" : "replayed");
         }
         else
         {

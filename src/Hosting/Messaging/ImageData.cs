@@ -1,0 +1,62 @@
+using MassTransit;
+using MassTransit.MessageData.Values;
+
+namespace ArtGrid.Hosting.Messaging;
+
+/// <summary>
+/// The image bytes of one <c>ScoreImages</c> command, as the command carries them: in the message itself while an image
+/// is at most <see cref="InlineLimitBytes"/> and the job's inline images together at most
+/// <see cref="InlineJobLimitBytes"/> (MassTransit's inline message data: base64 in the body, read by any MassTransit 8
+/// consumer without the repository), claim-checked in <paramref name="claimCheck"/> otherwise. Every producer (the
+/// gateway, <c>artgrid submit</c>) builds its references here, one instance per command.
+/// </summary>
+public sealed class ImageData(IMessageDataRepository claimCheck)
+{
+    /// <summary>
+    /// The largest image sent inline. Measured with <c>artgrid-bench cached-jobs</c> (raw request/response with an
+    /// image-sized payload, inline against claim-checked, docs/BENCHMARKS.md): inline was as fast or faster from 64 KiB
+    /// to 1 MiB; 256 KiB covers the web images a moderation queue mostly sees, and full-size photos keep the claim check.
+    /// </summary>
+    public const int InlineLimitBytes = 256 * 1024;
+
+    /// <summary>The most image bytes one command carries inline (about 1.4 MB of base64), so that broker messages stay small.</summary>
+    public const int InlineJobLimitBytes = 1024 * 1024;
+
+    private long _inline;
+
+    /// <summary>The message data of the command's next image: inline when it fits, else stored in the claim check.</summary>
+    public async Task<MessageData<byte[]>> OfAsync(byte[] bytes, CancellationToken cancellationToken = default)
+    {
+        if (bytes.Length <= InlineLimitBytes && _inline + bytes.Length <= InlineJobLimitBytes)
+        {
+            _inline += bytes.Length;
+            return new BytesInlineMessageData(bytes);
+        }
+
+        return await claimCheck.PutBytes(bytes, cancellationToken);
+    }
+
+    /// <summary>
+    /// The claim-check address of message data, or null when it has none: sent inline, or empty (an image sent by URL
+    /// or key deserializes with an empty MessageData whose Address throws).
+    /// </summary>
+    public static Uri? AddressOf(MessageData<byte[]>? data)
+    {
+        if (data is not { HasValue: true })
+        {
+            return null;
+        }
+
+        try
+        {
+            return data.Address;
+        }
+        catch (MessageDataException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether the message itself carries the bytes (nothing to fetch).</summary>
+    public static bool IsInline(MessageData<byte[]>? data) => data is { HasValue: true } && AddressOf(data) is null;
+}

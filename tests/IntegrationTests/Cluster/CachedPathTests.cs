@@ -1,0 +1,128 @@
+using ArtGrid.Contracts;
+using ArtGrid.Hosting.Messaging;
+using MassTransit;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+using StackExchange.Redis;
+
+namespace ArtGrid.Tests.Cluster;
+
+/// <summary>
+/// The cheap path of a job, on the real cluster: small images carried in the message itself (no claim check), large
+/// ones still claim-checked, and the job record as the verdict that stands when a crash left the grain without state.
+/// </summary>
+[Collection(ServersCollection.Name)]
+public sealed class CachedPathTests(ServersFixture cluster)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task ASmallImage_TravelsInTheMessage_IsScored_AndReviewersStillGetItsBytes()
+    {
+        await cluster.EnsureSilosAsync(2);
+        (string name, byte[] bytes) = cluster.DistinctImages(1, seed: 31)[0];
+        Assert.InRange(bytes.Length, 1, ImageData.InlineLimitBytes);
+
+        MessageData<byte[]> data = await new ImageData(cluster.MessageData).OfAsync(bytes);
+        Assert.True(ImageData.IsInline(data));
+        Assert.Null(ImageData.AddressOf(data));
+
+        ImagesScored scored = await ScoreAsync($"{cluster.RunId}-inline", name, data);
+        ImageScore image = Assert.Single(scored.Verdict.Images);
+        Assert.Null(image.Error);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), image.Sha256);
+
+        // The consumer kept a copy where reviewers read claim-checked images, in the round trip that recorded the job.
+        Uri? address = await cluster.Records.GetImageAddressAsync(scored.JobId, 0);
+        Assert.NotNull(address);
+        Assert.Equal(bytes, await ReadAsync(address));
+    }
+
+    [Fact]
+    public async Task ALargeImage_IsStillClaimChecked_AndScored()
+    {
+        await cluster.EnsureSilosAsync(2);
+        byte[] bytes = LargeImage();
+        Assert.True(bytes.Length > ImageData.InlineLimitBytes, $"the test image has {bytes.Length} bytes");
+
+        MessageData<byte[]> data = await new ImageData(cluster.MessageData).OfAsync(bytes);
+        Assert.False(ImageData.IsInline(data));
+        Uri address = Assert.IsType<Uri>(ImageData.AddressOf(data));
+        Assert.Equal(bytes, await ReadAsync(address));
+
+        ImagesScored scored = await ScoreAsync($"{cluster.RunId}-large", "large.jpg", data);
+        ImageScore image = Assert.Single(scored.Verdict.Images);
+        Assert.Null(image.Error);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), image.Sha256);
+        Assert.Equal(address, await cluster.Records.GetImageAddressAsync(scored.JobId, 0));
+    }
+
+    [Fact]
+    public async Task AVerdictRecordedButNeverStoredByItsGrain_IsTheOneAnsweredAndPublished_AndNothingIsScoredAgain()
+    {
+        // What a crash between the completion's record and the grain's one state write leaves: a completed job record,
+        // no grain state. A real verdict of another job stands in for the one the crashed attempt recorded.
+        await cluster.EnsureSilosAsync(2);
+        (string name, byte[] bytes) = cluster.DistinctImages(2, seed: 33)[0];
+        ImagesScored donor = await ScoreAsync($"{cluster.RunId}-donor", name, await new ImageData(cluster.MessageData).OfAsync(bytes));
+        string jobId = $"{cluster.RunId}-recorded";
+        JobVerdict recorded = donor.Verdict with { JobId = jobId, CompletedAt = donor.Verdict.CompletedAt.AddMinutes(-1) };
+        Assert.Equal(recorded.CompletedAt, (await cluster.Records.CompletedAsync(recorded)).CompletedAt);
+
+        // The first completed record stands: another attempt's verdict does not replace it.
+        JobVerdict later = recorded with { CompletedAt = recorded.CompletedAt.AddSeconds(30), AiProbability = 0.5 };
+        Assert.Equal(recorded.CompletedAt, (await cluster.Records.CompletedAsync(later)).CompletedAt);
+        Assert.Equal(recorded.CompletedAt, (await cluster.Records.GetAsync(jobId))!.Verdict!.CompletedAt);
+
+        // The command delivered again (with another image, which must not be scored): the recorded verdict is
+        // answered and published, once; a further delivery is answered from the grain's state and publishes nothing.
+        (string otherName, byte[] otherBytes) = cluster.DistinctImages(2, seed: 33)[1];
+        for (int delivery = 0; delivery < 2; delivery++)
+        {
+            ImagesScored answer = await ScoreAsync(jobId, otherName, await new ImageData(cluster.MessageData).OfAsync(otherBytes));
+            Assert.Equal(recorded.CompletedAt, answer.Verdict.CompletedAt);
+            Assert.Equal(recorded.AiProbability, answer.Verdict.AiProbability);
+            Assert.Equal(donor.Verdict.Images[0].Sha256, Assert.Single(answer.Verdict.Images).Sha256);
+        }
+
+        Assert.NotNull(await cluster.Events.WaitForAsync(() => cluster.Events.Scored.GetValueOrDefault(jobId), TimeSpan.FromSeconds(30)));
+        await Task.Delay(TimeSpan.FromSeconds(2)); // room for a second publication to show up, were there one
+        ImagesScored published = Assert.Single(cluster.Events.Scored[jobId]);
+        Assert.Equal(recorded.CompletedAt, published.Verdict.CompletedAt);
+        Assert.Equal(JobStatus.Completed, (await cluster.Records.GetAsync(jobId))!.Status);
+    }
+
+    private async Task<ImagesScored> ScoreAsync(string jobId, string name, MessageData<byte[]> data)
+    {
+        IRequestClient<ScoreImages> client = cluster.Bus.CreateRequestClient<ScoreImages>(cluster.Queue, RequestTimeout.After(m: 3));
+        var command = new ScoreImages
+        {
+            JobId = jobId,
+            Images = [new ImageReference { Name = name, Data = data }],
+            SubmittedAt = DateTimeOffset.UtcNow,
+        };
+        Response<ImagesScored> response = await client.GetResponse<ImagesScored>(command).WaitAsync(Wait);
+        Assert.Equal(jobId, response.Message.JobId);
+        return response.Message;
+    }
+
+    private async Task<byte[]> ReadAsync(Uri address)
+    {
+        await using Stream stream = await cluster.MessageData.Get(address);
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer);
+        return buffer.ToArray();
+    }
+
+    // A sample upscaled to 2000 pixels wide at JPEG quality 98: a real photo-like image over the inline limit.
+    private static byte[] LargeImage()
+    {
+        using Image<Rgb24> image = Image.Load<Rgb24>(TestAssets.SampleImages[0]);
+        image.Mutate(x => x.Resize(2000, 0));
+        using var stream = new MemoryStream();
+        image.Save(stream, new JpegEncoder { Quality = 98 });
+        return stream.ToArray();
+    }
+}
