@@ -139,7 +139,7 @@ internal static class CachedJobsBench
             string outDir = CommandLine.Option(args, "--out") ?? Path.Combine(PhotoMix.RepositoryRoot(), "bench-results");
             string[] images = [.. Directory.EnumerateFiles(Path.Combine(PhotoMix.RepositoryRoot(), "samples"), "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal)];
             await using var cluster = new BenchCluster("c" + Guid.NewGuid().ToString("N")[..10], redis, amqp);
-            var context = new QueueBenchContext(cluster, siloDll, redis, amqp, images, outDir, args.Contains("--quick"), CommandLine.PositiveInt(args, "--silos", 2));
+            var context = new QueueBenchContext(cluster, siloDll, "", redis, amqp, images, outDir, args.Contains("--quick"), CommandLine.PositiveInt(args, "--silos", 2));
             IReadOnlyDictionary<string, double> figures = await RunAsync(context, args.Contains("--claim-check-all"), stop.Token);
             Console.WriteLine(string.Join(' ', figures.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Key}={f.Value:0.###}"))));
             return 0;
