@@ -13,9 +13,10 @@ namespace ArtGrid.Hosting.Messaging;
 public sealed class ImageData(IMessageDataRepository claimCheck)
 {
     /// <summary>
-    /// The largest image sent inline. Measured with <c>artgrid-bench cached-jobs</c> (raw request/response with an
-    /// image-sized payload, inline against claim-checked, docs/BENCHMARKS.md): inline was as fast or faster from 64 KiB
-    /// to 1 MiB; 256 KiB covers the web images a moderation queue mostly sees, and full-size photos keep the claim check.
+    /// The largest image sent inline. Inline saves a job the claim check's two Redis round trips and key; the raw
+    /// round-trip sweep of <c>artgrid-bench cached-jobs</c> found no size from 16 KiB to 1 MiB where either way was
+    /// faster beyond the noise (docs/BENCHMARKS.md), so the limit is set by message size: web images ride inline,
+    /// full-size photos keep the claim check.
     /// </summary>
     public const int InlineLimitBytes = 256 * 1024;
 
