@@ -9,6 +9,8 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Persistence;
@@ -42,6 +44,10 @@ public static class ClusterHostingExtensions
         // What the silo says of itself to the gateway's ops view: its meters, summed in-process, in Redis every 2 s.
         builder.Services.AddSingleton<SiloStats>();
         builder.Services.AddHostedService<SiloSnapshotPublisher>();
+
+        // Before Orleans and the bus: a command queue that cannot be consumed (declared without its priority) stops the
+        // silo before it joins the cluster.
+        builder.Services.AddHostedService(sp => new ScoreQueueCheck(rabbitMq, sp.GetRequiredService<IOptions<BusOptions>>(), sp.GetRequiredService<ILogger<ScoreQueueCheck>>()));
 
         void UseSharedConnection(RedisStorageOptions o)
         {
@@ -106,6 +112,7 @@ public static class ClusterHostingExtensions
         {
             transit.AddConsumer<ScoreImagesConsumer, ScoreImagesConsumerDefinition>();
             transit.AddArtGridReadiness();
+            transit.AddReceiveEndpointObserver<ScoreQueueFaultObserver>();
             transit.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.UseArtGrid(rabbitMq, context.GetRequiredService<IMessageDataRepository>());
