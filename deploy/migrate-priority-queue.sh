@@ -91,14 +91,13 @@ unbind() {
 # publish_pending DEST: publishes the kept batch to queue DEST (through the default exchange), then removes it.
 publish_pending() {
   [ -s "$PENDING" ] || { rm -f "$PENDING"; return 0; }
-  local count i message
-  count=$(jq 'length' "$PENDING")
-  for ((i = 0; i < count; i++)); do
-    message=$(jq -c --argjson i "$i" --arg q "$1" \
-      '.[$i] | {properties: (.properties | if type == "object" then . else {} end), routing_key: $q, payload: .payload, payload_encoding: .payload_encoding}' "$PENDING")
-    [ "$(api POST "exchanges/$V/amq.default/publish" "$message" | jq -r '.routed')" = true ] \
+  local message answer
+  while IFS= read -r message; do
+    answer=$(api POST "exchanges/$V/amq.default/publish" "$message") || answer=""
+    [[ $answer == *'"routed":true'* ]] \
       || die "a message of $PENDING was not routed to $1; it stays in that file (rerun to publish it again)"
-  done
+  done < <(jq -c --arg q "$1" \
+    '.[] | {properties: (.properties | if type == "object" then . else {} end), routing_key: $q, payload: .payload, payload_encoding: .payload_encoding}' "$PENDING")
   rm -f "$PENDING"
 }
 
