@@ -33,6 +33,9 @@ public static class ClusterHostingExtensions
         Uri rabbitMq = configuration.RabbitMqAddress();
         BusOptions bus = ArtGridOptions.Read<BusOptions, BusOptionsValidator>(configuration, BusOptions.SectionName);
         RedisConnection redis = builder.Services.AddArtGridRedis(configuration);
+        // Started before the snapshots, Orleans and the bus: a command queue that cannot be consumed (declared
+        // without its priority) stops the silo before it joins the cluster.
+        builder.Services.AddHostedService(sp => new ScoreQueueCheck(rabbitMq, sp.GetRequiredService<IOptions<BusOptions>>(), sp.GetRequiredService<ILogger<ScoreQueueCheck>>()));
 
         builder.Services.AddArtGridSection<ResultCacheOptions, ResultCacheOptionsValidator>(ResultCacheOptions.SectionName);
         builder.Services.AddSingleton<IResultCache, RedisResultCache>();
@@ -44,10 +47,6 @@ public static class ClusterHostingExtensions
         // What the silo says of itself to the gateway's ops view: its meters, summed in-process, in Redis every 2 s.
         builder.Services.AddSingleton<SiloStats>();
         builder.Services.AddHostedService<SiloSnapshotPublisher>();
-
-        // Before Orleans and the bus: a command queue that cannot be consumed (declared without its priority) stops the
-        // silo before it joins the cluster.
-        builder.Services.AddHostedService(sp => new ScoreQueueCheck(rabbitMq, sp.GetRequiredService<IOptions<BusOptions>>(), sp.GetRequiredService<ILogger<ScoreQueueCheck>>()));
 
         void UseSharedConnection(RedisStorageOptions o)
         {
