@@ -4,6 +4,7 @@ using ArtGrid.Bench;
 return args switch
 {
     ["decoders", .. var rest] => await DecoderBench.RunAsync(rest),
+    ["jpeg", .. var rest] => await JpegVsDjpegBench.RunAsync(rest),
     ["--quick", .. var rest] => await QuickSuite.RunAsync(rest, quick: true),
     ["quick", .. var rest] => await QuickSuite.RunAsync(rest, quick: true),
     ["full", .. var rest] => await QuickSuite.RunAsync(rest, quick: false),
@@ -77,6 +78,14 @@ static int Usage()
           the first verdict row in the DOM. Needs chromium (/usr/bin/chromium or $ARTGRID_CHROMIUM); --redis and --amqp
           as for gateway. Last line: console_first_row_ms_median=… console_first_row_ms_min=… console_first_row_ms_max=…
           verdicts=… queue_all=… loads=…
+
+        usage: artgrid-bench jpeg [--photos DIR] [--rounds N] [--quick] [--out DIR]
+          Full-size JPEG decoding, one thread, on the JPEGs of the photo mix (0.3, 2, 12 MP): ArtGrid's default decoder
+          and Skia in process against djpeg -outfile /dev/null (libjpeg-turbo-progs; start-up subtracted), in paired,
+          alternating rounds (--quick: 5, else 11). Without djpeg it says how to install it and leaves jpeg_vs_djpeg out.
+          --photos DIR as for quick (default: built once by bench/photo-mix.sh into OUT/photo-mix). Writes
+          OUT/jpeg-vs-djpeg.json. Last line: jpeg_vs_djpeg=… (djpeg's time over ours: 1 is djpeg's speed)
+          jpeg_skia_over_ours=… jpeg_ms_03mp=… skia_ms_03mp=… djpeg_ms_03mp=… and the same for 2mp and 12mp.
 
         usage: artgrid-bench micro [BenchmarkDotNet arguments]
           Micro-benchmarks (BenchmarkDotNet, in process by default): TensorPacker.Pack at 224x224, the linear head, the

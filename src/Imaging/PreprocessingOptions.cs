@@ -27,7 +27,7 @@ public sealed class PreprocessingOptions
     public bool DetectWatermark { get; set; } = true;
 
     /// <summary>
-    /// Decode large JPEGs at a reduced size (libjpeg-turbo's DCT scaling by k/8; Skia decoder only), the
+    /// Decode large JPEGs at a reduced size (libjpeg-turbo's DCT scaling by k/8; TurboJpeg and Skia decoders only), the
     /// smallest whose both sides stay at least twice the model's input side, before the same bicubic resize. Much faster
     /// for photographs, but the pixels differ slightly from the full-size decode the model was trained on, and the
     /// watermark check is skipped for such images (the DWT-DCT mark does not survive the reduction). See
@@ -42,8 +42,11 @@ public sealed class PreprocessingOptions
     [Range(0, long.MaxValue)]
     public long ReducedDecodeMinPixels { get; set; } = 4_200_000;
 
-    /// <summary>The library that decodes pixels. See docs/DECODERS.md for why the default is what it is.</summary>
-    public DecoderKind Decoder { get; set; } = DecoderKind.Skia;
+    /// <summary>
+    /// The library that decodes pixels: TurboJpeg (the system's SIMD libjpeg-turbo for JPEG, Skia for the rest; Skia alone
+    /// where libturbojpeg0 is not installed), Skia or ImageSharp. See docs/DECODERS.md for why the default is what it is.
+    /// </summary>
+    public DecoderKind Decoder { get; set; } = DecoderKind.TurboJpeg;
 
     /// <summary>
     /// Where decoding runs: in supervised worker processes (the default; a hostile file costs one worker, never the
