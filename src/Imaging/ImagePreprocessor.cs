@@ -36,10 +36,11 @@ public sealed class ImagePreprocessor
     public static Configuration CreateConfiguration(PreprocessingOptions options)
     {
         Configuration configuration = Configuration.Default.Clone();
-        configuration.MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions
-        {
-            MaximumPoolSizeMegabytes = options.MaxPoolMegabytes,
-        });
+        // Half the pool for ImageSharp's small buffers, half kept for whole large images (see LargeBufferAllocator).
+        long poolBytes = (long)options.MaxPoolMegabytes * 1024 * 1024;
+        configuration.MemoryAllocator = new LargeBufferAllocator(
+            MemoryAllocator.Create(new MemoryAllocatorOptions { MaximumPoolSizeMegabytes = Math.Max(1, options.MaxPoolMegabytes / 2) }),
+            retainBytes: poolBytes / 2);
 
         // Skia and TurboJPEG decode into the image's own buffer, which must be one block.
         configuration.PreferContiguousImageBuffers = true;

@@ -20,7 +20,6 @@ public sealed class TurboJpegFrameDecoder : IFrameDecoder
     private readonly Configuration _configuration;
     private readonly TurboJpegLibrary _library;
     private readonly SkiaFrameDecoder _skia;
-    private readonly PixelBufferCache _buffers = new();
 
     private TurboJpegFrameDecoder(Configuration configuration, TurboJpegLibrary library)
     {
@@ -59,7 +58,8 @@ public sealed class TurboJpegFrameDecoder : IFrameDecoder
     public Image<Rgba32> DecodeFirstFrame(byte[] bytes, int minSide = 0) =>
         IsJpeg(bytes) && TryDecodeJpeg(bytes, minSide) is { } image ? image : _skia.DecodeFirstFrame(bytes, minSide);
 
-    private unsafe Image<Rgba32>? TryDecodeJpeg(byte[] bytes, int minSide)
+    /// <summary>The JPEG decoded by TurboJPEG itself; null where it leaves the file to Skia.</summary>
+    internal unsafe Image<Rgba32>? TryDecodeJpeg(byte[] bytes, int minSide)
     {
         nint handle = _library.InitDecompress();
         try
@@ -73,20 +73,26 @@ public sealed class TurboJpegFrameDecoder : IFrameDecoder
 
             (int outWidth, int outHeight) = minSide > 0 ? ReducedSize(width, height, minSide) : (width, height);
 
-            // Every pixel is written by the decoder: the buffer need not be cleared, and the last image's may be reused.
-            IMemoryOwner<Rgba32> buffer = _buffers.Rent(outWidth * outHeight);
+            var image = new Image<Rgba32>(_configuration, outWidth, outHeight);
             try
             {
-                using (MemoryHandle pin = buffer.Memory.Pin())
+                if (!image.DangerousTryGetSinglePixelMemory(out Memory<Rgba32> pixels))
                 {
-                    if (!_library.DecodeRgba(handle, bytes, (byte*)pin.Pointer, outWidth, outHeight, out _))
-                    {
-                        buffer.Dispose();
-                        return null;
-                    }
+                    throw new InvalidOperationException("The image buffer is not contiguous; the configuration must prefer contiguous buffers.");
                 }
 
-                Image<Rgba32> image = Image.WrapMemory(_configuration, buffer, outWidth, outHeight);
+                bool decoded;
+                using (MemoryHandle pin = pixels.Pin())
+                {
+                    decoded = _library.DecodeRgba(handle, bytes, (byte*)pin.Pointer, outWidth, outHeight, out _);
+                }
+
+                if (!decoded)
+                {
+                    image.Dispose();
+                    return null;
+                }
+
                 if (JpegOrientation.Read(bytes) is var origin and not 1)
                 {
                     var exif = new ExifProfile();
@@ -98,7 +104,7 @@ public sealed class TurboJpegFrameDecoder : IFrameDecoder
             }
             catch
             {
-                buffer.Dispose();
+                image.Dispose();
                 throw;
             }
         }
