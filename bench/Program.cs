@@ -103,9 +103,10 @@ static int Usage()
           --compare SET alternates the options with SET changed (watermark, reduced-decode), round by round, and
           reports the median ratio; --full-decode turns reduced JPEG decoding off for the base set
 
-        usage: artgrid-bench drift --images DIR [--model ID] [--models DIR] [--min-pixels N]
+        usage: artgrid-bench drift --images DIR [--model ID] [--models DIR] [--min-pixels N] [--against DECODER]
           the model's probability with and without reduced JPEG decoding, for every JPEG of DIR that is reduced, and
-          whether an embedded watermark still decodes from a half-size decode
+          whether an embedded watermark still decodes from a half-size decode; with --against Skia (or ImageSharp), the
+          probability from the default decoder against that decoder's, for every JPEG of DIR, default options otherwise
         """);
     return 2;
 }
