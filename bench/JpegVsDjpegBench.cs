@@ -39,6 +39,10 @@ internal static class JpegVsDjpegBench
         return 0;
     }
 
+    /// <summary>The queue bench's part: needs no cluster; the photo mix under the run's output folder (built once).</summary>
+    public static Task<IReadOnlyDictionary<string, double>> RunAsync(QueueBenchContext context, CancellationToken cancellationToken) =>
+        MeasureAsync(photos: null, context.OutDir, context.Quick ? 5 : 11, cancellationToken);
+
     /// <summary>
     /// Prints the table, writes <c>jpeg-vs-djpeg.json</c> under <paramref name="outDir"/> and returns the figures:
     /// <c>jpeg_vs_djpeg</c> and per size class <c>jpeg_ms_*</c>, <c>skia_ms_*</c>, <c>djpeg_ms_*</c>. Without djpeg it says

@@ -42,6 +42,7 @@ internal static class QueueBench
     /// <summary>The parts, in the order they run: the uncached part needs a result cache that has seen none of the images.</summary>
     public static readonly IReadOnlyList<QueuePart> Parts =
     [
+        new("jpeg", JpegVsDjpegBench.RunAsync),
     ];
 
     /// <summary>

@@ -16,7 +16,10 @@ public sealed class PreprocessingOptions
     [Range(1, long.MaxValue)]
     public long MaxPixels { get; set; } = 60_000_000;
 
-    /// <summary>Upper bound of the decoder's pooled memory, in megabytes.</summary>
+    /// <summary>
+    /// Upper bound of the decoder's pooled memory, in megabytes: half for ImageSharp's pool of small buffers, half for
+    /// whole large images (8 MB and up) kept for the next image (<see cref="LargeBufferAllocator"/>). Per decode worker.
+    /// </summary>
     [Range(1, 4096)]
     public int MaxPoolMegabytes { get; set; } = 256;
 

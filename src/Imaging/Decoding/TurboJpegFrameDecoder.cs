@@ -41,7 +41,8 @@ public sealed class TurboJpegFrameDecoder : IFrameDecoder
             nint handle = _library.InitDecompress();
             try
             {
-                if (_library.ReadHeader(handle, bytes, out int width, out int height, out _, out _))
+                // A header TurboJPEG takes with an empty size goes to Skia too, for Skia's message.
+                if (_library.ReadHeader(handle, bytes, out int width, out int height, out _, out _) && width > 0 && height > 0)
                 {
                     return (width, height);
                 }
