@@ -23,7 +23,7 @@ internal sealed unsafe class TurboJpegLibrary
     /// <summary>A progressive JPEG with more than 500 scans fails at once (a known way to make decoders spin; 2.1 and later).</summary>
     public const int FlagLimitScans = 32768;
 
-    private static readonly Lazy<(TurboJpegLibrary? Library, string? Problem)> Shared = new(Open);
+    private static readonly Lazy<(TurboJpegLibrary? Library, string? Problem)> Shared = new(() => Open(FileName));
 
     private readonly delegate* unmanaged<nint> _initDecompress;
     private readonly delegate* unmanaged<nint, byte*, nuint, int*, int*, int*, int*, int> _decompressHeader3;
@@ -89,11 +89,12 @@ internal sealed unsafe class TurboJpegLibrary
 
     private string ErrorMessage(nint handle) => Marshal.PtrToStringUTF8((nint)_getErrorStr2(handle)) ?? "unknown TurboJPEG error";
 
-    private static (TurboJpegLibrary?, string?) Open()
+    /// <summary>Loads <paramref name="fileName"/> as the TurboJPEG library (once per process: see <see cref="Load"/>).</summary>
+    internal static (TurboJpegLibrary? Library, string? Problem) Open(string fileName)
     {
-        if (!NativeLibrary.TryLoad(FileName, out nint library))
+        if (!NativeLibrary.TryLoad(fileName, out nint library))
         {
-            return (null, $"{FileName} was not found ({InstallHint})");
+            return (null, $"{fileName} was not found ({InstallHint})");
         }
 
         try
@@ -102,7 +103,7 @@ internal sealed unsafe class TurboJpegLibrary
         }
         catch (EntryPointNotFoundException ex)
         {
-            return (null, $"{FileName} lacks a TurboJPEG 2 function ({ex.Message}); libjpeg-turbo 2.1 or later is needed ({InstallHint})");
+            return (null, $"{fileName} lacks a TurboJPEG 2 function ({ex.Message}); libjpeg-turbo 2.1 or later is needed ({InstallHint})");
         }
     }
 }

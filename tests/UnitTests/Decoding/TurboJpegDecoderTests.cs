@@ -50,6 +50,18 @@ public sealed class TurboJpegDecoderTests
         Assert.Equal(DecoderKind.TurboJpeg, preprocessor.Decoder);
     }
 
+    [Fact]
+    public void AMissingOrWrongLibraryIsRefusedWithWhatToInstall()
+    {
+        (TurboJpegLibrary? missing, string? notFound) = TurboJpegLibrary.Open("libturbojpeg-not-installed.so.0");
+        (TurboJpegLibrary? wrong, string? notTurbo) = TurboJpegLibrary.Open("libc.so.6"); // a library, but not TurboJPEG
+
+        Assert.Null(missing);
+        Assert.Contains("apt-get install -y libturbojpeg0", notFound);
+        Assert.Null(wrong);
+        Assert.Contains("lacks a TurboJPEG 2 function", notTurbo);
+    }
+
     [Theory]
     [MemberData(nameof(Jpegs))]
     public void TurboJpegDecodesEachJpegItselfToSkiasPixels(string name)
