@@ -4,6 +4,7 @@ using ArtGrid.Bench;
 return args switch
 {
     ["decoders", .. var rest] => await DecoderBench.RunAsync(rest),
+    ["jpeg", .. var rest] => await JpegVsDjpegBench.RunAsync(rest),
     ["--quick", .. var rest] => await QuickSuite.RunAsync(rest, quick: true),
     ["quick", .. var rest] => await QuickSuite.RunAsync(rest, quick: true),
     ["full", .. var rest] => await QuickSuite.RunAsync(rest, quick: false),
@@ -106,6 +107,14 @@ static int Usage()
           as for gateway. Last line: console_first_row_ms_median=… console_first_row_ms_min=… console_first_row_ms_max=…
           verdicts=… queue_all=… loads=…
 
+        usage: artgrid-bench jpeg [--photos DIR] [--rounds N] [--quick] [--out DIR]
+          Full-size JPEG decoding, one thread, on the JPEGs of the photo mix (0.3, 2, 12 MP): ArtGrid's default decoder
+          and Skia in process against djpeg -outfile /dev/null (libjpeg-turbo-progs; start-up subtracted), in paired,
+          alternating rounds (--quick: 5, else 11). Without djpeg it says how to install it and leaves jpeg_vs_djpeg out.
+          --photos DIR as for quick (default: built once by bench/photo-mix.sh into OUT/photo-mix). Writes
+          OUT/jpeg-vs-djpeg.json. Last line: jpeg_vs_djpeg=… (djpeg's time over ours: 1 is djpeg's speed)
+          jpeg_skia_over_ours=… jpeg_ms_03mp=… skia_ms_03mp=… djpeg_ms_03mp=… and the same for 2mp and 12mp.
+
         usage: artgrid-bench micro [BenchmarkDotNet arguments]
           Micro-benchmarks (BenchmarkDotNet, in process by default): TensorPacker.Pack at 224x224, the linear head, the
           activation map's sums. --filter PATTERN picks some; --outOfProcess runs them out of process.
@@ -122,9 +131,10 @@ static int Usage()
           --compare SET alternates the options with SET changed (watermark, reduced-decode), round by round, and
           reports the median ratio; --full-decode turns reduced JPEG decoding off for the base set
 
-        usage: artgrid-bench drift --images DIR [--model ID] [--models DIR] [--min-pixels N]
+        usage: artgrid-bench drift --images DIR [--model ID] [--models DIR] [--min-pixels N] [--against DECODER]
           the model's probability with and without reduced JPEG decoding, for every JPEG of DIR that is reduced, and
-          whether an embedded watermark still decodes from a half-size decode
+          whether an embedded watermark still decodes from a half-size decode; with --against Skia (or ImageSharp), the
+          probability from the default decoder against that decoder's, for every JPEG of DIR, default options otherwise
         """);
     return 2;
 }

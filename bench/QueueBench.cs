@@ -43,6 +43,7 @@ internal static class QueueBench
     public static readonly IReadOnlyList<QueuePart> Parts =
     [
         new("priority", PriorityOvertakeBench.RunAsync),
+        new("jpeg", JpegVsDjpegBench.RunAsync),
     ];
 
     /// <summary>
