@@ -70,10 +70,14 @@ internal sealed class BenchCluster(string runId, string redis, Uri amqp) : IAsyn
         }
     }
 
-    /// <summary>Starts <paramref name="count"/> silos from <paramref name="siloDll"/>, one after the other, each waited for until ready.</summary>
-    public async Task StartSilosAsync(string siloDll, int count, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts <paramref name="count"/> silos from <paramref name="siloDll"/>, one after the other, each waited for until
+    /// ready; <paramref name="settings"/> (environment variables) are added to, or replace, the bench defaults.
+    /// </summary>
+    public async Task StartSilosAsync(string siloDll, int count, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? settings = null)
     {
-        for (int i = 1; i <= count; i++)
+        int first = _silos.Count + 1;
+        for (int i = first; i < first + count; i++)
         {
             string name = $"silo-{i}";
             Progress.Say($"starting {name}");
@@ -86,6 +90,11 @@ internal sealed class BenchCluster(string runId, string redis, Uri amqp) : IAsyn
                 ["ArtGrid__Inference__IntraOpThreads"] = "1",
                 ["ArtGrid__Cache__TimeToLiveHours"] = "1",
             };
+            foreach ((string key, string value) in settings ?? new Dictionary<string, string>())
+            {
+                environment[key] = value;
+            }
+
             ChildProcess silo = ChildProcess.Start(name, siloDll, [], environment, ReadyLine);
             _silos.Add(silo);
             await silo.WaitForMarkerAsync(SiloStartTimeout, cancellationToken);

@@ -142,10 +142,10 @@ internal sealed class GatewayLoadRun(GatewayBenchSettings settings) : IAsyncDisp
         int n = settings.Images;
         int warm = Math.Max(4, 2 * settings.Concurrency);
         Progress.Say($"run {RunId}: {settings.Silos} silos and a gateway on {settings.Redis} and {settings.Amqp.Host}:{settings.Amqp.Port}; {2 * (n + warm)} new images");
-        IReadOnlyList<(string Name, byte[] Bytes)> gatewayImages = DistinctImages("g", n);
-        IReadOnlyList<(string Name, byte[] Bytes)> busImages = DistinctImages("b", n);
-        IReadOnlyList<(string Name, byte[] Bytes)> warmGateway = DistinctImages("wg", warm);
-        IReadOnlyList<(string Name, byte[] Bytes)> warmBus = DistinctImages("wb", warm);
+        IReadOnlyList<(string Name, byte[] Bytes)> gatewayImages = BenchImages.Distinct(RunId, "g", n);
+        IReadOnlyList<(string Name, byte[] Bytes)> busImages = BenchImages.Distinct(RunId, "b", n);
+        IReadOnlyList<(string Name, byte[] Bytes)> warmGateway = BenchImages.Distinct(RunId, "wg", warm);
+        IReadOnlyList<(string Name, byte[] Bytes)> warmBus = BenchImages.Distinct(RunId, "wb", warm);
         _meanKib = gatewayImages.Concat(busImages).Average(i => i.Bytes.Length) / 1024.0;
 
         await StartClusterAsync(siloDll, gatewayDll, cancellationToken);
@@ -432,49 +432,6 @@ internal sealed class GatewayLoadRun(GatewayBenchSettings settings) : IAsyncDisp
             },
             new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         Progress.Say($"raw numbers: {csv}, {json}");
-    }
-
-    /// <summary>
-    /// <paramref name="count"/> different real images: the samples, each marked with a row of pixels of its own (from
-    /// this run's id, the set and the index) and re-encoded as JPEG, so that their content hashes are new to the result
-    /// cache. Image i of every set starts from the same sample, so that sets cost the same to decode and score.
-    /// </summary>
-    private List<(string Name, byte[] Bytes)> DistinctImages(string set, int count)
-    {
-        string samples = Path.Combine(PhotoMix.RepositoryRoot(), "samples");
-        string[] paths = [.. Directory.EnumerateFiles(samples, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal)];
-        if (paths.Length == 0)
-        {
-            throw new SetupException($"no .jpg images under {samples}");
-        }
-
-        Image<Rgb24>[] bases = [.. paths.Select(Image.Load<Rgb24>)];
-        try
-        {
-            var images = new List<(string, byte[])>(count);
-            for (int i = 0; i < count; i++)
-            {
-                using Image<Rgb24> copy = bases[i % bases.Length].Clone();
-                ulong mark = BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"{RunId}/{set}/{i}")));
-                for (int b = 0; b < 64; b++)
-                {
-                    copy[b, 0] = ((mark >> b) & 1) == 1 ? new Rgb24(255, 255, 255) : new Rgb24(0, 0, 0);
-                }
-
-                using var stream = new MemoryStream();
-                copy.Save(stream, new JpegEncoder { Quality = 90 });
-                images.Add(($"{set}-{i}-{Path.GetFileName(paths[i % paths.Length])}", stream.ToArray()));
-            }
-
-            return images;
-        }
-        finally
-        {
-            foreach (Image<Rgb24> image in bases)
-            {
-                image.Dispose();
-            }
-        }
     }
 
     private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "…";

@@ -13,6 +13,7 @@ return args switch
     ["devices", .. var rest] => await DevicesBench.RunAsync(rest),
     ["model-cost", .. var rest] => ModelCostBench.Run(rest),
     ["gateway", .. var rest] => await GatewayBench.RunAsync(rest),
+    ["queue", .. var rest] => await QueueBench.RunAsync(rest),
     ["console", .. var rest] => await ConsoleBench.RunAsync(rest),
     _ => Usage(),
 };
@@ -69,6 +70,19 @@ static int Usage()
           Last line: gateway_rps_uncached=… gateway_rps_cached=… bus_rps_uncached=… bus_rps_cached=…
           gateway_vs_bus_uncached=… gateway_vs_bus_cached=… p50_ms_cached=… p99_ms_cached=… p50_ms_uncached=…
           p99_ms_uncached=… failures=…
+
+        usage: artgrid-bench queue [--quick] [--silos 2] [--images N] [--image-dir DIR] [--parts LIST] [--redis HOST:PORT --amqp URI]
+                                   [--no-build] [--out DIR]
+          ArtGrid at queue scale, each figure a ratio of two things measured in the same run: starts its own Redis and
+          RabbitMQ (deploy/servers.sh on free ports; --redis/--amqp use running ones instead) and --silos silos, builds
+          the silo and the command line first when their outputs are older than the sources (--no-build: never), makes
+          --images images no cache has seen (default 160 with --quick, else 600; --image-dir DIR takes files from DIR),
+          then runs, in this order: uncached (the bus against embedded artgrid score, on an empty cache), cached (cached
+          jobs through the cluster against raw MassTransit request/response round trips), priority (high-priority jobs
+          sent behind a backlog), jpeg (full-size JPEG decoding against djpeg). --parts picks some. Stops all it started.
+          --out DIR   queue-bench.json and each part's raw numbers (default: bench-results/)
+          Last line: bus_vs_embedded=… cached_jobs_ratio=… priority_overtake=… jpeg_vs_djpeg=… and each part's details;
+          failed_parts=… (exit code 1) when a part failed.
 
         usage: artgrid-bench console [--verdicts 1000] [--loads 7] [--silos 1] [--concurrency 16] [--redis HOST:PORT] [--amqp URI]
           The review page's load budget: starts its own silos and gateway, stores --verdicts verdicts as real jobs (the
