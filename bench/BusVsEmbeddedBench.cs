@@ -15,8 +15,9 @@ namespace ArtGrid.Bench;
 /// claim-checked in Redis, at most 256 awaited and 8 uploaded at once, to the run's silos. The images are split into
 /// rounds; each round's images go through both paths (the embedded run keeps its results in its own memory, so the
 /// silos still meet them uncached), the order alternating from round to round, and while one path runs the other is
-/// idle. Throughput is taken from the first image finished to the last (the steady state, without the command line's
-/// start-up), the embedded command's whole wall time beside it. CPU is read from /proc (utime + stime) before and after
+/// idle. The bus is timed from the first request sent to the last verdict (its silos warmed up first, with the samples);
+/// the embedded command from its start to its exit, less its start-up: a one-image run of the same round, whose time
+/// and CPU come off the run's (the whole command's time is printed beside it). CPU is read from /proc (utime + stime) before and after
 /// each run, per process: the silos, their decode workers, the sender (the bench or the command line, and the command
 /// line's decode workers), Redis, RabbitMQ, and the rest of the machine.
 /// </summary>
@@ -76,9 +77,11 @@ internal static class BusVsEmbeddedBench
                 {
                     PathRun run = onBus
                         ? await RunBusAsync(context, client, messageData, chunks[round], cancellationToken)
-                        : await RunEmbeddedAsync(context, cliDll, chunks[round], cancellationToken);
+                        : WithoutStartUp(
+                            await RunEmbeddedAsync(context, cliDll, chunks[round], cancellationToken),
+                            await RunEmbeddedAsync(context, cliDll, chunks[round][..1], cancellationToken));
                     (onBus ? bus : embedded).Add(run);
-                    Progress.Say($"round {round + 1} {run.Path}: {run.Images} images, {run.SteadyRate:0.0} images/s ({run.WallRate:0.0} over {run.WallSeconds:0.0} s, start-up included), {run.Failed} failed, decode workers {run.DecodeWorkers}");
+                    Progress.Say($"round {round + 1} {run.Path}: {run.Images} images, {run.Rate:0.0} images/s ({run.WallRate:0.0} over {run.WallSeconds:0.0} s, start-up included), {run.Failed} failed, decode workers {run.DecodeWorkers}");
                 }
             }
 
@@ -90,12 +93,28 @@ internal static class BusVsEmbeddedBench
         }
     }
 
+    /// <summary>
+    /// The embedded run less the command line's start-up, measured by scoring one image of the round alone right after:
+    /// its wall time and CPU come off the run's, and its image off the count.
+    /// </summary>
+    private static PathRun WithoutStartUp(PathRun run, PathRun startUp)
+    {
+        var cpu = new Dictionary<string, double>(run.CpuSeconds);
+        foreach (string group in PathGroups["embedded"])
+        {
+            cpu[group] = Math.Max(0, cpu[group] - startUp.CpuSeconds[group]);
+        }
+
+        cpu["cli start-up"] = PathGroups["embedded"].Sum(g => startUp.CpuSeconds[g]);
+        return run with { Images = run.Images - 1, Seconds = Math.Max(0.001, run.WallSeconds - startUp.WallSeconds), CpuSeconds = cpu, Failed = run.Failed + startUp.Failed };
+    }
+
     private static IReadOnlyDictionary<string, double> Report(QueueBenchContext context, List<PathRun> embedded, List<PathRun> bus)
     {
-        Spread ratio = Spread.OfRatios([.. bus.Select(r => r.SteadyRate)], [.. embedded.Select(r => r.SteadyRate)]);
+        Spread ratio = Spread.OfRatios([.. bus.Select(r => r.Rate)], [.. embedded.Select(r => r.Rate)]);
         Spread wallRatio = Spread.OfRatios([.. bus.Select(r => r.WallRate)], [.. embedded.Select(r => r.WallRate)]);
-        Spread busRate = Spread.Of(bus.Select(r => r.SteadyRate));
-        Spread embeddedRate = Spread.Of(embedded.Select(r => r.SteadyRate));
+        Spread busRate = Spread.Of(bus.Select(r => r.Rate));
+        Spread embeddedRate = Spread.Of(embedded.Select(r => r.Rate));
         Print(context, bus, embedded, ratio, wallRatio, busRate, embeddedRate);
         WriteRaw(context, bus, embedded);
 
@@ -118,12 +137,18 @@ internal static class BusVsEmbeddedBench
         };
     }
 
-    /// <summary>One path's run over a round's images: its timings (steady: first image finished to last) and what each process spent.</summary>
+    /// <summary>
+    /// One path's run over a round's images: how many it counts, its timings and what each process spent. For the
+    /// embedded path, the command line's start-up (a one-image run of the same round) is taken off its time and its
+    /// CPU, and that image off its count.
+    /// </summary>
     private sealed record PathRun(
-        string Path, int Images, int Failed, double WallSeconds, double SteadySeconds, int DecodeWorkers, IReadOnlyDictionary<string, double> CpuSeconds)
+        string Path, int Images, int Failed, double WallSeconds, double Seconds, int DecodeWorkers, IReadOnlyDictionary<string, double> CpuSeconds)
     {
-        public double SteadyRate => (Images - 1) / SteadySeconds;
+        /// <summary>Images per second of the work itself (embedded: without the command line's start-up).</summary>
+        public double Rate => Images / Seconds;
 
+        /// <summary>Images per second over the whole command (embedded: start-up included).</summary>
         public double WallRate => Images / WallSeconds;
 
         public double CpuMsPerImage(string group) => CpuSeconds.GetValueOrDefault(group) * 1000 / Images;
@@ -143,7 +168,6 @@ internal static class BusVsEmbeddedBench
         using var inFlight = new SemaphoreSlim(InFlight);
         using var uploads = new SemaphoreSlim(Uploads);
         var clock = Stopwatch.StartNew();
-        var done = new double[images.Count];
         string runId = Guid.NewGuid().ToString("N")[..12];
         int failed = 0;
         void Failed(string problem)
@@ -197,7 +221,6 @@ internal static class BusVsEmbeddedBench
             finally
             {
                 inFlight.Release();
-                done[i] = clock.Elapsed.TotalSeconds;
             }
         }));
         double wall = clock.Elapsed.TotalSeconds;
@@ -205,7 +228,7 @@ internal static class BusVsEmbeddedBench
         Dictionary<string, double> cpu = ProcessCpu.Difference(before, after);
         cpu["bench (bus client)"] = (CpuTime.Self - selfBefore).TotalSeconds;
         cpu["rest of machine"] = Math.Max(0, cpu["rest of machine"] - cpu["bench (bus client)"]);
-        return new PathRun("bus", images.Count, failed, wall, done.Max() - done.Min(), after.SiloDecodeWorkers, cpu);
+        return new PathRun("bus", images.Count, failed, wall, wall, after.SiloDecodeWorkers, cpu);
     }
 
     /// <summary>
@@ -256,11 +279,9 @@ internal static class BusVsEmbeddedBench
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        // The command line's decode workers are its children: their CPU is read while they live (they go with it). Its
-        // start-up (host, model, workers, JIT), up to its first result, is counted apart: the silos had theirs before.
+        // The command line's decode workers are its children: their CPU is read while they live (they go with it).
         double cliWorkersCpu = 0;
         int decodeWorkers = 0;
-        (double Host, double Workers)? atFirstResult = null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(RunTimeout);
         Task exited = process.WaitForExitAsync(timeout.Token);
@@ -274,16 +295,6 @@ internal static class BusVsEmbeddedBench
                     (double seconds, int count) = ProcessCpu.DescendantsCpu(process.Id);
                     cliWorkersCpu = Math.Max(cliWorkersCpu, seconds);
                     decodeWorkers = Math.Max(decodeWorkers, count);
-                    bool started;
-                    lock (lines)
-                    {
-                        started = lines.Any(l => l.Line.StartsWith('{'));
-                    }
-
-                    if (started && atFirstResult is null)
-                    {
-                        atFirstResult = (ProcessCpu.OwnCpu(process.Id), seconds);
-                    }
                 }
             }
 
@@ -317,13 +328,11 @@ internal static class BusVsEmbeddedBench
 
         int failed = results.Count(r => !r.Line.Contains("\"error\":null", StringComparison.Ordinal));
         Dictionary<string, double> cpu = ProcessCpu.Difference(before, after);
-        (double startupHost, double startupWorkers) = atFirstResult ?? (0, 0);
-        cpu["cli start-up"] = startupHost + startupWorkers;
-        cpu["cli decode workers"] = Math.Max(0, cliWorkersCpu - startupWorkers);
-        cpu["cli"] = Math.Max(0, cliTree - cliWorkersCpu - startupHost);
+        cpu["cli decode workers"] = cliWorkersCpu;
+        cpu["cli"] = Math.Max(0, cliTree - cliWorkersCpu);
         cpu["bench (bus client)"] = 0;
         cpu["rest of machine"] = Math.Max(0, cpu["rest of machine"] - cliTree);
-        return new PathRun("embedded", images.Count, failed, wall, results[^1].Seconds - results[0].Seconds, decodeWorkers, cpu);
+        return new PathRun("embedded", images.Count, failed, wall, wall, decodeWorkers, cpu);
     }
 
     private static void Print(
@@ -332,12 +341,12 @@ internal static class BusVsEmbeddedBench
         var text = new StringBuilder();
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Uncached images: bus ({context.Silos} silos, ScoreImages requests as artgrid submit --wait sends them) against embedded (artgrid score), {bus.Count} paired rounds, {context.Images.Count} images");
-        text.AppendLine("| round | embedded images/s | bus images/s | bus / embedded | embedded s (command, start-up included) | bus s | decode workers embedded / bus |");
+        text.AppendLine("| round | embedded images/s | bus images/s | bus / embedded | embedded s (without / with start-up) | bus s | decode workers embedded / bus |");
         text.AppendLine("|---|---|---|---|---|---|---|");
         for (int r = 0; r < bus.Count; r++)
         {
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r + 1} | {embedded[r].SteadyRate:0.0} | {bus[r].SteadyRate:0.0} | {bus[r].SteadyRate / embedded[r].SteadyRate:0.00} | {embedded[r].WallSeconds:0.0} | {bus[r].WallSeconds:0.0} | {embedded[r].DecodeWorkers} / {bus[r].DecodeWorkers} |");
+                $"| {r + 1} | {embedded[r].Rate:0.0} | {bus[r].Rate:0.0} | {bus[r].Rate / embedded[r].Rate:0.00} | {embedded[r].Seconds:0.0} / {embedded[r].WallSeconds:0.0} | {bus[r].WallSeconds:0.0} | {embedded[r].DecodeWorkers} / {bus[r].DecodeWorkers} |");
         }
 
         text.AppendLine(CultureInfo.InvariantCulture, $"bus / embedded: {ratio} (median [range] of the rounds; with the embedded command's start-up: {wallRatio}); bus {busRate} images/s, embedded {embeddedRate} images/s");
@@ -429,9 +438,6 @@ internal static class BusVsEmbeddedBench
             spent["rest of machine"] = Math.Max(0, after.MachineBusySeconds - before.MachineBusySeconds - spent.Values.Sum());
             return spent;
         }
-
-        /// <summary>The CPU seconds of process <paramref name="pid"/> itself (0 once it is gone).</summary>
-        public static double OwnCpu(int pid) => All().TryGetValue(pid, out Proc? p) ? p.CpuSeconds : 0;
 
         /// <summary>The CPU seconds of every live descendant of <paramref name="root"/>, and how many of them are decode workers.</summary>
         public static (double Seconds, int DecodeWorkers) DescendantsCpu(int root)
