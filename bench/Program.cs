@@ -11,6 +11,7 @@ return args switch
     ["preprocess", .. var rest] => PreprocessStagesBench.Run(rest),
     ["drift", .. var rest] => DriftBench.Run(rest),
     ["devices", .. var rest] => await DevicesBench.RunAsync(rest),
+    ["capacity", .. var rest] => await CapacityBench.RunAsync(rest),
     ["model-cost", .. var rest] => ModelCostBench.Run(rest),
     ["gateway", .. var rest] => await GatewayBench.RunAsync(rest),
     ["queue", .. var rest] => await QueueBench.RunAsync(rest),
@@ -48,6 +49,19 @@ static int Usage()
           router, placement and batchers. Throughput at saturation over summed capacity, mean batch, p50/p99 at 50, 80 and
           95% of capacity, peak resident memory at 2x capacity. --quick: 10 s phases (about 2 minutes); --full: 30 s.
           Last line: sim_utilisation=… p99_ms_at_80=… mean_batch=… peak_rss_mib_overload=… and more.
+
+        usage: artgrid-bench capacity [--quick] [--gpu-images-per-s 1000 | --base-ms A --per-image-ms B] [--cores C] [--photos DIR]
+                                      [--rounds N] [--seconds S] [--table-rates 1000,5000,20000] [--node-cores 16,32,64] [--out DIR]
+          The node capacity model: the decode worker pool as a silo builds it (sandboxed workers, the default decoder and
+          the ArtGrid__Preprocessing__* settings) feeding a simulated GPU of the given rate (a batch of n takes A + B*n ms;
+          --gpu-images-per-s R sets them so that a full batch runs at R) through the served batcher, closed loop, on the
+          photo mix (--photos DIR with 0.3mp/ 2mp/ 12mp/ png/, default built once by bench/photo-mix.sh). Per size class
+          and for the mix, in rotating rounds: decoding alone on 1 worker and on C (default: every core), and the pipeline
+          of C workers and the GPU. Prints images/s per node, the bottleneck stage, decode CPU-ms per image, the scaling
+          efficiency from 1 to C, and the cores per GPU (R x CPU-ms / 1000 / efficiency), then tables for --table-rates
+          and --node-cores, extrapolated beyond C cores. --quick: 2 rounds of 2.5 s (1-2 minutes on 2 cores); default
+          5 rounds of 8 s. Raw numbers: OUT/bench-capacity.json. Last line: node_images_per_s=… bottleneck=…
+          cores_per_gpu=… decode_cpu_ms=… gpu_images_per_s=… cores=… efficiency=… and more.
 
         usage: artgrid-bench model-cost [--a NAME/VERSION] [--b NAME/VERSION] [--rounds 8] [--batch 8] [--threads 1] [--models DIR]
           One model version's cost per image against another's (default artgrid-resnet18/2 against /3), in alternating
