@@ -13,7 +13,7 @@
 # Only the integration and multihost layers need the servers: for them this starts private
 # Redis and RabbitMQ servers (deploy/servers.sh, installing Debian's packages when missing and run as root) on test
 # ports, 127.0.0.1 only, with their data in a temporary folder, and stops them at the end; as root it also installs
-# chromium when missing. ARTGRID_REDIS_PORT / ARTGRID_AMQP_PORT choose other ports (defaults 6390 / 5690, so that a
+# chromium and libturbojpeg0 (the JPEG decoder) when missing. ARTGRID_REDIS_PORT / ARTGRID_AMQP_PORT choose other ports (defaults 6390 / 5690, so that a
 # local cluster on the standard ports is left alone); ARTGRID_CHROMIUM another browser executable.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -88,6 +88,13 @@ ensure_chromium() {
   [ -n "${ARTGRID_CHROMIUM:-}" ] || [ -x /usr/bin/chromium ] && return 0
   apt_install chromium "the console's browser tests"
 }
+
+# JPEGs are decoded by the system's libjpeg-turbo (TurboJPEG API); the decoder tests check that it is there.
+ensure_turbojpeg() {
+  { [ -e /usr/lib/x86_64-linux-gnu/libturbojpeg.so.0 ] || ldconfig -p 2>/dev/null | grep -q 'libturbojpeg\.so\.0'; } && return 0
+  apt_install libturbojpeg0 "the TurboJpeg decoder tests"
+}
+ensure_turbojpeg
 
 rc=0
 if ! dotnet build ArtGrid.sln -c Release; then

@@ -29,6 +29,11 @@ internal static class DriftBench
         long minPixels = long.Parse(CommandLine.Option(args, "--min-pixels") ?? "0", CultureInfo.InvariantCulture);
         LoadedModel model = new ModelRepository(models).Load(modelId);
         using var session = new OnnxModelSession(model, "cpu:0", 1);
+        if (CommandLine.Option(args, "--against") is { } against)
+        {
+            return DecoderDrift(images, model, session, Enum.Parse<DecoderKind>(against, ignoreCase: true));
+        }
+
         var full = new ImagePreprocessor(Options.Create(new PreprocessingOptions { MaxDegreeOfParallelism = 1 }));
         var reduced = new ImagePreprocessor(Options.Create(new PreprocessingOptions { MaxDegreeOfParallelism = 1, ReducedJpegDecode = true, ReducedDecodeMinPixels = minPixels }));
         int minSide = 2 * Math.Max(model.Input.Width, model.Input.Height);
@@ -99,6 +104,50 @@ internal static class DriftBench
             double[][] votes = DwtDctWatermark.Decode(decoded, DwtDctWatermark.Sdxl.Length)!;
             Console.WriteLine($"SDXL mark in a 1024x1024 JPEG decoded at {decoded.Width}x{decoded.Height}: bit error rate {DwtDctWatermark.BitErrorRate(votes[0], DwtDctWatermark.Sdxl):0.000}, detected: {DwtDctWatermark.Detect(decoded) is not null}");
         }
+    }
+
+    /// <summary>
+    /// The default decoder against <paramref name="against"/> with the default options otherwise (reduced decoding of large
+    /// JPEGs included): each JPEG of the folder scored from both decodes, and the largest pixel difference of the model inputs.
+    /// </summary>
+    private static int DecoderDrift(string images, LoadedModel model, OnnxModelSession session, DecoderKind against)
+    {
+        var ours = new ImagePreprocessor(Options.Create(new PreprocessingOptions { MaxDegreeOfParallelism = 1 }));
+        var other = new ImagePreprocessor(Options.Create(new PreprocessingOptions { MaxDegreeOfParallelism = 1, Decoder = against }));
+        (double low, double high) = (model.Config.Uncertain.Low, model.Config.Uncertain.High);
+        var diffs = new List<double>();
+        int labelChanges = 0, tensorsDiffering = 0;
+        float worstInput = 0;
+        Console.WriteLine($"model {model.Id}: the default decoder ({ours.Decoder}) against {other.Decoder}, every JPEG of {images}");
+        foreach (string path in Directory.EnumerateFiles(images, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            if (Path.GetExtension(path).ToLowerInvariant() is not (".jpg" or ".jpeg"))
+            {
+                continue;
+            }
+
+            byte[] bytes = File.ReadAllBytes(path);
+            PreparedImage a = ours.Prepare(bytes, model.Input), b = other.Prepare(bytes, model.Input);
+            if (a.Tensor is null || b.Tensor is null)
+            {
+                Console.WriteLine($"  {path}: {a.Error?.Code ?? "decoded"} / {b.Error?.Code ?? "decoded"}");
+                continue;
+            }
+
+            float input = a.Tensor.Zip(b.Tensor, (x, y) => Math.Abs(x - y)).Max();
+            worstInput = Math.Max(worstInput, input);
+            tensorsDiffering += input > 0 ? 1 : 0;
+            ModelScore[] scores = session.Score([a.Tensor, b.Tensor]);
+            double pa = scores[0].AiProbability, pb = scores[1].AiProbability;
+            diffs.Add(Math.Abs(pa - pb));
+            labelChanges += Label(pa, low, high) == Label(pb, low, high) ? 0 : 1;
+            Console.WriteLine($"  {Path.GetRelativePath(images, path)} {a.Width}x{a.Height}: {ours.Decoder} {pa:0.000000}, {other.Decoder} {pb:0.000000}, |diff| {Math.Abs(pa - pb):0.000000}");
+        }
+
+        Console.WriteLine(diffs.Count == 0
+            ? $"no JPEG under {images}"
+            : $"decoder_drift_images={diffs.Count} mean_abs_diff={diffs.Average():0.000000} max_abs_diff={diffs.Max():0.000000} label_changes={labelChanges} inputs_differing={tensorsDiffering} max_input_diff={worstInput:0.000000}");
+        return 0;
     }
 
     private static string Label(double p, double low, double high) => p >= high ? "ai" : p >= low ? "uncertain" : "human";

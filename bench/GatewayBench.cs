@@ -208,7 +208,7 @@ internal sealed class GatewayLoadRun(GatewayBenchSettings settings) : IAsyncDisp
         _bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.UseArtGrid(settings.Amqp, messageData));
         await _bus.StartAsync(cancellationToken);
         _messageData = messageData;
-        _client = _bus.CreateRequestClient<ScoreImages>(new Uri($"queue:{_cluster.QueueName}"), RequestTimeout.After(s: (int)settings.MaxWaitSeconds));
+        _client = _bus.CreateRequestClient<ScoreImages>(await ScoreQueue.DeclareAsync(settings.Amqp, _cluster.QueueName, cancellationToken), RequestTimeout.After(s: (int)settings.MaxWaitSeconds));
         Progress.Say("cluster ready");
     }
 

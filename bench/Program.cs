@@ -4,6 +4,7 @@ using ArtGrid.Bench;
 return args switch
 {
     ["decoders", .. var rest] => await DecoderBench.RunAsync(rest),
+    ["jpeg", .. var rest] => await JpegVsDjpegBench.RunAsync(rest),
     ["--quick", .. var rest] => await QuickSuite.RunAsync(rest, quick: true),
     ["quick", .. var rest] => await QuickSuite.RunAsync(rest, quick: true),
     ["full", .. var rest] => await QuickSuite.RunAsync(rest, quick: false),
@@ -11,6 +12,7 @@ return args switch
     ["preprocess", .. var rest] => PreprocessStagesBench.Run(rest),
     ["drift", .. var rest] => DriftBench.Run(rest),
     ["devices", .. var rest] => await DevicesBench.RunAsync(rest),
+    ["capacity", .. var rest] => await CapacityBench.RunAsync(rest),
     ["model-cost", .. var rest] => ModelCostBench.Run(rest),
     ["gateway", .. var rest] => await GatewayBench.RunAsync(rest),
     ["queue", .. var rest] => await QueueBench.RunAsync(rest),
@@ -49,6 +51,19 @@ static int Usage()
           router, placement and batchers. Throughput at saturation over summed capacity, mean batch, p50/p99 at 50, 80 and
           95% of capacity, peak resident memory at 2x capacity. --quick: 10 s phases (about 2 minutes); --full: 30 s.
           Last line: sim_utilisation=… p99_ms_at_80=… mean_batch=… peak_rss_mib_overload=… and more.
+
+        usage: artgrid-bench capacity [--quick] [--gpu-images-per-s 1000 | --base-ms A --per-image-ms B] [--cores C] [--photos DIR]
+                                      [--rounds N] [--seconds S] [--table-rates 1000,5000,20000] [--node-cores 16,32,64] [--out DIR]
+          The node capacity model: the decode worker pool as a silo builds it (sandboxed workers, the default decoder and
+          the ArtGrid__Preprocessing__* settings) feeding a simulated GPU of the given rate (a batch of n takes A + B*n ms;
+          --gpu-images-per-s R sets them so that a full batch runs at R) through the served batcher, closed loop, on the
+          photo mix (--photos DIR with 0.3mp/ 2mp/ 12mp/ png/, default built once by bench/photo-mix.sh). Per size class
+          and for the mix, in rotating rounds: decoding alone on 1 worker and on C (default: every core), and the pipeline
+          of C workers and the GPU. Prints images/s per node, the bottleneck stage, decode CPU-ms per image, the scaling
+          efficiency from 1 to C, and the cores per GPU (R x CPU-ms / 1000 / efficiency), then tables for --table-rates
+          and --node-cores, extrapolated beyond C cores. --quick: 2 rounds of 2.5 s (1-2 minutes on 2 cores); default
+          5 rounds of 8 s. Raw numbers: OUT/bench-capacity.json. Last line: node_images_per_s=… bottleneck=…
+          cores_per_gpu=… decode_cpu_ms=… gpu_images_per_s=… cores=… efficiency=… and more.
 
         usage: artgrid-bench model-cost [--a NAME/VERSION] [--b NAME/VERSION] [--rounds 8] [--batch 8] [--threads 1] [--models DIR]
           One model version's cost per image against another's (default artgrid-resnet18/2 against /3), in alternating
@@ -104,6 +119,14 @@ static int Usage()
           Last line: cached_jobs_ratio=… cached_jobs_per_s=…
           raw_round_trips_per_s=… redis_commands_per_cached_job=… silo_cpu_ms_per_cached_job=… silo_job_cpu_ms_per_cached_job=…
 
+        usage: artgrid-bench jpeg [--photos DIR] [--rounds N] [--quick] [--out DIR]
+          Full-size JPEG decoding, one thread, on the JPEGs of the photo mix (0.3, 2, 12 MP): ArtGrid's default decoder
+          and Skia in process against djpeg -outfile /dev/null (libjpeg-turbo-progs; start-up subtracted), in paired,
+          alternating rounds (--quick: 5, else 11). Without djpeg it says how to install it and leaves jpeg_vs_djpeg out.
+          --photos DIR as for quick (default: built once by bench/photo-mix.sh into OUT/photo-mix). Writes
+          OUT/jpeg-vs-djpeg.json. Last line: jpeg_vs_djpeg=… (djpeg's time over ours: 1 is djpeg's speed)
+          jpeg_skia_over_ours=… jpeg_ms_03mp=… skia_ms_03mp=… djpeg_ms_03mp=… and the same for 2mp and 12mp.
+
         usage: artgrid-bench micro [BenchmarkDotNet arguments]
           Micro-benchmarks (BenchmarkDotNet, in process by default): TensorPacker.Pack at 224x224, the linear head, the
           activation map's sums. --filter PATTERN picks some; --outOfProcess runs them out of process.
@@ -120,9 +143,10 @@ static int Usage()
           --compare SET alternates the options with SET changed (watermark, reduced-decode), round by round, and
           reports the median ratio; --full-decode turns reduced JPEG decoding off for the base set
 
-        usage: artgrid-bench drift --images DIR [--model ID] [--models DIR] [--min-pixels N]
+        usage: artgrid-bench drift --images DIR [--model ID] [--models DIR] [--min-pixels N] [--against DECODER]
           the model's probability with and without reduced JPEG decoding, for every JPEG of DIR that is reduced, and
-          whether an embedded watermark still decodes from a half-size decode
+          whether an embedded watermark still decodes from a half-size decode; with --against Skia (or ImageSharp), the
+          probability from the default decoder against that decoder's, for every JPEG of DIR, default options otherwise
         """);
     return 2;
 }

@@ -42,14 +42,23 @@ internal static class QueueBench
     /// <summary>The parts, in the order they run: the uncached part needs a result cache that has seen none of the images.</summary>
     public static readonly IReadOnlyList<QueuePart> Parts =
     [
+        new("uncached", BusVsEmbeddedBench.RunAsync),
         new("cached", CachedJobsBench.RunAsync),
+        new("priority", PriorityOvertakeBench.RunAsync),
+        new("jpeg", JpegVsDjpegBench.RunAsync),
     ];
 
     /// <summary>
     /// The settings every silo of the run gets on top of the bench defaults of <see cref="BenchCluster"/>: what an operator
-    /// would set for silos sharing this machine, as deploy/local-cluster.sh does.
+    /// would set for silos sharing this machine, as deploy/local-cluster.sh does: each silo's share of the cores
+    /// (ArtGrid:Silo:Cores, the cores divided by the silos), from which it sizes its decode workers and ONNX Runtime
+    /// threads (the bench default of one ONNX Runtime thread is lifted, so that the share decides).
     /// </summary>
-    public static IReadOnlyDictionary<string, string> SiloSettings { get; } = new Dictionary<string, string>();
+    public static IReadOnlyDictionary<string, string> SiloSettings(int silos) => new Dictionary<string, string>
+    {
+        ["ArtGrid__Silo__Cores"] = ChildProcess.Text(Math.Max(1, Environment.ProcessorCount / silos)),
+        ["ArtGrid__Inference__IntraOpThreads"] = "0",
+    };
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -91,12 +100,12 @@ internal static class QueueBench
         }
     }
 
-    /// <summary>Starts <see cref="QueueBenchContext.Silos"/> silos with <see cref="SiloSettings"/> unless they already run.</summary>
+    /// <summary>Starts <see cref="QueueBenchContext.Silos"/> silos with <see cref="SiloSettings(int)"/> unless they already run.</summary>
     public static async Task EnsureSilosAsync(QueueBenchContext context, CancellationToken cancellationToken)
     {
         if (context.Cluster.Silos.Count < context.Silos)
         {
-            await context.Cluster.StartSilosAsync(context.SiloDll, context.Silos - context.Cluster.Silos.Count, cancellationToken, SiloSettings);
+            await context.Cluster.StartSilosAsync(context.SiloDll, context.Silos - context.Cluster.Silos.Count, cancellationToken, SiloSettings(context.Silos));
         }
     }
 

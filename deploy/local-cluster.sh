@@ -2,7 +2,9 @@
 # A local ArtGrid cluster on this machine: Redis and RabbitMQ (deploy/servers.sh), N silos and one gateway.
 #
 #   deploy/local-cluster.sh up [N]     build (unless ARTGRID_NO_BUILD=1), start the servers, N silos (default 2)
-#                                      and the gateway, and wait until all of them are ready
+#                                      and the gateway, and wait until all of them are ready; each silo sizes its
+#                                      decode workers and ONNX Runtime threads from its share of the cores
+#                                      (ArtGrid__Silo__Cores: the cores nproc counts divided by N, at least 1)
 #   deploy/local-cluster.sh down       stop the gateway and silos it started, then `servers.sh down` (which
 #                                      stops only the servers that servers.sh itself started)
 #   deploy/local-cluster.sh status     each process (pid, alive or not, and for silos /health/ready) and the servers;
@@ -148,7 +150,7 @@ start_process() {
 }
 
 cluster_up() {
-  local n=${1:-2} i t0 deadline pid name servers_before ready
+  local n=${1:-2} i t0 deadline pid name servers_before ready share
   [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number of silos: $n"
   [ $((11110 + n)) -lt 29999 ] || die "too many silos: $n"
   [[ $SILO_HTTP_BASE =~ ^[1-9][0-9]*$ ]] && [ $((SILO_HTTP_BASE + n)) -le 65535 ] || die "ARTGRID_SILO_HTTP_BASE must be a port number: $SILO_HTTP_BASE"
@@ -201,10 +203,16 @@ cluster_up() {
     "ArtGrid__Silo__ServiceId=$SERVICE_ID"
   )
 
+  # The silos share this machine's cores: each sizes its decode workers and ONNX Runtime threads from its share
+  # (ArtGrid:Silo:Cores), not from every core, or N silos would start N times the pools the cores can run.
+  share=$(( $(nproc) / n ))
+  [ "$share" -ge 1 ] || share=1
+
   t0=$(now_ms)
   deadline=$(( t0 + READY_TIMEOUT * 1000 ))
   for i in $(seq 1 "$n"); do
     proc_env=("${common[@]}"
+      "ArtGrid__Silo__Cores=$share"
       "ArtGrid__Silo__Name=silo-$i"
       "ArtGrid__Silo__SiloPort=$((11110 + i))"
       "ArtGrid__Silo__GatewayPort=$((29999 + i))"

@@ -16,8 +16,10 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS dotnet
 
 FROM ${CUDA_IMAGE}
 # What the .NET runtime needs from the OS (no ICU: the programs run with invariant globalization).
+# And the SIMD libjpeg-turbo that the decode workers decode JPEGs with (libturbojpeg on Ubuntu, libturbojpeg0 on Debian).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates tzdata libstdc++6 zlib1g \
+ && (apt-get install -y --no-install-recommends libturbojpeg || apt-get install -y --no-install-recommends libturbojpeg0) \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 1654 app && useradd --uid 1654 --gid 1654 --no-create-home --shell /usr/sbin/nologin app
 COPY --from=dotnet /usr/share/dotnet /usr/share/dotnet

@@ -10,6 +10,10 @@ COPY . .
 RUN deploy/docker/publish.sh silo /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
+# The SIMD libjpeg-turbo that the decode workers decode JPEGs with (libturbojpeg0 on Debian, libturbojpeg on Ubuntu).
+RUN apt-get update \
+ && (apt-get install -y --no-install-recommends libturbojpeg0 || apt-get install -y --no-install-recommends libturbojpeg) \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .
 COPY deploy/docker/healthcheck.sh /usr/local/bin/artgrid-healthcheck

@@ -81,6 +81,7 @@ public static partial class GatewayHosting
         bool acceptUrls = configuration.GetValue<bool>("ArtGrid:UrlFetch:Enabled");
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => new JobReader(sp.GetRequiredService<IOptions<GatewayOptions>>().Value, acceptUrls));
+        builder.Services.AddSingleton(sp => new ScoreQueueAddress(rabbitMq, sp.GetRequiredService<IOptions<BusOptions>>().Value.QueueName));
         builder.Services.AddSingleton<JobSubmitter>();
         builder.Services.AddSingleton<IntakeStatusCache>();
         builder.Services.AddSingleton<GatewayServices>();
@@ -191,6 +192,8 @@ internal sealed partial class GatewayExceptionHandler(ILogger<GatewayExceptionHa
                 => (GatewayProblems.Unavailable, "The cluster or the broker did not answer in time.", TimeSpan.FromSeconds(5)),
             BrokerUnavailableException or RabbitMQ.Client.Exceptions.BrokerUnreachableException or MassTransit.RabbitMqConnectionException
                 => (GatewayProblems.Unavailable, "The message broker cannot be reached; nothing was taken.", TimeSpan.FromSeconds(5)),
+            ScoreQueueMismatchException
+                => (GatewayProblems.Unavailable, "The job queue awaits a one-time migration (see the gateway's log); nothing was taken.", TimeSpan.FromSeconds(60)),
             _ => (GatewayProblems.InternalError, "The gateway failed; the error is in its log under this trace id.", null),
         };
         if (problem == GatewayProblems.InternalError || problem == GatewayProblems.Unavailable)

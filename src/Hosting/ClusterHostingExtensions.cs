@@ -9,6 +9,8 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Persistence;
@@ -31,6 +33,9 @@ public static class ClusterHostingExtensions
         Uri rabbitMq = configuration.RabbitMqAddress();
         BusOptions bus = ArtGridOptions.Read<BusOptions, BusOptionsValidator>(configuration, BusOptions.SectionName);
         RedisConnection redis = builder.Services.AddArtGridRedis(configuration);
+        // Started before the snapshots, Orleans and the bus: a command queue that cannot be consumed (declared
+        // without its priority) stops the silo before it joins the cluster.
+        builder.Services.AddHostedService(sp => new ScoreQueueCheck(rabbitMq, sp.GetRequiredService<IOptions<BusOptions>>(), sp.GetRequiredService<ILogger<ScoreQueueCheck>>()));
 
         builder.Services.AddArtGridSection<ResultCacheOptions, ResultCacheOptionsValidator>(ResultCacheOptions.SectionName);
         builder.Services.AddSingleton<IResultCache, RedisResultCache>();
@@ -106,6 +111,7 @@ public static class ClusterHostingExtensions
         {
             transit.AddConsumer<ScoreImagesConsumer, ScoreImagesConsumerDefinition>();
             transit.AddArtGridReadiness();
+            transit.AddReceiveEndpointObserver<ScoreQueueFaultObserver>();
             transit.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.UseArtGrid(rabbitMq, context.GetRequiredService<IMessageDataRepository>());

@@ -27,6 +27,13 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddSingleton<DecodeInstruments>();
         services.TryAddSingleton<ImagePreprocessor>();
         services.AddArtGridSection<DecodeSandboxOptions, DecodeSandboxOptionsValidator>(DecodeSandboxOptions.SectionName);
+
+        // The pools follow the cores the silo is given ("ArtGrid:Silo:Cores"), unless their own settings are set.
+        services.AddOptions<SiloOptions>().BindConfiguration(SiloOptions.SectionName);
+        services.AddOptions<DecodeSandboxOptions>().PostConfigure<IOptions<SiloOptions>>((sandbox, silo) =>
+            sandbox.Workers = SiloCores.Of(silo.Value.Cores, Environment.ProcessorCount, sandbox.Workers, 0).DecodeWorkers);
+        services.AddOptions<InferenceOptions>().PostConfigure<IOptions<SiloOptions>>((inference, silo) =>
+            inference.IntraOpThreads = SiloCores.Of(silo.Value.Cores, Environment.ProcessorCount, null, inference.IntraOpThreads).IntraOpThreads);
         services.TryAddSingleton<DecodeSandbox>();
         services.TryAddSingleton<IImagePreparer>(sp => sp.GetRequiredService<IOptions<PreprocessingOptions>>().Value.Isolation switch
         {

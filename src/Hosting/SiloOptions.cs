@@ -58,6 +58,16 @@ public sealed class SiloOptions
     /// </summary>
     public bool Kubernetes { get; set; }
 
+    /// <summary>
+    /// The cores this silo sizes its CPU pools from (decode workers, ONNX Runtime intra-op threads: <see cref="SiloCores"/>);
+    /// unset, every core the process sees (a container's CPU limit included). Silos that share a machine should each be
+    /// given their share, the machine's cores divided by the silos on it, as <c>deploy/local-cluster.sh</c> does;
+    /// otherwise each starts pools for the whole machine and they fight over its cores. Read by the command line's
+    /// embedded silo too.
+    /// </summary>
+    [Range(1, 1024)]
+    public int? Cores { get; set; }
+
     public string ClusterId { get; set; } = "artgrid";
 
     public string ServiceId { get; set; } = "artgrid";

@@ -27,25 +27,38 @@ public sealed class ImagePreprocessor
     public ImagePreprocessor(IOptions<PreprocessingOptions> options)
     {
         _options = options.Value;
-        _configuration = Configuration.Default.Clone();
-        _configuration.MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions
-        {
-            MaximumPoolSizeMegabytes = _options.MaxPoolMegabytes,
-        });
+        _configuration = CreateConfiguration(_options);
+        _decoder = FrameDecoders.Create(_options.Decoder, _configuration, out string? problem);
+        DecoderProblem = problem is null ? null : $"the {_options.Decoder} decoder is not available, {_decoder.Kind} decodes instead: {problem}";
+    }
 
-        // Skia decodes into the image's own buffer, which must be one block.
-        _configuration.PreferContiguousImageBuffers = true;
-        if (_options.MaxDegreeOfParallelism is { } parallelism)
+    /// <summary>The ImageSharp configuration the decoders and the pipeline use: bounded pool, contiguous buffers, GIF's first frame.</summary>
+    public static Configuration CreateConfiguration(PreprocessingOptions options)
+    {
+        Configuration configuration = Configuration.Default.Clone();
+        // Half the pool for ImageSharp's small buffers, half kept for whole large images (see LargeBufferAllocator).
+        long poolBytes = (long)options.MaxPoolMegabytes * 1024 * 1024;
+        configuration.MemoryAllocator = new LargeBufferAllocator(
+            MemoryAllocator.Create(new MemoryAllocatorOptions { MaximumPoolSizeMegabytes = Math.Max(1, options.MaxPoolMegabytes / 2) }),
+            retainBytes: poolBytes / 2);
+
+        // Skia and TurboJPEG decode into the image's own buffer, which must be one block.
+        configuration.PreferContiguousImageBuffers = true;
+        if (options.MaxDegreeOfParallelism is { } parallelism)
         {
-            _configuration.MaxDegreeOfParallelism = parallelism;
+            configuration.MaxDegreeOfParallelism = parallelism;
         }
 
         // Animated GIF: decode the first frame only.
-        _configuration.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
-        _decoder = FrameDecoders.Create(_options.Decoder, _configuration);
+        configuration.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
+        return configuration;
     }
 
+    /// <summary>The decoder that runs: the one configured, or Skia where TurboJpeg's library is missing (<see cref="DecoderProblem"/>).</summary>
     public DecoderKind Decoder => _decoder.Kind;
+
+    /// <summary>Why the configured decoder is not the one that runs; null when it is.</summary>
+    public string? DecoderProblem { get; }
 
     /// <param name="keepOriented">Also return the image as scored, before resizing (<see cref="PreparedImage.Oriented"/>), for activation maps; with <see cref="ImageFit.Crop"/>, the window scored.</param>
     public PreparedImage Prepare(byte[] bytes, ModelInputSpec spec, bool keepOriented = false)

@@ -16,7 +16,10 @@ public sealed class PreprocessingOptions
     [Range(1, long.MaxValue)]
     public long MaxPixels { get; set; } = 60_000_000;
 
-    /// <summary>Upper bound of the decoder's pooled memory, in megabytes.</summary>
+    /// <summary>
+    /// Upper bound of the decoder's pooled memory, in megabytes: half for ImageSharp's pool of small buffers, half for
+    /// whole large images (8 MB and up) kept for the next image (<see cref="LargeBufferAllocator"/>). Per decode worker.
+    /// </summary>
     [Range(1, 4096)]
     public int MaxPoolMegabytes { get; set; } = 256;
 
@@ -27,7 +30,7 @@ public sealed class PreprocessingOptions
     public bool DetectWatermark { get; set; } = true;
 
     /// <summary>
-    /// Decode large JPEGs at a reduced size (libjpeg-turbo's DCT scaling by k/8; Skia decoder only), the
+    /// Decode large JPEGs at a reduced size (libjpeg-turbo's DCT scaling by k/8; TurboJpeg and Skia decoders only), the
     /// smallest whose both sides stay at least twice the model's input side, before the same bicubic resize. Much faster
     /// for photographs, but the pixels differ slightly from the full-size decode the model was trained on, and the
     /// watermark check is skipped for such images (the DWT-DCT mark does not survive the reduction). See
@@ -42,8 +45,11 @@ public sealed class PreprocessingOptions
     [Range(0, long.MaxValue)]
     public long ReducedDecodeMinPixels { get; set; } = 4_200_000;
 
-    /// <summary>The library that decodes pixels. See docs/DECODERS.md for why the default is what it is.</summary>
-    public DecoderKind Decoder { get; set; } = DecoderKind.Skia;
+    /// <summary>
+    /// The library that decodes pixels: TurboJpeg (the system's SIMD libjpeg-turbo for JPEG, Skia for the rest; Skia alone
+    /// where libturbojpeg0 is not installed), Skia or ImageSharp. See docs/DECODERS.md for why the default is what it is.
+    /// </summary>
+    public DecoderKind Decoder { get; set; } = DecoderKind.TurboJpeg;
 
     /// <summary>
     /// Where decoding runs: in supervised worker processes (the default; a hostile file costs one worker, never the

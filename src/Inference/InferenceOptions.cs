@@ -84,7 +84,8 @@ public sealed class InferenceOptions
     /// ONNX Runtime intra-op threads per CPU session; 0 (the default) means half the cores, at least one. A silo decodes
     /// on every core too (one decode worker per core), and ONNX Runtime's own choice, one thread per core, made the two
     /// fight: on 2 cores the embedded pipeline scored 1.33x more images/s with 1 thread than with ONNX Runtime's 2
-    /// (docs/BENCHMARKS.md). A silo that only infers may want every core.
+    /// (docs/BENCHMARKS.md). A silo that only infers may want every core. A host given a share of the machine
+    /// ("ArtGrid:Silo:Cores") sets this to half of its share when it is 0.
     /// </summary>
     [Range(0, 1024)]
     public int IntraOpThreads { get; set; }

@@ -146,6 +146,7 @@ public sealed class PreprocessingTests(ModelFixture fixture) : IClassFixture<Mod
 
     [Theory]
     [InlineData(DecoderKind.Skia, "photo-chelsea-cat.224.skia.png")]
+    [InlineData(DecoderKind.TurboJpeg, "photo-chelsea-cat.224.skia.png")] // the same libjpeg-turbo pixels as Skia's
     [InlineData(DecoderKind.ImageSharp, ReferencePhoto)]
     public void ThePhotoResizesToTheReferenceImage(DecoderKind decoder, string referenceName)
     {

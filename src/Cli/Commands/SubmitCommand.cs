@@ -9,7 +9,8 @@ namespace ArtGrid.Cli.Commands;
 /// <summary>
 /// <c>artgrid submit PATH|URL...</c>: sends one <see cref="ScoreImages"/> per image (or per folder) to a running
 /// cluster over RabbitMQ, a file's bytes claim-checked in Redis, a URL for the silos to fetch, with the job metadata of
-/// <c>--author</c>, <c>--source</c>, <c>--licence</c>, <c>--declared-ai</c>, <c>--tag</c>. Every job is checked against
+/// <c>--author</c>, <c>--source</c>, <c>--licence</c>, <c>--declared-ai</c>, <c>--tag</c>, at the priority of
+/// <c>--priority</c>, to the queue declared as the silos declare it (<see cref="ScoreQueue"/>). Every job is checked against
 /// <see cref="ScoreImagesValidator"/> before anything is uploaded. With <c>--wait</c> it awaits each verdict (request/response) and
 /// prints the same JSON lines as <c>score</c>, in input order; without it, one line per job sent.
 /// </summary>
@@ -40,16 +41,23 @@ public static class SubmitCommand
         var declaredAi = new Option<string?>("--declared-ai") { Description = "What the uploader declares: true (AI-made) or false (human-made); a verdict that disagrees is flagged as a conflict." };
         declaredAi.AcceptOnlyFromAmong("true", "false");
         var tags = new Option<string[]>("--tag") { Description = "A tag of the job; repeatable." };
+        var priority = new Option<int>("--priority") { Description = "The jobs' priority, 0 (the default) to 9: higher jobs are taken from the queue first.", DefaultValueFactory = _ => 0 };
 
         var command = new Command("submit", "Send images to a running ArtGrid cluster over RabbitMQ (see deploy/local-cluster.sh).")
         {
-            paths, urls, bus, redis, queue, wait, perFolder, timeout, inFlight, author, source, licence, declaredAi, tags,
+            paths, urls, bus, redis, queue, wait, perFolder, timeout, inFlight, author, source, licence, declaredAi, tags, priority,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             SubmitSettings settings;
             try
             {
+                int jobPriority = result.GetValue(priority);
+                if (jobPriority is < 0 or > ScoreQueue.MaxPriority)
+                {
+                    throw new UsageException($"--priority {jobPriority}: a priority is 0 to {ScoreQueue.MaxPriority}.");
+                }
+
                 settings = new SubmitSettings(
                     SubmitInputs.Classify(result.GetValue(paths) ?? [], result.GetValue(urls) ?? []),
                     result.GetValue(bus)!,
@@ -64,7 +72,8 @@ public static class SubmitCommand
                         result.GetValue(source),
                         result.GetValue(licence),
                         result.GetValue(declaredAi) is { } declared ? declared == "true" : null,
-                        result.GetValue(tags)));
+                        result.GetValue(tags)),
+                    (byte)jobPriority);
             }
             catch (UsageException ex)
             {
@@ -87,6 +96,7 @@ public static class SubmitCommand
     /// <param name="Timeout">How long one job's verdict is awaited.</param>
     /// <param name="InFlight">Jobs awaited at once.</param>
     /// <param name="Metadata">What the uploader says about every job.</param>
+    /// <param name="Priority">Every job's priority, 0 to 9 (<see cref="ScoreImages.Priority"/>, and the message's).</param>
     public sealed record SubmitSettings(
         IReadOnlyList<SubmitInput> Inputs,
         string Bus,
@@ -96,7 +106,8 @@ public static class SubmitCommand
         bool JobPerFolder,
         TimeSpan Timeout,
         int InFlight,
-        JobMetadata Metadata);
+        JobMetadata Metadata,
+        byte Priority = 0);
 
     // One job as planned: its id and its images, checked against the job rules before any byte is read.
     private sealed record PlannedJob(string JobId, SubmitInput[] Images)
@@ -160,7 +171,17 @@ public static class SubmitCommand
 
         try
         {
-            var queueAddress = new Uri($"queue:{settings.Queue}");
+            Uri queueAddress;
+            try
+            {
+                queueAddress = await ScoreQueue.DeclareAsync(busAddress, settings.Queue, cancellationToken);
+            }
+            catch (ScoreQueueMismatchException ex)
+            {
+                await Console.Error.WriteLineAsync($"artgrid submit: {ex.Message}");
+                return ExitCodes.Setup;
+            }
+
             if (!settings.Wait)
             {
                 ISendEndpoint endpoint = await busControl.GetSendEndpoint(queueAddress);
@@ -168,8 +189,8 @@ public static class SubmitCommand
                 {
                     try
                     {
-                        ScoreImages command = await BuildAsync(job, settings.Metadata, repository, cancellationToken);
-                        await endpoint.Send(command, cancellationToken);
+                        ScoreImages command = await BuildAsync(job, settings.Metadata, settings.Priority, repository, cancellationToken);
+                        await endpoint.Send(command, context => context.SetPriority(command.Priority), cancellationToken);
                         await output.WriteLineAsync(JsonSerializer.Serialize(new { jobId = command.JobId, paths = job.Displays, error = (ScoreLineError?)null }, ScoreLine.Json));
                     }
                     catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -186,7 +207,7 @@ public static class SubmitCommand
             IRequestClient<ScoreImages> client = busControl.CreateRequestClient<ScoreImages>(queueAddress, RequestTimeout.After(s: (int)Math.Ceiling(settings.Timeout.TotalSeconds)));
             using var inFlight = new SemaphoreSlim(settings.InFlight);
             using var uploads = new SemaphoreSlim(MaxConcurrentUploads);
-            Task<ImageScore[]>[] pending = [.. jobs.Select(job => AwaitJobAsync(job, settings.Metadata, client, repository, inFlight, uploads, cancellationToken))];
+            Task<ImageScore[]>[] pending = [.. jobs.Select(job => AwaitJobAsync(job, settings.Metadata, settings.Priority, client, repository, inFlight, uploads, cancellationToken))];
             for (int j = 0; j < jobs.Count; j++)
             {
                 ImageScore[] scores = await pending[j];
@@ -212,6 +233,7 @@ public static class SubmitCommand
     private static async Task<ImageScore[]> AwaitJobAsync(
         PlannedJob job,
         JobMetadata metadata,
+        byte priority,
         IRequestClient<ScoreImages> client,
         IMessageDataRepository repository,
         SemaphoreSlim inFlight,
@@ -225,14 +247,15 @@ public static class SubmitCommand
             await uploads.WaitAsync(cancellationToken);
             try
             {
-                command = await BuildAsync(job, metadata, repository, cancellationToken);
+                command = await BuildAsync(job, metadata, priority, repository, cancellationToken);
             }
             finally
             {
                 uploads.Release();
             }
 
-            Response<ImagesScored, ScoreImagesRejected> response = await client.GetResponse<ImagesScored, ScoreImagesRejected>(command, cancellationToken);
+            Response<ImagesScored, ScoreImagesRejected> response = await client.GetResponse<ImagesScored, ScoreImagesRejected>(
+                command, request => request.UseExecute(context => context.SetPriority(priority)), cancellationToken);
             if (response.Is(out Response<ImagesScored>? scored))
             {
                 return [.. scored.Message.Verdict.Images.OrderBy(s => s.Index)];
@@ -267,7 +290,7 @@ public static class SubmitCommand
         _ => new ImageError("submit_failed", $"{ex.GetType().Name}: {ex.Message}"),
     };
 
-    private static async Task<ScoreImages> BuildAsync(PlannedJob job, JobMetadata metadata, IMessageDataRepository repository, CancellationToken cancellationToken)
+    private static async Task<ScoreImages> BuildAsync(PlannedJob job, JobMetadata metadata, byte priority, IMessageDataRepository repository, CancellationToken cancellationToken)
     {
         var images = new ImageReference[job.Images.Length];
         var data = new ImageData(repository);
@@ -284,6 +307,7 @@ public static class SubmitCommand
             JobId = job.JobId,
             Images = images,
             Metadata = metadata,
+            Priority = priority,
             SubmittedAt = DateTimeOffset.UtcNow,
         };
         return ScoreImagesValidator.Validate(command) is { } problem ? throw new InvalidOperationException($"The job breaks the rules: {problem}") : command;

@@ -27,7 +27,8 @@ public sealed class IdempotencyConflictException(string jobId)
 /// Sends checked jobs to the cluster and waits for them. A job id is taken once: the first post records its images'
 /// fingerprint (the SHA-256 of each image's name and bytes or URL) beside the job record; a later post of the same id
 /// with the same images is answered from the first job (and waits for it, if asked), with other images it is a
-/// conflict. A new job gets its "accepted" record, then its bytes go to the claim check and the command to the queue.
+/// conflict. A new job gets its "accepted" record, then its bytes go to the claim check and the command to the queue
+/// (declared as the silos declare it, <see cref="ScoreQueue"/>), with the job's priority as the message's.
 /// </summary>
 public sealed class JobSubmitter(
     IBusControl bus,
@@ -35,6 +36,7 @@ public sealed class JobSubmitter(
     RedisJobRecords records,
     RedisConnection redis,
     WebhookRegistrations webhooks,
+    ScoreQueueAddress scoreQueue,
     IOptions<BusOptions> busOptions,
     TimeProvider time)
 {
@@ -124,7 +126,7 @@ public sealed class JobSubmitter(
     private async Task SendAsync(IncomingJob job, TimeSpan wait, CancellationToken cancellationToken)
     {
         ScoreImages command = await CommandAsync(job, cancellationToken);
-        Uri queue = busOptions.Value.ScoreQueue();
+        Uri queue = await scoreQueue.GetAsync(cancellationToken);
         if (wait <= TimeSpan.Zero)
         {
             ISendEndpoint endpoint = await bus.GetSendEndpoint(queue);

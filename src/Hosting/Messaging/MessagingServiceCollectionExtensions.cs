@@ -39,13 +39,11 @@ public static class MessagingServiceCollectionExtensions
             ? new Uri(value)
             : throw new InvalidOperationException("ConnectionStrings:RabbitMq is not set (e.g. ConnectionStrings__RabbitMq=amqp://guest:guest@127.0.0.1:5672/).");
 
-    /// <summary>Points a bus at ArtGrid's broker and claim-check store.</summary>
+    /// <summary>Points a bus at ArtGrid's broker and claim-check store (error queues without the command queue's priority).</summary>
     public static void UseArtGrid(this IRabbitMqBusFactoryConfigurator bus, Uri rabbitMq, IMessageDataRepository messageData)
     {
         bus.Host(rabbitMq, host => host.Heartbeat(TimeSpan.FromSeconds(10)));
         bus.UseMessageData(messageData);
+        ScoreQueue.ConfigureBus(bus);
     }
-
-    /// <summary>Where <c>ScoreImages</c> commands go.</summary>
-    public static Uri ScoreQueue(this BusOptions options) => new($"queue:{options.QueueName}");
 }

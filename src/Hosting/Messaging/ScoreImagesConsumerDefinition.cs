@@ -6,7 +6,8 @@ namespace ArtGrid.Hosting.Messaging;
 /// <summary>
 /// The "score-images" endpoint: prefetch and the concurrency limit are the cluster's backpressure (a silo holds at
 /// most <c>PrefetchCount</c> unacknowledged jobs, and scores <c>ConcurrentMessageLimit</c> at once); exponential
-/// retries ride out a silo leaving or Redis restarting, and what still fails goes to "score-images_error".
+/// retries ride out a silo leaving or Redis restarting, and what still fails goes to "score-images_error". The queue is
+/// ordered by job priority (<see cref="ScoreQueue"/>: declared with <c>x-max-priority</c>, by senders too).
 /// </summary>
 public sealed class ScoreImagesConsumerDefinition : ConsumerDefinition<ScoreImagesConsumer>
 {
@@ -25,6 +26,7 @@ public sealed class ScoreImagesConsumerDefinition : ConsumerDefinition<ScoreImag
         IRegistrationContext context)
     {
         endpointConfigurator.PrefetchCount = _options.PrefetchCount;
+        ScoreQueue.ConfigureEndpoint(endpointConfigurator);
         endpointConfigurator.UseMessageRetry(retry =>
         {
             retry.Exponential(

@@ -7,7 +7,10 @@ public sealed class DecodeSandboxOptions
 {
     public const string SectionName = "ArtGrid:Preprocessing:Sandbox";
 
-    /// <summary>Worker processes; unset means one per core. Each decodes one image at a time.</summary>
+    /// <summary>
+    /// Worker processes; unset means one per core (per core of its share when the host is given one, "ArtGrid:Silo:Cores").
+    /// Each decodes one image at a time.
+    /// </summary>
     [Range(1, 256)]
     public int? Workers { get; set; }
 

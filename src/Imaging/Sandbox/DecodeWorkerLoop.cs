@@ -38,6 +38,12 @@ public static class DecodeWorkerLoop
     internal static int Serve(Stream input, Stream output, PreprocessingOptions options, Action onInputClosed)
     {
         var preprocessor = new ImagePreprocessor(Options.Create(options));
+        if (preprocessor.DecoderProblem is { } problem)
+        {
+            // The supervisor logs the worker's stderr as warnings.
+            Console.Error.WriteLine($"decode worker: {problem}");
+        }
+
         WarmUp(preprocessor);
 
         using var requests = new BlockingCollection<(int Id, ImageFraming Framing, byte[] Image, bool KeepOriented)>(boundedCapacity: 4);

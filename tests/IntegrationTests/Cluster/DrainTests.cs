@@ -6,6 +6,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using ArtGrid.Contracts;
+using ArtGrid.Hosting.Messaging;
 using MassTransit;
 using RabbitMQ.Client;
 using Xunit.Abstractions;
@@ -40,7 +41,7 @@ public sealed partial class DrainTests(ServersFixture cluster, ITestOutputHelper
         {
             first = await SiloProcess.StartAsync("drain-a", settings);
             string[] jobIds = [.. Enumerable.Range(0, jobs).Select(i => $"{cluster.RunId}-drain-{i}")];
-            ISendEndpoint endpoint = await cluster.Bus.GetSendEndpoint(new Uri($"queue:{queue}"));
+            ISendEndpoint endpoint = await cluster.Bus.GetSendEndpoint(await ScoreQueue.DeclareAsync(TestServers.RabbitMq, queue, CancellationToken.None));
             for (int i = 0; i < jobs; i++)
             {
                 await endpoint.Send(new ScoreImages
@@ -127,7 +128,7 @@ public sealed partial class DrainTests(ServersFixture cluster, ITestOutputHelper
             silos.Add(await SiloProcess.StartAsync("roll-2", settings));
 
             // Jobs go on arriving, 8 a second, all through the roll (and at least 300 of them).
-            ISendEndpoint endpoint = await cluster.Bus.GetSendEndpoint(new Uri($"queue:{queue}"));
+            ISendEndpoint endpoint = await cluster.Bus.GetSendEndpoint(await ScoreQueue.DeclareAsync(TestServers.RabbitMq, queue, CancellationToken.None));
             int next = -1;
             async Task SendAsync()
             {

@@ -20,7 +20,8 @@ public sealed class ServersFixture : IAsyncLifetime
 
     public string QueueName => $"score-images-{RunId}";
 
-    public Uri Queue => new($"queue:{QueueName}");
+    /// <summary>Where commands are sent: the queue as every sender declares it (<see cref="ScoreQueue"/>).</summary>
+    public Uri Queue => ScoreQueue.SendAddress(QueueName);
 
     public EventLog Events { get; } = new();
 
@@ -88,6 +89,7 @@ public sealed class ServersFixture : IAsyncLifetime
     {
         await TestServers.EnsureRunningAsync();
         await EnsureSilosAsync(SiloCount);
+        await ScoreQueue.DeclareAsync(TestServers.RabbitMq, QueueName, CancellationToken.None);
         _bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
             rabbit.UseArtGrid(TestServers.RabbitMq, MessageData);

@@ -181,6 +181,7 @@ public sealed class DecodeSandboxTests
     [Theory]
     [InlineData(DecoderKind.Skia)]
     [InlineData(DecoderKind.ImageSharp)]
+    [InlineData(DecoderKind.TurboJpeg)]
     public async Task SandboxedTensorsEqualInProcessTensors(DecoderKind decoder)
     {
         await using DecodeSandbox sandbox = await StartAsync(decoder, o => o.Workers = 2);

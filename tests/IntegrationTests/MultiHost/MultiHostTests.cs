@@ -195,7 +195,7 @@ public sealed class MultiHostTests(ITestOutputHelper output) : IAsyncLifetime
     /// </summary>
     private async Task SubmitAsync(IReadOnlyList<(string Name, byte[] Bytes)> images, int from, int to)
     {
-        ISendEndpoint queue = await _bus!.GetSendEndpoint(new Uri("queue:score-images"));
+        ISendEndpoint queue = await _bus!.GetSendEndpoint(await ScoreQueue.DeclareAsync(RabbitMq, new BusOptions().QueueName, CancellationToken.None));
         var repository = new RedisMessageDataRepository(_redis!, TimeSpan.FromHours(1));
         for (int i = from; i < to; i++)
         {

@@ -74,6 +74,7 @@ public sealed class DecoderTests
     [Theory]
     [InlineData(DecoderKind.Skia)]
     [InlineData(DecoderKind.ImageSharp)]
+    [InlineData(DecoderKind.TurboJpeg)]
     public void BothDecodersTurnEachHostileFileIntoTheSameError(DecoderKind decoder)
     {
         ImagePreprocessor preprocessor = Preprocessor(decoder);
@@ -88,6 +89,7 @@ public sealed class DecoderTests
     [Theory]
     [InlineData(DecoderKind.Skia)]
     [InlineData(DecoderKind.ImageSharp)]
+    [InlineData(DecoderKind.TurboJpeg)]
     public void EveryAllowedFormatDecodesToTheSameColours(DecoderKind decoder)
     {
         // A two-colour image in each lossless allowed format (and GIF's first frame only): both decoders must give
