@@ -65,7 +65,9 @@ internal static class CachedJobsBench
         try
         {
             IRequestClient<BenchPing> echo = bus.CreateRequestClient<BenchPing>(new Uri($"queue:{echoQueue}"), RequestTimeout.After(s: 20));
-            IRequestClient<ScoreImages> score = bus.CreateRequestClient<ScoreImages>(new Uri($"queue:{context.Cluster.QueueName}"), RequestTimeout.After(s: 60));
+            // As every producer sends to the priority queue: declared with its argument, sent through its exchange.
+            Uri scoreQueue = await ScoreQueue.DeclareAsync(context.Amqp, context.Cluster.QueueName, cancellationToken);
+            IRequestClient<ScoreImages> score = bus.CreateRequestClient<ScoreImages>(scoreQueue, RequestTimeout.After(s: 60));
             int job = 0;
             Task<string?> RawAsync(int i) => PingAsync(echo, i, cancellationToken);
             Task<string?> CachedAsync(int i) => JobAsync(score, messageData, claimCheckAll, true, $"{context.Cluster.RunId}-cached-{Interlocked.Increment(ref job)}", paths[i % paths.Length], images[i % images.Length], cancellationToken);
