@@ -11,8 +11,8 @@ namespace ArtGrid.Bench;
 /// <summary>
 /// The queue bench's uncached part: the same new images scored (a) embedded, by <c>artgrid score FILE...</c> (the
 /// command line's Release build, run as a process, so that it shares no thread with the bench), and (b) through the
-/// bus, sent from the bench as <c>artgrid submit --wait</c> sends them: one ScoreImages request per image, its bytes
-/// claim-checked in Redis, at most 256 awaited and 8 uploaded at once, to the run's silos. The images are split into
+/// bus, sent from the bench as <c>artgrid submit --wait</c> sends them: one ScoreImages request per image to the
+/// priority queue's exchange, its bytes inline or claim-checked in Redis (<c>ImageData</c>), at most 256 awaited and 8 uploaded at once, to the run's silos. The images are split into
 /// rounds; each round's images go through both paths (the embedded run keeps its results in its own memory, so the
 /// silos still meet them uncached), the order alternating from round to round, and while one path runs the other is
 /// idle. The bus is timed from the first request sent to the last verdict (its silos warmed up first, with the samples);
@@ -38,7 +38,7 @@ internal static class BusVsEmbeddedBench
         ["bus"] = ["silo", "silo decode workers", "bench (bus client)", "redis", "rabbitmq"],
     };
 
-    // As artgrid submit --wait: jobs awaited at once, claim-check uploads at once.
+    // As artgrid submit --wait: jobs awaited at once, images read and uploaded at once.
     private const int InFlight = 256;
     private const int Uploads = 8;
 
@@ -60,7 +60,9 @@ internal static class BusVsEmbeddedBench
         await busControl.StartAsync(cancellationToken);
         try
         {
-            IRequestClient<ScoreImages> client = busControl.CreateRequestClient<ScoreImages>(new Uri($"queue:{context.Cluster.QueueName}"), RequestTimeout.After(m: 10));
+            // Sent as artgrid submit sends: to the priority queue's exchange, declared as the silos declare it.
+            Uri scoreQueue = await ScoreQueue.DeclareAsync(context.Amqp, context.Cluster.QueueName, cancellationToken);
+            IRequestClient<ScoreImages> client = busControl.CreateRequestClient<ScoreImages>(scoreQueue, RequestTimeout.After(m: 10));
 
             // The silos' first jobs pay for their warm-up (JIT, the first batch, each decode worker's first image), which
             // the embedded command pays before its first result: the repository's samples go through the bus first.
@@ -157,8 +159,8 @@ internal static class BusVsEmbeddedBench
     }
 
     /// <summary>
-    /// The round's images as ScoreImages requests, as <c>artgrid submit --wait</c> sends them: claim check, then the
-    /// request, each awaited; what the silos, their workers, Redis, RabbitMQ and this process spent meanwhile.
+    /// The round's images as ScoreImages requests, as <c>artgrid submit --wait</c> sends them: inline or claim-checked
+    /// (<see cref="ImageData"/>), then the request, each awaited; what the silos, their workers, Redis, RabbitMQ and this process spent meanwhile.
     /// </summary>
     private static async Task<PathRun> RunBusAsync(
         QueueBenchContext context, IRequestClient<ScoreImages> client, IMessageDataRepository messageData, List<string> images, CancellationToken cancellationToken, bool warmingUp = false)
@@ -190,7 +192,7 @@ internal static class BusVsEmbeddedBench
                     command = new ScoreImages
                     {
                         JobId = $"bve-{runId}-{i}",
-                        Images = [new ImageReference { Name = Path.GetFileName(path), Data = await messageData.PutBytes(await File.ReadAllBytesAsync(path, cancellationToken), cancellationToken) }],
+                        Images = [new ImageReference { Name = Path.GetFileName(path), Data = await new ImageData(messageData).OfAsync(await File.ReadAllBytesAsync(path, cancellationToken), cancellationToken) }],
                         SubmittedAt = DateTimeOffset.UtcNow,
                     };
                 }

@@ -15,7 +15,9 @@ namespace ArtGrid.Bench;
 /// is one image of the run's images (after the cached part they are cached, so a job is quick), its bytes claim-checked
 /// once per image. Just before the first high-priority job is sent, the broker's count of the queue's ready messages is
 /// read: W, the backlog jobs still waiting in the broker (the last W sent: jobs of one priority leave a queue in the order
-/// they came). A job finishes when its verdict event (<c>ImagesScored</c>) reaches the bench.
+/// they came). The silos are paused (SIGSTOP) while all the jobs are sent and go on (SIGCONT) once they are in: however
+/// fast the machine scores, the backlog is then in the broker behind what the silos had prefetched, as a real backlog
+/// is, instead of draining while it is sent (on a quiet machine it did, and W was 0). A job finishes when its verdict event (<c>ImagesScored</c>) reaches the bench.
 /// <para>
 /// <c>priority_overtake</c> is, for each high-priority job, the share of those W waiting backlog jobs that finished after
 /// it, averaged over the H high-priority jobs (the same as the share of (high-priority, waiting backlog) pairs in which
@@ -92,17 +94,26 @@ internal static class PriorityOvertakeBench
 
             string[] backlogJobs = [.. Enumerable.Range(0, backlog).Select(i => $"{prefix}low-{i}")];
             string[] highJobs = [.. Enumerable.Range(0, high).Select(i => $"{prefix}high-{i}")];
-            Progress.Say($"priority: {backlog} backlog jobs at priority {Low}, then {high} at {High}");
-            for (int i = 0; i < backlog; i++)
+            Progress.Say($"priority: {backlog} backlog jobs at priority {Low}, then {high} at {High}, sent while the silos are paused");
+            int waiting;
+            Signal(context, "STOP");
+            try
             {
-                await SendAsync(backlogJobs[i], i, Low);
-            }
+                for (int i = 0; i < backlog; i++)
+                {
+                    await SendAsync(backlogJobs[i], i, Low);
+                }
 
-            uint ready = await ReadyAsync(context.Amqp, context.Cluster.QueueName, cancellationToken);
-            int waiting = (int)Math.Min(ready, (uint)backlog);
-            for (int i = 0; i < high; i++)
+                uint ready = await ReadyAsync(context.Amqp, context.Cluster.QueueName, cancellationToken);
+                waiting = (int)Math.Min(ready, (uint)backlog);
+                for (int i = 0; i < high; i++)
+                {
+                    await SendAsync(highJobs[i], backlog + i, High);
+                }
+            }
+            finally
             {
-                await SendAsync(highJobs[i], backlog + i, High);
+                Signal(context, "CONT");
             }
 
             string[] all = [.. backlogJobs, .. highJobs];
@@ -163,6 +174,16 @@ internal static class PriorityOvertakeBench
     }
 
     /// <summary>The queue's ready messages (delivered to no silo yet), by a passive declare.</summary>
+    /// <summary>Sends SIGSTOP or SIGCONT (<paramref name="signal"/>) to every silo of the run.</summary>
+    private static void Signal(QueueBenchContext context, string signal)
+    {
+        foreach (ChildProcess silo in context.Cluster.Silos.Where(s => !s.HasExited))
+        {
+            using Process kill = Process.Start("kill", [$"-{signal}", silo.Id.ToString(CultureInfo.InvariantCulture)]);
+            kill.WaitForExit();
+        }
+    }
+
     private static async Task<uint> ReadyAsync(Uri amqp, string queue, CancellationToken cancellationToken)
     {
         var factory = new ConnectionFactory { Uri = amqp };
