@@ -13,8 +13,9 @@
 # Only the integration and multihost layers need the servers: for them this starts private
 # Redis and RabbitMQ servers (deploy/servers.sh, installing Debian's packages when missing and run as root) on test
 # ports, 127.0.0.1 only, with their data in a temporary folder, and stops them at the end; as root it also installs
-# chromium and libturbojpeg0 (the JPEG decoder) when missing. ARTGRID_REDIS_PORT / ARTGRID_AMQP_PORT choose other ports (defaults 6390 / 5690, so that a
-# local cluster on the standard ports is left alone); ARTGRID_CHROMIUM another browser executable.
+# chromium, libjpeg-turbo-progs (djpeg, for the queue bench's test) and libturbojpeg0 (the JPEG decoder) when
+# missing. ARTGRID_REDIS_PORT / ARTGRID_AMQP_PORT choose other ports (defaults 6390 / 5690, so that a local cluster
+# on the standard ports is left alone); ARTGRID_CHROMIUM another browser executable.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -89,6 +90,12 @@ ensure_chromium() {
   apt_install chromium "the console's browser tests"
 }
 
+# The queue bench's test compares our JPEG decoding with libjpeg-turbo's djpeg.
+ensure_djpeg() {
+  command -v djpeg >/dev/null 2>&1 && return 0
+  apt_install libjpeg-turbo-progs "the queue bench's test (jpeg_vs_djpeg)"
+}
+
 # JPEGs are decoded by the system's libjpeg-turbo (TurboJPEG API); the decoder tests check that it is there.
 ensure_turbojpeg() {
   { [ -e /usr/lib/x86_64-linux-gnu/libturbojpeg.so.0 ] || ldconfig -p 2>/dev/null | grep -q 'libturbojpeg\.so\.0'; } && return 0
@@ -112,7 +119,7 @@ for layer in "${layers[@]}"; do
     servers=1
     deploy/servers.sh up || echo "test.sh: the servers did not start; the integration tests will fail and say so" >&2
   fi
-  [ "$layer" = integration ] && ensure_chromium
+  [ "$layer" = integration ] && { ensure_chromium; ensure_djpeg; }
   [ "$layer" = multihost ] && ensure_iproute2
   filter=$(filter_args "$layer")
   start=$(date +%s)
