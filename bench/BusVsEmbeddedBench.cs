@@ -405,12 +405,12 @@ internal static class BusVsEmbeddedBench
             var seconds = Groups.ToDictionary(g => g, _ => 0.0);
             int siloWorkers = 0;
 
-            foreach (int pid in Below(self, children))
+            foreach (int pid in ProcessTree.Below(self, children))
             {
                 if (all[pid].CommandLine.Contains("artgrid-silo.dll", StringComparison.Ordinal))
                 {
                     seconds["silo"] += all[pid].CpuSeconds;
-                    foreach (int worker in Below(pid, children))
+                    foreach (int worker in ProcessTree.Below(pid, children))
                     {
                         seconds["silo decode workers"] += all[worker].CpuSeconds;
                         siloWorkers += all[worker].CommandLine.Contains("artgrid-decode-worker", StringComparison.Ordinal) ? 1 : 0;
@@ -426,7 +426,7 @@ internal static class BusVsEmbeddedBench
                 }
                 else if (p.CommandLine.Contains("beam.smp", StringComparison.Ordinal) && Environ(p.Pid).Contains(rabbitPort))
                 {
-                    seconds["rabbitmq"] += p.CpuSeconds + Below(p.Pid, children).Sum(c => all[c].CpuSeconds);
+                    seconds["rabbitmq"] += p.CpuSeconds + ProcessTree.Below(p.Pid, children).Sum(c => all[c].CpuSeconds);
                 }
             }
 
@@ -446,7 +446,7 @@ internal static class BusVsEmbeddedBench
         {
             Dictionary<int, Proc> all = All();
             var children = all.Values.GroupBy(p => p.Parent).ToDictionary(g => g.Key, g => g.Select(p => p.Pid).ToList());
-            List<int> below = Below(root, children);
+            List<int> below = ProcessTree.Below(root, children);
             return (below.Sum(p => all[p].CpuSeconds), below.Count(p => all[p].CommandLine.Contains("artgrid-decode-worker", StringComparison.Ordinal)));
         }
 
@@ -461,22 +461,6 @@ internal static class BusVsEmbeddedBench
             {
                 return [];
             }
-        }
-
-        private static List<int> Below(int root, Dictionary<int, List<int>> children)
-        {
-            var found = new List<int>();
-            var pending = new Queue<int>([root]);
-            while (pending.TryDequeue(out int pid))
-            {
-                foreach (int child in children.GetValueOrDefault(pid) ?? [])
-                {
-                    found.Add(child);
-                    pending.Enqueue(child);
-                }
-            }
-
-            return found;
         }
 
         private static Dictionary<int, Proc> All()

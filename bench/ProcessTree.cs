@@ -95,11 +95,17 @@ internal static class ProcessTree
             }
         }
 
+        return Below(root, parents);
+    }
+
+    /// <summary>Every process below <paramref name="root"/>, from a map of each process to its children.</summary>
+    public static List<int> Below(int root, IReadOnlyDictionary<int, List<int>> children)
+    {
         var found = new List<int>();
         var pending = new Queue<int>([root]);
         while (pending.TryDequeue(out int pid))
         {
-            foreach (int child in parents.GetValueOrDefault(pid) ?? [])
+            foreach (int child in children.GetValueOrDefault(pid) ?? [])
             {
                 found.Add(child);
                 pending.Enqueue(child);
