@@ -3,12 +3,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using ArtGrid.Contracts;
 using ArtGrid.Hosting.Messaging;
 using MassTransit;
-using RabbitMQ.Client;
 using Xunit.Abstractions;
 
 namespace ArtGrid.Tests.Cluster;
@@ -54,7 +52,7 @@ public sealed partial class DrainTests(ServersFixture cluster, ITestOutputHelper
 
             // In flight: none left in the queue (the silo holds all 32), 16 image requests under way.
             await Wait.UntilAsync(() => server.Requested.Count >= 16, LongWait, "16 image requests");
-            Assert.Equal(0u, await ReadyCountAsync(queue));
+            Assert.Equal(0u, await TestServers.ReadyCountAsync(queue));
             int scoredAtSigterm = cluster.Events.CountScored(jobIds);
             int startedAtSigterm = server.Requested.Count;
             IReadOnlyList<int> workers = first.ChildProcessIds();
@@ -109,7 +107,7 @@ public sealed partial class DrainTests(ServersFixture cluster, ITestOutputHelper
                 }
             }
 
-            await DeleteQueuesAsync(queue);
+            await TestServers.DeleteQueuesAsync(queue);
         }
     }
 
@@ -165,7 +163,7 @@ public sealed partial class DrainTests(ServersFixture cluster, ITestOutputHelper
                 }
 
                 var waited = Stopwatch.StartNew();
-                while (await ReadyCountAsync(queue) > 40)
+                while (await TestServers.ReadyCountAsync(queue) > 40)
                 {
                     Assert.True(waited.Elapsed < LongWait, $"the silos did not take the burst within {LongWait.TotalMinutes} min");
                     await Task.Delay(100);
@@ -213,7 +211,7 @@ public sealed partial class DrainTests(ServersFixture cluster, ITestOutputHelper
                 await silo.DisposeAsync();
             }
 
-            await DeleteQueuesAsync(queue);
+            await TestServers.DeleteQueuesAsync(queue);
         }
     }
 
@@ -251,7 +249,7 @@ public sealed partial class DrainTests(ServersFixture cluster, ITestOutputHelper
                 await silo.DisposeAsync();
             }
 
-            await DeleteQueuesAsync(queue);
+            await TestServers.DeleteQueuesAsync(queue);
         }
     }
 
@@ -270,115 +268,9 @@ public sealed partial class DrainTests(ServersFixture cluster, ITestOutputHelper
         return settings;
     }
 
-    private static async Task<uint> ReadyCountAsync(string queue)
-    {
-        var factory = new ConnectionFactory { Uri = TestServers.RabbitMq };
-        await using IConnection connection = await factory.CreateConnectionAsync();
-        await using IChannel channel = await connection.CreateChannelAsync();
-        return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
-    }
-
-    private static async Task DeleteQueuesAsync(string queue)
-    {
-        var factory = new ConnectionFactory { Uri = TestServers.RabbitMq };
-        await using IConnection connection = await factory.CreateConnectionAsync();
-        foreach (string name in new[] { queue, queue + "_error" })
-        {
-            await using IChannel channel = await connection.CreateChannelAsync();
-            await channel.QueueDeleteAsync(name, ifUnused: false, ifEmpty: false);
-        }
-    }
-
     [GeneratedRegex(@"draining: \d+ jobs in flight[^\n]*")]
     private static partial Regex DrainingLine();
 
     [GeneratedRegex(@"drained in [\d.]+ s: \d+ finished, \d+ handed back[^\n]*")]
     private static partial Regex DrainedLine();
-
-    /// <summary>
-    /// Serves the jobs' images over HTTP on 127.0.0.1. The first request for an image is answered after
-    /// <c>delay</c>, or, for a <c>held</c> one, not before <see cref="Release"/>; any later request at once.
-    /// </summary>
-    private sealed class HeldImageServer : IAsyncDisposable
-    {
-        private readonly HttpListener _listener = new();
-        private readonly IReadOnlyList<byte[]> _images;
-        private readonly Func<int, bool> _held;
-        private readonly TimeSpan _delay;
-        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly ConcurrentDictionary<int, int> _requests = new();
-        private readonly Uri _root;
-        private readonly Task _loop;
-
-        public HeldImageServer(IReadOnlyList<byte[]> images, Func<int, bool> held, TimeSpan delay)
-        {
-            _images = images;
-            _held = held;
-            _delay = delay;
-            using (var probe = new TcpListener(IPAddress.Loopback, 0))
-            {
-                probe.Start();
-                _root = new Uri($"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}/");
-            }
-
-            _listener.Prefixes.Add(_root.ToString());
-            _listener.Start();
-            _loop = Task.Run(ServeAsync);
-        }
-
-        /// <summary>The images asked for at least once.</summary>
-        public IReadOnlyCollection<int> Requested => [.. _requests.Keys];
-
-        public Uri Url(int index) => new(_root, $"img/{index}.jpg");
-
-        public void Release() => _release.TrySetResult();
-
-        public async ValueTask DisposeAsync()
-        {
-            Release();
-            _listener.Stop();
-            await _loop;
-            _listener.Close();
-        }
-
-        private async Task ServeAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-                {
-                    return;
-                }
-
-                _ = AnswerAsync(context);
-            }
-        }
-
-        private async Task AnswerAsync(HttpListenerContext context)
-        {
-            try
-            {
-                string file = context.Request.Url!.Segments[^1];
-                int index = int.Parse(file[..file.IndexOf('.', StringComparison.Ordinal)], CultureInfo.InvariantCulture);
-                if (_requests.AddOrUpdate(index, 1, (_, n) => n + 1) == 1)
-                {
-                    await (_held(index) ? _release.Task : Task.Delay(_delay));
-                }
-
-                context.Response.ContentType = "image/jpeg";
-                context.Response.ContentLength64 = _images[index].Length;
-                await context.Response.OutputStream.WriteAsync(_images[index]);
-                context.Response.Close();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
-            {
-                // The silo gave up on this request (its drain cancelled the job): nothing to answer.
-            }
-        }
-    }
 }

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using ArtGrid.Contracts;
 using ArtGrid.Hosting.Messaging;
@@ -32,7 +30,7 @@ public sealed class PriorityTests(ServersFixture cluster, ITestOutputHelper outp
         const int prefetch = 4, backlog = 60, high = 12;
         string queue = $"{cluster.QueueName}-prio";
         IReadOnlyList<(string Name, byte[] Bytes)> images = cluster.DistinctImages(5, seed: 1901);
-        await using var gate = new HeldImageServer(images[0].Bytes);
+        await using var gate = new HeldImageServer([images[0].Bytes], held: _ => true, delay: TimeSpan.Zero);
         Dictionary<string, string> settings = new(cluster.SiloSettings)
         {
             ["ArtGrid__Bus__QueueName"] = queue,
@@ -50,8 +48,8 @@ public sealed class PriorityTests(ServersFixture cluster, ITestOutputHelper outp
             ISendEndpoint endpoint = await cluster.Bus.GetSendEndpoint(await ScoreQueue.DeclareAsync(TestServers.RabbitMq, queue, CancellationToken.None));
 
             string gateJob = $"{cluster.RunId}-prio-gate";
-            await endpoint.Send(new ScoreImages { JobId = gateJob, Images = [new ImageReference { Name = "gate.jpg", Url = gate.Url }], SubmittedAt = DateTimeOffset.UtcNow });
-            Assert.True(await Task.WhenAny(gate.Requested, Task.Delay(TimeSpan.FromMinutes(2))) == gate.Requested, "the silo never fetched the gate image:\n" + silo.Log);
+            await endpoint.Send(new ScoreImages { JobId = gateJob, Images = [new ImageReference { Name = "gate.jpg", Url = gate.Url(0) }], SubmittedAt = DateTimeOffset.UtcNow });
+            Assert.True(await Task.WhenAny(gate.FirstRequest, Task.Delay(TimeSpan.FromMinutes(2))) == gate.FirstRequest, "the silo never fetched the gate image:\n" + silo.Log);
 
             // The images' bytes go to the claim check once; every job refers to them (a silo reads, never deletes, them).
             MessageData<byte[]>[] data = await Task.WhenAll(images.Skip(1).Select(i => cluster.MessageData.PutBytes(i.Bytes)));
@@ -75,7 +73,7 @@ public sealed class PriorityTests(ServersFixture cluster, ITestOutputHelper outp
             uint ready = 0;
             for (var waited = System.Diagnostics.Stopwatch.StartNew(); waited.Elapsed < TimeSpan.FromMinutes(1); await Task.Delay(100))
             {
-                if ((ready = await ReadyCountAsync(queue)) == expectedReady)
+                if ((ready = await TestServers.ReadyCountAsync(queue)) == expectedReady)
                 {
                     break;
                 }
@@ -108,7 +106,7 @@ public sealed class PriorityTests(ServersFixture cluster, ITestOutputHelper outp
                 await silo.DisposeAsync();
             }
 
-            await DeleteQueuesAsync(queue);
+            await TestServers.DeleteQueuesAsync(queue);
         }
     }
 
@@ -133,7 +131,7 @@ public sealed class PriorityTests(ServersFixture cluster, ITestOutputHelper outp
                 await endpoint.Send(command with { Priority = (byte)(i * 4) }, context => context.SetPriority((byte)(i * 4)));
             }
 
-            Assert.Equal((uint)jobs.Length, await ReadyCountAsync(queue));
+            Assert.Equal((uint)jobs.Length, await TestServers.ReadyCountAsync(queue));
 
             silo = await SiloProcess.StartAsync("order-1", new Dictionary<string, string>(cluster.SiloSettings) { ["ArtGrid__Bus__QueueName"] = queue });
             Assert.True(await cluster.Events.WaitForScoredAsync(jobs, TimeSpan.FromMinutes(3)), "the jobs sent before the silo started were not scored:\n" + silo.Log);
@@ -165,7 +163,7 @@ public sealed class PriorityTests(ServersFixture cluster, ITestOutputHelper outp
                 await silo.DisposeAsync();
             }
 
-            await DeleteQueuesAsync(queue);
+            await TestServers.DeleteQueuesAsync(queue);
         }
     }
 
@@ -193,7 +191,7 @@ public sealed class PriorityTests(ServersFixture cluster, ITestOutputHelper outp
         }
         finally
         {
-            await DeleteQueuesAsync(queue);
+            await TestServers.DeleteQueuesAsync(queue);
         }
     }
 
@@ -208,99 +206,4 @@ public sealed class PriorityTests(ServersFixture cluster, ITestOutputHelper outp
         await channel.QueueBindAsync(queue, queue, "");
     }
 
-    private static async Task<uint> ReadyCountAsync(string queue)
-    {
-        var factory = new ConnectionFactory { Uri = TestServers.RabbitMq };
-        await using IConnection connection = await factory.CreateConnectionAsync();
-        await using IChannel channel = await connection.CreateChannelAsync();
-        return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
-    }
-
-    private static async Task DeleteQueuesAsync(string queue)
-    {
-        var factory = new ConnectionFactory { Uri = TestServers.RabbitMq };
-        await using IConnection connection = await factory.CreateConnectionAsync();
-        foreach (string name in new[] { queue, queue + "_error" })
-        {
-            await using IChannel channel = await connection.CreateChannelAsync();
-            await channel.QueueDeleteAsync(name, ifUnused: false, ifEmpty: false);
-        }
-
-        await using IChannel exchanges = await connection.CreateChannelAsync();
-        await exchanges.ExchangeDeleteAsync(queue, ifUnused: false);
-    }
-
-    /// <summary>Serves one image at one URL, holding every answer until <see cref="Release"/>.</summary>
-    private sealed class HeldImageServer : IAsyncDisposable
-    {
-        private readonly HttpListener _listener = new();
-        private readonly byte[] _image;
-        private readonly TaskCompletionSource _requested = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly Task _loop;
-
-        public HeldImageServer(byte[] image)
-        {
-            _image = image;
-            using (var probe = new TcpListener(IPAddress.Loopback, 0))
-            {
-                probe.Start();
-                Url = new Uri($"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}/gate.jpg");
-            }
-
-            _listener.Prefixes.Add(new Uri(Url, "/").ToString());
-            _listener.Start();
-            _loop = Task.Run(ServeAsync);
-        }
-
-        public Uri Url { get; }
-
-        /// <summary>Completes at the first request.</summary>
-        public Task Requested => _requested.Task;
-
-        public void Release() => _release.TrySetResult();
-
-        public async ValueTask DisposeAsync()
-        {
-            Release();
-            _listener.Stop();
-            await _loop;
-            _listener.Close();
-        }
-
-        private async Task ServeAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-                {
-                    return;
-                }
-
-                _ = AnswerAsync(context);
-            }
-        }
-
-        private async Task AnswerAsync(HttpListenerContext context)
-        {
-            _requested.TrySetResult();
-            try
-            {
-                await _release.Task;
-                context.Response.ContentType = "image/jpeg";
-                context.Response.ContentLength64 = _image.Length;
-                await context.Response.OutputStream.WriteAsync(_image);
-                context.Response.Close();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                // The listener stopped with the test.
-            }
-        }
-    }
 }

@@ -102,4 +102,28 @@ public static class TestServers
 
     private static int Port(string variable, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(variable), out int port) ? port : fallback;
+
+    /// <summary>The messages waiting (ready) in <paramref name="queue"/> on the test broker.</summary>
+    public static async Task<uint> ReadyCountAsync(string queue)
+    {
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = RabbitMq };
+        await using RabbitMQ.Client.IConnection connection = await factory.CreateConnectionAsync();
+        await using RabbitMQ.Client.IChannel channel = await connection.CreateChannelAsync();
+        return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
+    }
+
+    /// <summary>Removes a test's job queue, its error queue and the exchange of its name from the test broker.</summary>
+    public static async Task DeleteQueuesAsync(string queue)
+    {
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = RabbitMq };
+        await using RabbitMQ.Client.IConnection connection = await factory.CreateConnectionAsync();
+        foreach (string name in new[] { queue, queue + "_error" })
+        {
+            await using RabbitMQ.Client.IChannel channel = await connection.CreateChannelAsync();
+            await channel.QueueDeleteAsync(name, ifUnused: false, ifEmpty: false);
+        }
+
+        await using RabbitMQ.Client.IChannel exchanges = await connection.CreateChannelAsync();
+        await exchanges.ExchangeDeleteAsync(queue, ifUnused: false);
+    }
 }
