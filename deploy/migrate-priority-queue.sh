@@ -122,18 +122,25 @@ if ! exists "exchanges/$V/$QUEUE" && exists "queues/$V/$QUEUE"; then
   die "the queue $QUEUE has no exchange $QUEUE: it was not declared by ArtGrid"
 fi
 
+# drain FROM TO: new jobs go to TO (the exchange bound to it, no longer to FROM), then FROM's messages move into TO
+# until FROM is empty and deleted (a job sent meanwhile lands in TO).
+drain() {
+  local from=$1 to=$2 code
+  bind "$to"
+  unbind "$from"
+  while exists "queues/$V/$from"; do
+    move "$from" "$to"
+    code=$(curl -sS -o /dev/null -w '%{http_code}' -u "$USER_NAME:$PASSWORD" -X DELETE "$API/api/queues/$V/$from?if-empty=true")
+    case $code in 2??|404) ;; *) say "$from was not empty yet ($code): moving again" ;; esac
+  done
+}
+
 if exists "queues/$V/$QUEUE" && [ "$(priority_of "$QUEUE")" != "$MAX_PRIORITY" ]; then
   consumers=$(consumers_of "$QUEUE")
   [ "$consumers" = 0 ] || die "$QUEUE has $consumers consumer(s): stop every silo first"
   say "phase 1: $QUEUE (x-max-priority $(priority_of "$QUEUE")) into $TEMP"
   exists "queues/$V/$TEMP" || declare_priority_queue "$TEMP"
-  bind "$TEMP"
-  unbind "$QUEUE"
-  while exists "queues/$V/$QUEUE"; do
-    move "$QUEUE" "$TEMP"
-    code=$(curl -sS -o /dev/null -w '%{http_code}' -u "$USER_NAME:$PASSWORD" -X DELETE "$API/api/queues/$V/$QUEUE?if-empty=true")
-    case $code in 2??|404) ;; *) say "$QUEUE was not empty yet ($code): moving again" ;; esac
-  done
+  drain "$QUEUE" "$TEMP"
 elif ! exists "queues/$V/$TEMP"; then
   if exists "queues/$V/$QUEUE"; then
     say "$QUEUE already has x-max-priority $MAX_PRIORITY: nothing to do"
@@ -146,11 +153,5 @@ fi
 
 say "phase 2: $TEMP into $QUEUE (x-max-priority $MAX_PRIORITY)"
 declare_priority_queue "$QUEUE"
-bind "$QUEUE"
-unbind "$TEMP"
-while exists "queues/$V/$TEMP"; do
-  move "$TEMP" "$QUEUE"
-  code=$(curl -sS -o /dev/null -w '%{http_code}' -u "$USER_NAME:$PASSWORD" -X DELETE "$API/api/queues/$V/$TEMP?if-empty=true")
-  case $code in 2??|404) ;; *) say "$TEMP was not empty yet ($code): moving again" ;; esac
-done
+drain "$TEMP" "$QUEUE"
 say "$QUEUE is a priority queue (x-max-priority $MAX_PRIORITY); start the silos"
