@@ -294,7 +294,7 @@ internal sealed class GatewayLoadRun(GatewayBenchSettings settings) : IAsyncDisp
         var command = new ScoreImages
         {
             JobId = job.JobId,
-            Images = [new ImageReference { Name = job.Name, Data = await _messageData!.PutBytes(job.Bytes, cancellationToken) }],
+            Images = [new ImageReference { Name = job.Name, Data = await ImageData.ClaimCheckAsync(_messageData!, job.Bytes, cancellationToken) }],
             Metadata = job.Metadata,
             SubmittedAt = DateTimeOffset.UtcNow,
         };

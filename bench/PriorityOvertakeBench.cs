@@ -75,7 +75,7 @@ internal static class PriorityOvertakeBench
             MessageData<byte[]>[] data = new MessageData<byte[]>[context.Images.Count];
             for (int i = 0; i < data.Length; i++)
             {
-                data[i] = await messageData.PutBytes(await File.ReadAllBytesAsync(context.Images[i], cancellationToken), cancellationToken);
+                data[i] = await ImageData.ClaimCheckAsync(messageData, await File.ReadAllBytesAsync(context.Images[i], cancellationToken), cancellationToken);
             }
 
             var sentAt = new Dictionary<string, long>(StringComparer.Ordinal);

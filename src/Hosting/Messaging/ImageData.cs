@@ -8,7 +8,8 @@ namespace ArtGrid.Hosting.Messaging;
 /// is at most <see cref="InlineLimitBytes"/> and the job's inline images together at most
 /// <see cref="InlineJobLimitBytes"/> (MassTransit's inline message data: base64 in the body, read by any MassTransit 8
 /// consumer without the repository), claim-checked in <paramref name="claimCheck"/> otherwise. Every producer (the
-/// gateway, <c>artgrid submit</c>) builds its references here, one instance per command.
+/// gateway, <c>artgrid submit</c>) builds its references here, one instance per command, on a bus configured by
+/// <see cref="MessagingServiceCollectionExtensions.UseArtGrid"/> (<see cref="ConfigureMassTransit"/>).
 /// </summary>
 public sealed class ImageData(IMessageDataRepository claimCheck)
 {
@@ -34,7 +35,31 @@ public sealed class ImageData(IMessageDataRepository claimCheck)
             return new BytesInlineMessageData(bytes);
         }
 
-        return await claimCheck.PutBytes(bytes, cancellationToken);
+        return await ClaimCheckAsync(claimCheck, bytes, cancellationToken);
+    }
+
+    /// <summary>
+    /// The bytes stored in <paramref name="claimCheck"/>, whatever their size: the message carries the address alone.
+    /// (MassTransit's own <c>PutBytes</c> keeps bytes under its threshold inline, which <see cref="ConfigureMassTransit"/>
+    /// sets to <see cref="InlineLimitBytes"/>.)
+    /// </summary>
+    public static async Task<MessageData<byte[]>> ClaimCheckAsync(IMessageDataRepository claimCheck, byte[] bytes, CancellationToken cancellationToken = default)
+    {
+        using var stream = new MemoryStream(bytes, writable: false);
+        Uri address = await claimCheck.Put(stream, null, cancellationToken);
+        return new StoredMessageData<byte[]>(address, bytes);
+    }
+
+    /// <summary>
+    /// Lets inline image data travel inline. MassTransit 8 stores every inline value over its threshold (4 KiB by
+    /// default) in the repository when the message is sent, and by default writes even the smaller ones there
+    /// (<c>MessageDataDefaults</c>, process-wide settings): without this, an image "inline" here reached the consumer
+    /// as a claim check, read back from Redis. Called by every ArtGrid bus before it is built.
+    /// </summary>
+    public static void ConfigureMassTransit()
+    {
+        MessageDataDefaults.AlwaysWriteToRepository = false;
+        MessageDataDefaults.Threshold = InlineLimitBytes + 1;
     }
 
     /// <summary>

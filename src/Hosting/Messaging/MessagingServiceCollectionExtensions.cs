@@ -39,9 +39,13 @@ public static class MessagingServiceCollectionExtensions
             ? new Uri(value)
             : throw new InvalidOperationException("ConnectionStrings:RabbitMq is not set (e.g. ConnectionStrings__RabbitMq=amqp://guest:guest@127.0.0.1:5672/).");
 
-    /// <summary>Points a bus at ArtGrid's broker and claim-check store (error queues without the command queue's priority).</summary>
+    /// <summary>
+    /// Points a bus at ArtGrid's broker and claim-check store, with small images carried inline
+    /// (<see cref="ImageData.ConfigureMassTransit"/>), error queues without the command queue's priority.
+    /// </summary>
     public static void UseArtGrid(this IRabbitMqBusFactoryConfigurator bus, Uri rabbitMq, IMessageDataRepository messageData)
     {
+        ImageData.ConfigureMassTransit();
         bus.Host(rabbitMq, host => host.Heartbeat(TimeSpan.FromSeconds(10)));
         bus.UseMessageData(messageData);
         ScoreQueue.ConfigureBus(bus);

@@ -6,6 +6,7 @@ using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Grains;
 using ArtGrid.Hosting.Caching;
+using ArtGrid.Hosting.Messaging;
 using MassTransit;
 using StackExchange.Redis;
 using Xunit.Abstractions;
@@ -229,7 +230,7 @@ public sealed class ModelVersionTests(ModelVersionsFixture fixture, ITestOutputH
     private async Task<ScoreImages> CommandAsync(string jobId, IEnumerable<(string Name, byte[] Bytes)> images) => new()
     {
         JobId = jobId,
-        Images = await Task.WhenAll(images.Select(async i => new ImageReference { Name = i.Name, Data = await fixture.Servers.MessageData.PutBytes(i.Bytes) })),
+        Images = await Task.WhenAll(images.Select(async i => new ImageReference { Name = i.Name, Data = await ImageData.ClaimCheckAsync(fixture.Servers.MessageData, i.Bytes) })),
         Metadata = new JobMetadata(Source: "version-switch-test"),
         SubmittedAt = DateTimeOffset.UtcNow,
     };

@@ -52,7 +52,7 @@ public sealed class PriorityTests(ServersFixture cluster, ITestOutputHelper outp
             Assert.True(await Task.WhenAny(gate.FirstRequest, Task.Delay(TimeSpan.FromMinutes(2))) == gate.FirstRequest, "the silo never fetched the gate image:\n" + silo.Log);
 
             // The images' bytes go to the claim check once; every job refers to them (a silo reads, never deletes, them).
-            MessageData<byte[]>[] data = await Task.WhenAll(images.Skip(1).Select(i => cluster.MessageData.PutBytes(i.Bytes)));
+            MessageData<byte[]>[] data = await Task.WhenAll(images.Skip(1).Select(i => ImageData.ClaimCheckAsync(cluster.MessageData, i.Bytes)));
             string[] backlogJobs = [.. Enumerable.Range(0, backlog).Select(i => $"{cluster.RunId}-prio-low-{i}")];
             string[] highJobs = [.. Enumerable.Range(0, high).Select(i => $"{cluster.RunId}-prio-high-{i}")];
             async Task SendAsync(string jobId, int index, byte priority) => await endpoint.Send(

@@ -149,7 +149,7 @@ public sealed class ServersFixture : IAsyncLifetime
     public async Task<ScoreImages> CommandAsync(string jobId, string name, byte[] bytes) => new()
     {
         JobId = jobId,
-        Images = [new ImageReference { Name = name, Data = await MessageData.PutBytes(bytes) }],
+        Images = [new ImageReference { Name = name, Data = await ImageData.ClaimCheckAsync(MessageData, bytes) }],
         // A handful of authors, so that author grains (Redis storage) are part of every run.
         Metadata = new JobMetadata(Author: $"author-{jobId[^1]}", Source: "integration-test"),
         SubmittedAt = DateTimeOffset.UtcNow,

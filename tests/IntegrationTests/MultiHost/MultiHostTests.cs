@@ -216,7 +216,7 @@ public sealed class MultiHostTests(ITestOutputHelper output) : IAsyncLifetime
                 await queue.Send(new ScoreImages
                 {
                     JobId = jobId,
-                    Images = [new ImageReference { Name = name, Data = await repository.PutBytes(bytes) }],
+                    Images = [new ImageReference { Name = name, Data = await ImageData.ClaimCheckAsync(repository, bytes) }],
                     SubmittedAt = DateTimeOffset.UtcNow,
                 });
             }
