@@ -17,6 +17,12 @@ public sealed record JobRecord
 
     public DateTimeOffset? CompletedAt { get; init; }
 
+    /// <summary>
+    /// When the broker took the completed job's <c>ImagesScored</c> event (null before, or when the mark was lost): a
+    /// delivery of the job that finds it set is answered from this record and publishes nothing.
+    /// </summary>
+    public DateTimeOffset? PublishedAt { get; init; }
+
     public JobVerdict? Verdict { get; init; }
 
     public ScoreImagesRejected? Rejection { get; init; }

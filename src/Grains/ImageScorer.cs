@@ -41,6 +41,61 @@ public sealed partial class ImageScorer(
         return scored;
     }
 
+    /// <summary>
+    /// The scores of a job's images when the message carries every one (<see cref="ImageSourceKind.Inline"/>) and the
+    /// result cache holds every one, or null: anything else (another kind of reference, a miss, an image over the size
+    /// limit, a model this silo cannot load) is left to <see cref="ScoreAsync(int, ImageRef, string, CancellationToken)"/>,
+    /// which decides it the same way. Reads nothing but the cache; the hits are counted only when the whole job is one.
+    /// </summary>
+    public async Task<ImageScore[]?> TryCachedAsync(IReadOnlyList<ImageRef> images, string modelId, CancellationToken cancellationToken = default)
+    {
+        if (images.Count == 0 || !images.All(image => image is { Kind: ImageSourceKind.Inline, Bytes: { } bytes } && ImageLimits.CheckLength(bytes.Length, preprocessing.Value.MaxBytes) is null))
+        {
+            return null;
+        }
+
+        LoadedModel model;
+        try
+        {
+            model = models.GetModel(modelId);
+        }
+        catch (Exception ex) when (ex is ModelNotFoundException or InvalidDataException or IOException)
+        {
+            return null;
+        }
+
+        // The lookups go out together: one round trip to Redis for the job, whatever its number of images.
+        ImageScore?[] scores = await Task.WhenAll(images.Select(async (image, index) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            string sha256 = Sha256Of(image.Bytes!);
+            double readMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            return await cache.TryGetAsync(sha256, model.Id, cancellationToken) is { } cached ? FromCache(index, image, sha256, model.Id, cached, readMs) : null;
+        }));
+        if (scores.Any(score => score is null))
+        {
+            return null;
+        }
+
+        foreach (ImageScore score in scores!)
+        {
+            instruments.ImageScored(score.ClassifierLabel ?? "none", cached: true);
+        }
+
+        return scores!;
+    }
+
+    private static string Sha256Of(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    // A cache hit, answered as it was scored: the label, probability, evidence, map and generator the entry keeps.
+    private static ImageScore FromCache(int index, ImageRef image, string sha256, string modelId, CachedScore cached, double readMs) =>
+        new(index, image.Name, sha256, null, cached.AiProbability, modelId, null, true, new ImageTimings(readMs, 0, 0), cached.Evidence ?? [])
+        {
+            ClassifierLabel = cached.Label,
+            ActivationMap = cached.ActivationMap,
+            Generator = cached.Generator,
+        };
+
     private async Task<ScoredImage> ScoreCoreAsync(int index, ImageRef image, string modelId, bool keepOriented, CancellationToken cancellationToken)
     {
         LoadedModel model;
@@ -62,20 +117,13 @@ public sealed partial class ImageScorer(
             return Failed(index, image, null, model.Id, readError!);
         }
 
-        string sha256 = await Task.Run(() => Convert.ToHexStringLower(SHA256.HashData(bytes)), cancellationToken);
+        string sha256 = await Task.Run(() => Sha256Of(bytes), cancellationToken);
         double readMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         CachedScore? cached = await cache.TryGetAsync(sha256, model.Id, cancellationToken);
         if (cached is not null)
         {
             OrientedImage? pixels = keepOriented ? (await preparer.PrepareAsync(bytes, model.Input, keepOriented: true, cancellationToken)).Oriented : null;
-            return new ScoredImage(
-                new ImageScore(index, image.Name, sha256, null, cached.AiProbability, model.Id, null, true, new ImageTimings(readMs, 0, 0), cached.Evidence ?? [])
-                {
-                    ClassifierLabel = cached.Label,
-                    ActivationMap = cached.ActivationMap,
-                    Generator = cached.Generator,
-                },
-                pixels);
+            return new ScoredImage(FromCache(index, image, sha256, model.Id, cached, readMs), pixels);
         }
 
         start = Stopwatch.GetTimestamp();

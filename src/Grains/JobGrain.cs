@@ -1,7 +1,6 @@
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Grains.Models;
 using ArtGrid.Inference;
-using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 
 namespace ArtGrid.Grains;
@@ -37,7 +36,7 @@ public sealed class JobGrain(
     [PersistentState("job", JobGrain.StorageName)] IPersistentState<JobState> state,
     ActiveVersions activeVersions,
     ImageScorer scorer,
-    IOptions<VerdictOptions> verdictOptions,
+    JobVerdicts verdicts,
     IJobCompletion completion,
     TimeProvider time) : Grain, IJobGrain
 {
@@ -70,13 +69,7 @@ public sealed class JobGrain(
         // One version for the whole job, resolved now: a switch while it runs changes nothing for it.
         string modelId = await activeVersions.ModelIdAsync(activeVersions.ScoringModel, cancellationToken);
         ImageScore[] scores = await Task.WhenAll(job.Images.Select((image, index) => scorer.ScoreAsync(index, image, modelId, cancellationToken)));
-        JobVerdict verdict = VerdictPolicy.Merge(job.JobId, scores, job.Metadata, verdictOptions.Value, modelId, time.GetUtcNow());
-        if (!string.IsNullOrWhiteSpace(job.Metadata.Author))
-        {
-            IAuthorGrain author = GrainFactory.GetGrain<IAuthorGrain>(AuthorGrain.KeyOf(job.Metadata.Author));
-            verdict = verdict with { Author = await author.RecordAsync(job.JobId, verdict.Label, job.Metadata.DeclaredAi, verdict.Conflict, cancellationToken) };
-        }
-
+        JobVerdict verdict = await verdicts.MakeAsync(job.JobId, scores, job.Metadata, modelId, cancellationToken);
         return await CompleteAsync(verdict, cancellationToken);
     }
 

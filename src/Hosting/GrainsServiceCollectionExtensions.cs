@@ -48,6 +48,7 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddSingleton<IResultCache>(_ => new InMemoryResultCache());
         services.TryAddSingleton<IJobCompletion, NoJobCompletion>();
         services.TryAddSingleton<ImageScorer>();
+        services.TryAddSingleton<JobVerdicts>();
         return services;
     }
 

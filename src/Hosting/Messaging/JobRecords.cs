@@ -170,6 +170,30 @@ public sealed class RedisJobRecords(
         return standing?.Verdict ?? verdict;
     }
 
+    // Marks a completed record as published (its first "publishedAt":null, which is the record's own: it comes before
+    // the verdict), keeping its time to live; anything else is left as it is.
+    private const string PublishedScript = """
+        local current = redis.call('GET', KEYS[1])
+        if current and string.find(current, '"status":"completed"', 1, true) then
+          local marked, count = string.gsub(current, '"publishedAt":null', function() return '"publishedAt":' .. ARGV[1] end, 1)
+          if count > 0 then
+            redis.call('SET', KEYS[1], marked, 'KEEPTTL')
+          end
+        end
+        return false
+        """;
+
+    /// <summary>
+    /// Marks the completed record of <paramref name="jobId"/> as published at <paramref name="at"/>, without waiting
+    /// for Redis: a mark that is lost only costs a redelivery of the job one more publication of the same verdict
+    /// (consumers of <c>ImagesScored</c> deduplicate by job id), where waiting would cost every job a round trip.
+    /// </summary>
+    public async Task PublishedAsync(string jobId, DateTimeOffset at)
+    {
+        IDatabase db = await redis.GetDatabaseAsync();
+        _ = db.ScriptEvaluateAsync(PublishedScript, [JobRecord.RedisKey(jobId)], [JsonSerializer.Serialize(at, Json)], CommandFlags.FireAndForget);
+    }
+
     public Task RejectedAsync(ScoreImagesRejected rejection) => FinishAsync(new JobRecord
     {
         JobId = rejection.JobId,

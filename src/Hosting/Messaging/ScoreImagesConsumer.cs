@@ -1,6 +1,8 @@
 using ArtGrid.Contracts;
 using ArtGrid.GrainInterfaces;
+using ArtGrid.Grains;
 using ArtGrid.Grains.Devices;
+using ArtGrid.Grains.Models;
 using ArtGrid.Hosting.Images;
 using ArtGrid.Hosting.Operations;
 using MassTransit;
@@ -10,10 +12,19 @@ using Microsoft.Extensions.Options;
 namespace ArtGrid.Hosting.Messaging;
 
 /// <summary>
-/// Takes <see cref="ScoreImages"/> off the bus in every silo and hands the job to its grain. On a redelivery (a silo
-/// died, the broker restarted) the grain answers the verdict it already has, or the job record's (which the one round
-/// trip that records the delivery returns), and scores nothing. Images the message carries inline are not fetched;
-/// for the others the grain is asked first whether the job has a verdict, so that a redelivery fetches nothing. A command that
+/// Takes <see cref="ScoreImages"/> off the bus in every silo and hands the job to its grain, except where no grain is
+/// needed:
+/// <list type="bullet">
+/// <item>a job whose record is completed and published (a redelivery, a re-send: the one round trip that records the
+/// delivery returns that record) is answered from the record, and nothing is published again;</item>
+/// <item>a job whose images all travel in the message and are all in the result cache (a re-upload) gets its verdict
+/// here, made as the grain makes it (<see cref="JobVerdicts"/>), recorded and published by the same completion: no
+/// grain activation, no grain state. Two deliveries of such a job racing each other both publish the same verdict
+/// (the record's first completion stands), as after a crash between the event and its mark.</item>
+/// </list>
+/// Otherwise, on a redelivery the grain answers the verdict it already has, or the job record's, and scores nothing.
+/// Images the message carries inline are not fetched; for the others the grain is asked first whether the job has a
+/// verdict, so that a redelivery fetches nothing. A command that
 /// breaks the rules, or names an image that can never be read, is rejected (<see cref="ScoreImagesRejected"/>,
 /// published and answered); anything that may pass throws, so that MassTransit retries it and, when retries run
 /// out, moves it to the "_error" queue with the exception and publishes <c>Fault&lt;ScoreImages&gt;</c>. What it
@@ -24,6 +35,10 @@ public sealed partial class ScoreImagesConsumer(
     IGrainFactory grains,
     ImageResolver resolver,
     RedisJobRecords records,
+    ImageScorer scorer,
+    ActiveVersions activeVersions,
+    JobVerdicts verdicts,
+    IJobCompletion completion,
     IntakeGate intake,
     TimeProvider time,
     IOptions<BusOptions> options,
@@ -73,10 +88,42 @@ public sealed partial class ScoreImagesConsumer(
             return;
         }
 
-        IJobGrain job = grains.GetGrain<IJobGrain>(command.JobId);
+        if (finished is { Status: JobStatus.Completed, Verdict: { } published, PublishedAt: not null })
+        {
+            LogReplayed(command.JobId, context.GetRedeliveryCount());
+            instruments.Completed("replayed");
+            await RespondIfAskedAsync(context, ImagesScored.Of(published));
+            return;
+        }
+
         JobVerdict? recorded = finished is { Status: JobStatus.Completed, Verdict: { } v } ? v : null;
+        bool allInline = command.Images.All(image => ImageData.IsInline(image.Data));
+        ImageRef[]? resolved = null;
+        if (recorded is null && allInline)
+        {
+            // Nothing to fetch: the images are in hand, and a job the cache answers whole needs no grain.
+            resolved = await ResolveOrRejectAsync(context);
+            if (resolved is null)
+            {
+                return;
+            }
+
+            string modelId = await activeVersions.ModelIdAsync(activeVersions.ScoringModel, context.CancellationToken);
+            if (await scorer.TryCachedAsync(resolved, modelId, context.CancellationToken) is { } scores)
+            {
+                JobVerdict made = await verdicts.MakeAsync(command.JobId, scores, command.Metadata ?? JobMetadata.None, modelId, context.CancellationToken);
+                // Once started, the completion runs to the end (its deadline bounds it), as the grain's does.
+                JobVerdict standing = await completion.PublishAsync(made, CancellationToken.None);
+                instruments.Completed("scored");
+                LogScored(command.JobId, standing.Label ?? "none", standing.Model, standing.Images.Count);
+                await RespondIfAskedAsync(context, ImagesScored.Of(standing));
+                return;
+            }
+        }
+
+        IJobGrain job = grains.GetGrain<IJobGrain>(command.JobId);
         JobVerdict? verdict = null;
-        if (recorded is null && !command.Images.All(image => ImageData.IsInline(image.Data)))
+        if (recorded is null && !allInline)
         {
             // Images to fetch (claim check, URL, store): first ask the grain whether it has the verdict already.
             verdict = await job.ResumeAsync(context.CancellationToken);
@@ -87,15 +134,13 @@ public sealed partial class ScoreImagesConsumer(
             ImageRef[] images = [];
             if (recorded is null)
             {
-                try
+                ImageRef[]? read = resolved ?? await ResolveOrRejectAsync(context);
+                if (read is null)
                 {
-                    images = await resolver.ResolveAsync(command.Images, context.CancellationToken);
-                }
-                catch (ImageUnavailableException ex) when (ex.Permanent)
-                {
-                    await RejectAsync(context, RejectionCodes.UnresolvableImage, $"{ex.Code}: {ex.Message}", ex.ImageIndex);
                     return;
                 }
+
+                images = read;
             }
 
             // The grain answers its stored verdict if it has one; a recorded verdict is published, not scored again.
@@ -115,6 +160,20 @@ public sealed partial class ScoreImagesConsumer(
 
         LogScored(command.JobId, verdict.Label ?? "none", verdict.Model, verdict.Images.Count);
         await RespondIfAskedAsync(context, ImagesScored.Of(verdict));
+    }
+
+    // The command's images as bytes, or null when one can never be read: the command is then rejected.
+    private async Task<ImageRef[]?> ResolveOrRejectAsync(ConsumeContext<ScoreImages> context)
+    {
+        try
+        {
+            return await resolver.ResolveAsync(context.Message.Images, context.CancellationToken);
+        }
+        catch (ImageUnavailableException ex) when (ex.Permanent)
+        {
+            await RejectAsync(context, RejectionCodes.UnresolvableImage, $"{ex.Code}: {ex.Message}", ex.ImageIndex);
+            return null;
+        }
     }
 
     private async Task RejectAsync(ConsumeContext<ScoreImages> context, string code, string reason, int? imageIndex)

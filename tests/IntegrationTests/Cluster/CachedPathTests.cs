@@ -11,7 +11,8 @@ namespace ArtGrid.Tests.Cluster;
 
 /// <summary>
 /// The cheap path of a job, on the real cluster: small images carried in the message itself (no claim check), large
-/// ones still claim-checked, and the job record as the verdict that stands when a crash left the grain without state.
+/// ones still claim-checked, a job the result cache answers whole made without a grain, and the job record as the
+/// verdict that stands when a crash left the grain without state.
 /// </summary>
 [Collection(ServersCollection.Name)]
 public sealed class CachedPathTests(ServersFixture cluster)
@@ -38,6 +39,48 @@ public sealed class CachedPathTests(ServersFixture cluster)
         Uri? address = await cluster.Records.GetImageAddressAsync(scored.JobId, 0);
         Assert.NotNull(address);
         Assert.Equal(bytes, await ReadAsync(address));
+    }
+
+    [Fact]
+    public async Task WhatTheProducerSendsInline_ArrivesInline_AndAClaimCheckAsAnAddress()
+    {
+        // MassTransit stores inline data over its own threshold in the repository when the message is sent, unless the
+        // bus is configured as ArtGrid's are: a consumer on a queue of its own sees what a silo would.
+        string queue = $"{cluster.RunId}-inline-probe";
+        var received = new TaskCompletionSource<ScoreImages>(TaskCreationOptions.RunContinuationsAsynchronously);
+        HostReceiveEndpointHandle handle = cluster.Bus.ConnectReceiveEndpoint(queue, endpoint =>
+        {
+            endpoint.Handler<ScoreImages>(context =>
+            {
+                received.TrySetResult(context.Message);
+                return Task.CompletedTask;
+            });
+        });
+        try
+        {
+            await handle.Ready.WaitAsync(Wait);
+            (_, byte[] small) = cluster.DistinctImages(1, seed: 37)[0];
+            byte[] large = LargeImage();
+            var data = new ImageData(cluster.MessageData);
+            ISendEndpoint endpoint = await cluster.Bus.GetSendEndpoint(new Uri($"queue:{queue}"));
+            await endpoint.Send(new ScoreImages
+            {
+                JobId = $"{cluster.RunId}-inline-probe",
+                Images = [new ImageReference { Name = "small.jpg", Data = await data.OfAsync(small) }, new ImageReference { Name = "large.jpg", Data = await data.OfAsync(large) }],
+                SubmittedAt = DateTimeOffset.UtcNow,
+            });
+
+            ScoreImages message = await received.Task.WaitAsync(Wait);
+            Assert.True(ImageData.IsInline(message.Images[0].Data), "the small image arrived as a claim check");
+            Assert.Equal(small, await message.Images[0].Data!.Value);
+            Assert.NotNull(ImageData.AddressOf(message.Images[1].Data));
+            Assert.Equal(large, await message.Images[1].Data!.Value);
+        }
+        finally
+        {
+            await handle.StopAsync();
+            await TestServers.DeleteQueuesAsync(queue);
+        }
     }
 
     [Fact]
@@ -77,7 +120,7 @@ public sealed class CachedPathTests(ServersFixture cluster)
         Assert.Equal(recorded.CompletedAt, (await cluster.Records.GetAsync(jobId))!.Verdict!.CompletedAt);
 
         // The command delivered again (with another image, which must not be scored): the recorded verdict is
-        // answered and published, once; a further delivery is answered from the grain's state and publishes nothing.
+        // answered and published, once; a further delivery is answered from the record, marked published since, and publishes nothing.
         (string otherName, byte[] otherBytes) = cluster.DistinctImages(2, seed: 33)[1];
         for (int delivery = 0; delivery < 2; delivery++)
         {
@@ -92,6 +135,47 @@ public sealed class CachedPathTests(ServersFixture cluster)
         ImagesScored published = Assert.Single(cluster.Events.Scored[jobId]);
         Assert.Equal(recorded.CompletedAt, published.Verdict.CompletedAt);
         Assert.Equal(JobStatus.Completed, (await cluster.Records.GetAsync(jobId))!.Status);
+    }
+
+    [Fact]
+    public async Task AJobTheCacheAnswersWhole_GetsNoGrain_ItsRecordIsMarkedPublished_AndADeliveryAgainPublishesNothing()
+    {
+        await cluster.EnsureSilosAsync(2);
+        (string name, byte[] bytes) = cluster.DistinctImages(1, seed: 35)[0];
+        ImagesScored first = await ScoreAsync($"{cluster.RunId}-uncached", name, await new ImageData(cluster.MessageData).OfAsync(bytes));
+        Assert.False(Assert.Single(first.Verdict.Images).Cached);
+
+        // The same bytes as another job: every image is a cache hit, so the consumer makes the verdict itself.
+        string jobId = $"{cluster.RunId}-whole-hit";
+        ImagesScored hit = await ScoreAsync(jobId, name, await new ImageData(cluster.MessageData).OfAsync(bytes));
+        ImageScore image = Assert.Single(hit.Verdict.Images);
+        Assert.True(image.Cached);
+        Assert.Equal(first.Verdict.Images[0].Sha256, image.Sha256);
+        Assert.Equal(first.Verdict.AiProbability, hit.Verdict.AiProbability);
+        Assert.Equal(first.Verdict.Label, hit.Verdict.Label);
+
+        // Recorded, and marked published once the broker took the event (the mark is not waited for: read until it shows).
+        JobRecord? record = null;
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(10) && record?.PublishedAt is null; await Task.Delay(50))
+        {
+            record = await cluster.Records.GetAsync(jobId);
+        }
+
+        Assert.Equal(JobStatus.Completed, record!.Status);
+        Assert.NotNull(record.PublishedAt);
+        Assert.Equal(hit.Verdict.CompletedAt, record.Verdict!.CompletedAt);
+
+        // No job grain kept state for it, where the uncached job's grain did.
+        IServer redis = (await cluster.Redis.GetAsync()).GetServers()[0];
+        Assert.NotEmpty(redis.Keys(pattern: $"{cluster.RunId}/state/job/{first.JobId}*").Take(1));
+        Assert.Empty(redis.Keys(pattern: $"{cluster.RunId}/state/job/{jobId}*").Take(1));
+
+        // Delivered again: answered from the record, the same verdict, and no second event.
+        ImagesScored again = await ScoreAsync(jobId, name, await new ImageData(cluster.MessageData).OfAsync(bytes));
+        Assert.Equal(hit.Verdict.CompletedAt, again.Verdict.CompletedAt);
+        Assert.NotNull(await cluster.Events.WaitForAsync(() => cluster.Events.Scored.GetValueOrDefault(jobId), TimeSpan.FromSeconds(30)));
+        await Task.Delay(TimeSpan.FromSeconds(2)); // room for a second publication to show up, were there one
+        Assert.Single(cluster.Events.Scored[jobId]);
     }
 
     private async Task<ImagesScored> ScoreAsync(string jobId, string name, MessageData<byte[]> data)

@@ -253,7 +253,7 @@ public sealed class ClusterTests(ServersFixture cluster, ITestOutputHelper outpu
         string[] scored = await SubmitAsync("confirm", cluster.DistinctImages(1, seed: 7));
         Assert.True(await cluster.Events.WaitForScoredAsync(scored, LongWait));
         JobVerdict verdict = cluster.Events.Scored[scored[0]].First().Verdict;
-        var completion = new BusJobCompletion(cluster.Records, cluster.Bus, Options.Create(new BusOptions { PublishTimeoutSeconds = 2 }));
+        var completion = new BusJobCompletion(cluster.Records, cluster.Bus, Options.Create(new BusOptions { PublishTimeoutSeconds = 2 }), TimeProvider.System);
         JobVerdict warm = verdict with { JobId = $"{cluster.RunId}-confirm-warm" };
         await completion.PublishAsync(warm);
         Assert.True(await cluster.Events.WaitForScoredAsync([warm.JobId], TimeSpan.FromSeconds(60)));
@@ -269,11 +269,27 @@ public sealed class ClusterTests(ServersFixture cluster, ITestOutputHelper outpu
             output.WriteLine($"frozen broker: {failure.Message} ({clock.Elapsed.TotalSeconds:0.0} s)");
         }
 
+        // The record stands completed, but not marked published: a redelivery must publish.
+        JobRecord? recorded = await cluster.Records.GetAsync(unconfirmed.JobId);
+        Assert.Equal(JobStatus.Completed, recorded!.Status);
+        Assert.Null(recorded.PublishedAt);
+
         // The retry's publish, with the broker answering again.
         await completion.PublishAsync(unconfirmed).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(await cluster.Events.WaitForScoredAsync([unconfirmed.JobId], TimeSpan.FromSeconds(60)));
         Assert.All(cluster.Events.Scored[unconfirmed.JobId], e => Assert.Equal(verdict.AiProbability, e.Verdict.AiProbability));
-        Assert.Equal(JobStatus.Completed, (await cluster.Records.GetAsync(unconfirmed.JobId))!.Status);
+
+        // Marked published now (the mark is not waited for: read until it shows), its verdict and time to live kept.
+        JobRecord? published = null;
+        for (var until = Stopwatch.StartNew(); until.Elapsed < TimeSpan.FromSeconds(10) && published?.PublishedAt is null; await Task.Delay(50))
+        {
+            published = await cluster.Records.GetAsync(unconfirmed.JobId);
+        }
+
+        Assert.Equal(JobStatus.Completed, published!.Status);
+        Assert.NotNull(published.PublishedAt);
+        Assert.Equal(unconfirmed.CompletedAt, published.Verdict!.CompletedAt);
+        Assert.True(await (await cluster.Redis.GetDatabaseAsync()).KeyTimeToLiveAsync(JobRecord.RedisKey(unconfirmed.JobId)) > TimeSpan.Zero);
     }
 
     [Fact]
