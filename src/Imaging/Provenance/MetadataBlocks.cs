@@ -297,10 +297,18 @@ public sealed class MetadataBlocks
         }
     }
 
-    /// <summary>Reassembles one JUMBF box spread over JPEG APP11 segments (C2PA's rule: same instance, sequence 1, 2, ...).</summary>
+    /// <summary>
+    /// Reassembles the C2PA store spread over JPEG APP11 segments (JPEG XT boxes): each segment carries "JP", a box
+    /// instance number and a sequence number, then the box, its header (LBox and TBox, with XLBox when LBox is 1)
+    /// repeated in every segment after the first. Real writers differ from the letter of ISO 19566-5: Microsoft's
+    /// Image Creator numbers its single segment 0, not 1, and a file may carry other JUMBF instances than C2PA's, so
+    /// the store is the instance whose box is labelled "c2pa", and its sequence starts at its first number (0 or 1)
+    /// and must then run without a gap.
+    /// </summary>
     private sealed class JumbfAssembler(int maxBytes)
     {
         private readonly Dictionary<ushort, SortedDictionary<uint, byte[]>> _parts = [];
+        private long _bytes;
 
         public string? Problem { get; private set; }
 
@@ -308,10 +316,22 @@ public sealed class MetadataBlocks
         {
             get
             {
-                foreach ((ushort instance, SortedDictionary<uint, byte[]> parts) in _parts)
+                foreach ((ushort instance, SortedDictionary<uint, byte[]> parts) in _parts.OrderBy(p => p.Key))
                 {
+                    uint first = parts.First().Key;
+                    if (first > 1)
+                    {
+                        Problem = $"C2PA: JUMBF instance {instance} misses segment {(first == 2 ? "1" : $"1 to {first - 1}")}";
+                        return null;
+                    }
+
+                    if (!IsC2paStore(parts.First().Value))
+                    {
+                        continue; // another JUMBF box than the C2PA store
+                    }
+
                     var box = new MemoryStream();
-                    uint expected = 1;
+                    uint expected = first;
                     int headerLength = 0;
                     foreach ((uint sequence, byte[] part) in parts)
                     {
@@ -323,7 +343,7 @@ public sealed class MetadataBlocks
 
                         if (box.Length == 0)
                         {
-                            headerLength = part.Length >= 8 && BinaryPrimitives.ReadUInt32BigEndian(part) == 1 ? 16 : 8;
+                            headerLength = BinaryPrimitives.ReadUInt32BigEndian(part) == 1 ? 16 : 8;
                             box.Write(part);
                         }
                         else if (part.Length >= headerLength)
@@ -338,7 +358,7 @@ public sealed class MetadataBlocks
                         }
                     }
 
-                    return box.ToArray(); // one manifest store per file; further instances are ignored
+                    return box.ToArray(); // one manifest store per file: a second C2PA instance is ignored
                 }
 
                 return null;
@@ -347,12 +367,36 @@ public sealed class MetadataBlocks
 
         public void Add(ushort instance, uint sequence, ReadOnlySpan<byte> part)
         {
+            // Segments are at most 64 KB each and their number is bounded by the block limit; the total is capped here
+            // as well, so that a file of many segments does not hold more than the store may be.
+            if (Problem is not null || (_bytes += part.Length) > maxBytes + (1L << 16))
+            {
+                Problem ??= $"C2PA: JUMBF over {maxBytes} bytes";
+                return;
+            }
+
             if (!_parts.TryGetValue(instance, out SortedDictionary<uint, byte[]>? parts))
             {
                 _parts[instance] = parts = [];
             }
 
             parts[sequence] = part.ToArray();
+        }
+
+        // The first segment of a C2PA store: a 'jumb' superbox whose description box ('jumd': UUID, toggles, label)
+        // is labelled "c2pa".
+        private static bool IsC2paStore(byte[] part)
+        {
+            if (part.Length < 16 || !part.AsSpan(4, 4).SequenceEqual("jumb"u8))
+            {
+                return false;
+            }
+
+            int description = BinaryPrimitives.ReadUInt32BigEndian(part) == 1 ? 16 : 8;
+            int label = description + 8 + 16 + 1;
+            return part.Length >= label + 5
+                && part.AsSpan(description + 4, 4).SequenceEqual("jumd"u8)
+                && part.AsSpan(label, 5).SequenceEqual("c2pa\0"u8);
         }
     }
 }
