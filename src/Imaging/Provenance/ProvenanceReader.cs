@@ -48,6 +48,12 @@ public static partial class ProvenanceReader
         {
             AddC2pa(evidence, jumbf, limits);
         }
+        else if (blocks.Xmp.Concat(blocks.Texts.Where(t => t.Key == "XML:com.adobe.xmp").Select(t => t.Text)).Select(x => RemoteManifest().Match(x)).FirstOrDefault(m => m.Success) is { } remote)
+        {
+            // A manifest kept outside the file (C2PA's remote manifest: XMP dcterms:provenance) is not fetched: ArtGrid
+            // reads only what the file holds, and a URL is no claim.
+            evidence.Add(new Evidence(EvidenceSignals.C2pa, EvidenceStrength.Weak, $"C2PA manifest stored outside the file at {Clip(remote.Groups["url"].Value)} (not fetched)", EvidenceDirection.Unknown));
+        }
 
         evidence.AddRange(blocks.Problems.Select(Unreadable));
         return Deduplicate(evidence);
@@ -94,6 +100,13 @@ public static partial class ProvenanceReader
 
         foreach (MetadataExtractor.Directory directory in directories)
         {
+            // A maker note is the camera maker's own format, with its own tag numbers (metadata-extractor cannot read
+            // every Apple one): it holds nothing ArtGrid reads, and its errors are not the file's.
+            if (directory.Name.Contains("Makernote", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
             if (directory.HasError)
             {
                 evidence.Add(Unreadable($"EXIF {directory.Name}: {string.Join("; ", directory.Errors)}"));
@@ -181,23 +194,77 @@ public static partial class ProvenanceReader
             return;
         }
 
-        string by = manifest.ClaimGenerator is { } generator ? $" by {Clip(generator)}" : "";
-        string? ai = manifest.DigitalSourceTypes.FirstOrDefault(t => Classify(t).Direction == EvidenceDirection.Ai);
-        if (ai is not null)
+        string by = By(manifest);
+        (C2paManifest Manifest, string? Relationship, string? Through)[] chain = [.. manifest.WithIngredients()];
+
+        // The first AI source type in the active manifest or, failing that, in its ingredients' manifests (nearest first),
+        // then the same for any other source type: a viewer shows an image opened from an AI creation as AI-made.
+        if ((FirstSourceType(chain, EvidenceDirection.Ai) ?? FirstSourceType(chain, null)) is { } found)
         {
-            evidence.Add(new Evidence(EvidenceSignals.C2pa, EvidenceStrength.Strong, $"C2PA: digitalSourceType {ai}{by} (signature not verified)", EvidenceDirection.Ai));
+            string type = found.Type;
+            (string strength, string direction) = Classify(type);
+            if (found.Relationship is null)
+            {
+                evidence.Add(new Evidence(EvidenceSignals.C2pa, strength, $"C2PA: digitalSourceType {type}{by}{Agent(found.Manifest, type)} (signature not verified)", direction));
+                return;
+            }
+
+            // Opened from it (parentOf), the image is that creation edited; as a placed component or an input it is
+            // only part of the image.
+            if (found.Relationship != "parentOf" && strength == EvidenceStrength.Strong)
+            {
+                strength = EvidenceStrength.Moderate;
+            }
+
+            string active = manifest.Actions.Count == 0 ? "no actions" : string.Join(", ", manifest.Actions.Distinct().Take(3));
+            evidence.Add(new Evidence(
+                EvidenceSignals.C2pa,
+                strength,
+                $"C2PA: digitalSourceType {type}{By(found.Manifest)}{Agent(found.Manifest, type)} from an ingredient ({found.Relationship} '{Clip(found.Through ?? "")}') of the active manifest{by} ({active}) (signature not verified)",
+                direction));
+            return;
         }
-        else if (manifest.DigitalSourceTypes.FirstOrDefault() is { } other)
+
+        // No source type anywhere: an older manifest may still say what made the image in a creation's description or
+        // agent (Microsoft's Image Creator: "AI Generated Image"). That is free text, not the IPTC vocabulary: moderate.
+        if (chain.SelectMany(c => c.Manifest.ActionDetails).FirstOrDefault(a => a.Name == "c2pa.created" && SaysAi(a)) is { } created)
         {
-            (string strength, string direction) = Classify(other);
-            evidence.Add(new Evidence(EvidenceSignals.C2pa, strength, $"C2PA: digitalSourceType {other}{by} (signature not verified)", direction));
+            evidence.Add(new Evidence(EvidenceSignals.C2pa, EvidenceStrength.Moderate, $"C2PA manifest{by}: c2pa.created{AgentAndDescription(created)}, no digital source type (signature not verified)", EvidenceDirection.Ai));
+            return;
         }
-        else
-        {
-            string actions = manifest.Actions.Count == 0 ? "no actions" : "actions " + string.Join(", ", manifest.Actions.Distinct().Take(5));
-            evidence.Add(new Evidence(EvidenceSignals.C2pa, EvidenceStrength.Weak, $"C2PA manifest{by}, {actions}, no digital source type (signature not verified)", EvidenceDirection.Unknown));
-        }
+
+        string actions = manifest.Actions.Count == 0 ? "no actions" : "actions " + string.Join(", ", manifest.Actions.Distinct().Take(5));
+        string ingredients = chain.Length > 1 ? $", {chain.Length - 1} ingredient manifest{(chain.Length > 2 ? "s" : "")}" : "";
+        evidence.Add(new Evidence(EvidenceSignals.C2pa, EvidenceStrength.Weak, $"C2PA manifest{by}, {actions}{ingredients}, no digital source type (signature not verified)", EvidenceDirection.Unknown));
     }
+
+    private static SourceType? FirstSourceType((C2paManifest Manifest, string? Relationship, string? Through)[] chain, string? direction)
+    {
+        foreach ((C2paManifest manifest, string? relationship, string? through) in chain)
+        {
+            if (manifest.DigitalSourceTypes.FirstOrDefault(t => direction is null || Classify(t).Direction == direction) is { } type)
+            {
+                return new SourceType(manifest, relationship, through, type);
+            }
+        }
+
+        return null;
+    }
+
+    // A digital source type, the manifest that states it, and how that manifest is reached from the active one.
+    private sealed record SourceType(C2paManifest Manifest, string? Relationship, string? Through, string Type);
+
+    private static string By(C2paManifest manifest) => manifest.ClaimGenerator is { } generator ? $" by {Clip(generator)}" : "";
+
+    // The tool the creating action names, when it names one: "Adobe Firefly", "DALL·E", "Titan Image Generator G1".
+    private static string Agent(C2paManifest manifest, string type) =>
+        manifest.ActionDetails.FirstOrDefault(a => a.DigitalSourceType == type && a.SoftwareAgent is not null)?.SoftwareAgent is { } agent ? $" (softwareAgent '{Clip(agent)}')" : "";
+
+    private static string AgentAndDescription(C2paAction action) =>
+        (action.SoftwareAgent is { } agent ? $" by '{Clip(agent)}'" : "") + (action.Description is { } description ? $" described '{Clip(description)}'" : "");
+
+    private static bool SaysAi(C2paAction action) =>
+        (action.Description is { } description && AiGenerated().IsMatch(description)) || (action.SoftwareAgent is { } agent && KnownGenerator().IsMatch(agent));
 
     /// <summary>IPTC digital source types (https://cv.iptc.org/newscodes/digitalsourcetype/): which way, how strongly.</summary>
     public static (string Strength, string Direction) Classify(string digitalSourceType) => digitalSourceType switch
@@ -305,6 +372,18 @@ public static partial class ProvenanceReader
 
     [GeneratedRegex(@"DigitalSourceType(?:>|=""|\s+rdf:resource=""|>\s*<rdf:li>)\s*(?:https?://cv\.iptc\.org/newscodes/digitalsourcetype/)?(?<type>[A-Za-z]+)", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex DigitalSourceType();
+
+    [GeneratedRegex(@"\bAI[- ]generated\b|\bgenerated (?:by|with) AI\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex AiGenerated();
+
+    [GeneratedRegex(@"dcterms:provenance(?:>|="")(?<url>https?://[^<""]{1,500})", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex RemoteManifest();
+
+    [GeneratedRegex(@"CreatorTool(?:>|="")(?<tool>[^<""]{1,200})", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex CreatorTool();
+
+    [GeneratedRegex(@"UserComment(?:>|="")(?:\s*<rdf:Alt>\s*<rdf:li[^>]*>)?(?<json>[^<]{0,4096})", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex XmpUserComment();
 
     [GeneratedRegex(@"^(Workflow|Prompt)\s*:", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ComfyPrefix();
