@@ -67,6 +67,12 @@ public static partial class ProvenanceReader
             case "parameters" when LooksLikeA1111(text):
                 evidence.Add(Ai(EvidenceSignals.A1111Parameters, $"{where} '{key}': {SettingsLine(text)}"));
                 break;
+            case "parameters" when NamedSettings(trimmed) is { } named:
+                evidence.Add(Ai(named.Signal, $"{where} '{key}': {named.Detail}"));
+                break;
+            case "fooocus_scheme":
+                evidence.Add(Ai(EvidenceSignals.Fooocus, $"{where} '{key}': Fooocus metadata scheme '{Clip(text)}'"));
+                break;
             case "prompt" or "workflow" when LooksLikeComfyUi(trimmed):
                 evidence.Add(Ai(EvidenceSignals.ComfyUiWorkflow, $"{where} '{key}': ComfyUI {(key.Equals("workflow", StringComparison.OrdinalIgnoreCase) ? "workflow" : "prompt graph")} ({text.Length} characters)"));
                 break;
@@ -155,6 +161,10 @@ public static partial class ProvenanceReader
                 {
                     evidence.Add(Ai(EvidenceSignals.NovelAi, $"EXIF UserComment: NovelAI settings ({value.Length} characters)"));
                 }
+                else if (NamedSettings(trimmed) is { } named)
+                {
+                    evidence.Add(Ai(named.Signal, $"EXIF UserComment: {named.Detail}"));
+                }
 
                 break;
             case ExifDirectoryBase.TagImageDescription or ExifDirectoryBase.TagMake or ExifDirectoryBase.TagModel
@@ -173,6 +183,15 @@ public static partial class ProvenanceReader
 
     private static void AddXmp(List<Evidence> evidence, string xmp, string where)
     {
+        // Draw Things names itself as the XMP creator tool and puts its settings ({"c": prompt, "sampler", "seed",
+        // "steps", …}) in exif:UserComment.
+        if (CreatorTool().Match(xmp) is { Success: true } tool && tool.Groups["tool"].Value.StartsWith("Draw Things", StringComparison.Ordinal))
+        {
+            string comment = XmpUserComment().Match(xmp) is { Success: true } match ? match.Groups["json"].Value : "";
+            string settings = comment.Contains("steps", StringComparison.Ordinal) ? " with its generation settings in exif:UserComment" : "";
+            evidence.Add(Ai(EvidenceSignals.DrawThings, $"{where} xmp:CreatorTool '{Clip(tool.Groups["tool"].Value)}'{settings}"));
+        }
+
         foreach (Match match in DigitalSourceType().Matches(xmp))
         {
             string type = match.Groups["type"].Value;
@@ -308,7 +327,7 @@ public static partial class ProvenanceReader
             : null;
     }
 
-    private static bool LooksLikeA1111(string text) =>
+    internal static bool LooksLikeA1111(string text) =>
         text.Contains("Steps: ", StringComparison.Ordinal) && (text.Contains("Sampler: ", StringComparison.Ordinal) || text.Contains("Seed: ", StringComparison.Ordinal));
 
     // A ComfyUI workflow ({"nodes": [...]}) or prompt graph ({"3": {"class_type": ...}}).
@@ -322,6 +341,41 @@ public static partial class ProvenanceReader
     // (Civitai, SwarmUI, NovelAI). A camera's comment has none of these.
     private static bool HoldsGenerationSettings(string text, string trimmed) =>
         LooksLikeA1111(text) || FirstJsonObject(trimmed, root => IsGraph(root) || Has(root, "sui_image_params", "steps", "sampler", "Comment", "seed", "cfg_scale"));
+
+    // JSON settings that name the tool that wrote them: SwarmUI's {"sui_image_params": {…, "swarm_version"}},
+    // Fooocus's {"base_model", "full_prompt", "adm_guidance", "version": "Fooocus v2…"}, RuinedFooocus's {"software": "RuinedFooocus"}.
+    private static (string Signal, string Detail)? NamedSettings(string text)
+    {
+        (string Signal, string Detail)? named = null;
+        FirstJsonObject(text, root =>
+        {
+            if (root.TryGetProperty("sui_image_params", out JsonElement swarm) && swarm.ValueKind == JsonValueKind.Object)
+            {
+                named = (EvidenceSignals.SwarmUi, $"SwarmUI {Text(swarm, "swarm_version") ?? ""} parameters{Settings(swarm, "model", "steps", "seed")}".Replace("  ", " ", StringComparison.Ordinal));
+            }
+            else if (Text(root, "software") is { } software && software.Contains("Fooocus", StringComparison.OrdinalIgnoreCase))
+            {
+                named = (EvidenceSignals.Fooocus, $"{Clip(software)} settings{Settings(root, "base_model_name", "steps", "seed")}");
+            }
+            else if (root.TryGetProperty("base_model", out _) && Has(root, "full_prompt", "adm_guidance", "performance", "styles"))
+            {
+                named = (EvidenceSignals.Fooocus, $"{Clip(Text(root, "version") ?? "Fooocus")} settings{Settings(root, "base_model", "steps", "seed")}");
+            }
+
+            return named is not null;
+        });
+        return named;
+
+        static string? Text(JsonElement settings, string name) =>
+            settings.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+        static string Settings(JsonElement settings, params string[] names)
+        {
+            string[] found = [.. names.Where(n => settings.TryGetProperty(n, out JsonElement v) && v.ValueKind is JsonValueKind.String or JsonValueKind.Number)
+                .Select(n => $"{n} {Clip(settings.GetProperty(n).ToString())}")];
+            return found.Length == 0 ? "" : $" ({string.Join(", ", found)})";
+        }
+    }
 
     private static bool IsWorkflow(JsonElement root) => root.TryGetProperty("nodes", out JsonElement nodes) && nodes.ValueKind == JsonValueKind.Array;
 
@@ -350,7 +404,7 @@ public static partial class ProvenanceReader
         }
     }
 
-    private static string SettingsLine(string text)
+    internal static string SettingsLine(string text)
     {
         int steps = text.LastIndexOf("Steps: ", StringComparison.Ordinal);
         return Clip(steps >= 0 ? text[steps..] : text);
