@@ -427,6 +427,7 @@ public sealed class MetadataBlocks
         {
             get
             {
+                string? other = null;
                 foreach ((ushort instance, SortedDictionary<uint, byte[]> parts) in _parts.OrderBy(p => p.Key))
                 {
                     uint first = parts.First().Key;
@@ -436,9 +437,10 @@ public sealed class MetadataBlocks
                         return null;
                     }
 
-                    if (!IsC2paStore(parts.First().Value))
+                    if (StoreLabel(parts.First().Value) is var label && label != "c2pa")
                     {
-                        continue; // another JUMBF box than the C2PA store
+                        other ??= label; // another JUMBF box than the C2PA store
+                        continue;
                     }
 
                     var box = new MemoryStream();
@@ -472,6 +474,12 @@ public sealed class MetadataBlocks
                     return box.ToArray(); // one manifest store per file: a second C2PA instance is ignored
                 }
 
+                // A store of another label (the draft Content Authenticity format's "cai") is there but not C2PA's.
+                if (!string.IsNullOrEmpty(other))
+                {
+                    Problem = $"C2PA: the JUMBF store is labelled '{other}', not 'c2pa'";
+                }
+
                 return null;
             }
         }
@@ -494,20 +502,19 @@ public sealed class MetadataBlocks
             parts[sequence] = part.ToArray();
         }
 
-        // The first segment of a C2PA store: a 'jumb' superbox whose description box ('jumd': UUID, toggles, label)
-        // is labelled "c2pa".
-        private static bool IsC2paStore(byte[] part)
+        // The label of the 'jumb' superbox a first segment starts, from its description box ('jumd': UUID, toggles,
+        // then the label, NUL-terminated): "c2pa" for a C2PA store.
+        private static string StoreLabel(byte[] part)
         {
-            if (part.Length < 16 || !part.AsSpan(4, 4).SequenceEqual("jumb"u8))
+            int description = part.Length >= 8 && BinaryPrimitives.ReadUInt32BigEndian(part) == 1 ? 16 : 8;
+            int start = description + 8 + 16 + 1;
+            if (part.Length < start || !part.AsSpan(4, 4).SequenceEqual("jumb"u8) || !part.AsSpan(description + 4, 4).SequenceEqual("jumd"u8))
             {
-                return false;
+                return "";
             }
 
-            int description = BinaryPrimitives.ReadUInt32BigEndian(part) == 1 ? 16 : 8;
-            int label = description + 8 + 16 + 1;
-            return part.Length >= label + 5
-                && part.AsSpan(description + 4, 4).SequenceEqual("jumd"u8)
-                && part.AsSpan(label, 5).SequenceEqual("c2pa\0"u8);
+            int end = part.AsSpan(start, Math.Min(part.Length - start, 64)).IndexOf((byte)0);
+            return end < 0 ? "" : Encoding.ASCII.GetString(part, start, end);
         }
     }
 }
