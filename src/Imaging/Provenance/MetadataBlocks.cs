@@ -427,6 +427,11 @@ public sealed class MetadataBlocks
         {
             get
             {
+                if (Problem is not null)
+                {
+                    return null; // the segments ran over the limit while they were being collected
+                }
+
                 string? other = null;
                 foreach ((ushort instance, SortedDictionary<uint, byte[]> parts) in _parts.OrderBy(p => p.Key))
                 {

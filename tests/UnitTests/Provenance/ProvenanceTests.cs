@@ -108,6 +108,24 @@ public sealed class ProvenanceTests
     }
 
     [Fact]
+    public void App11SegmentsBeyondTheStoreLimitAreUnreadableNotKept()
+    {
+        byte[] store = C2paStore("G", "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia", padding: 300_000);
+        byte[] jpeg = File.ReadAllBytes(TestAssets.Photo);
+        foreach ((byte[] segment, int sequence) in SplitIntoApp11(store, 5).Select((s, i) => (s, i)).Reverse())
+        {
+            jpeg = WithJpegSegment(jpeg, 0xEB, segment, after: sequence);
+        }
+
+        var limits = new ProvenanceLimits(MaxJumbfBytes: 100_000);
+        Assert.Null(MetadataBlocks.Scan(jpeg, limits).Jumbf);
+        Evidence evidence = Assert.Single(ProvenanceReader.Read(jpeg, limits));
+        Assert.Equal(EvidenceSignals.Unreadable, evidence.Signal);
+        Assert.Contains("over 100000 bytes", evidence.Detail, StringComparison.Ordinal);
+        Assert.Equal(EvidenceSignals.C2pa, Assert.Single(ProvenanceReader.Read(jpeg)).Signal);
+    }
+
+    [Fact]
     public void AC2paManifestOfACameraPointsHumanButDoesNotDecide()
     {
         byte[] png = Png(Encode(24), ("caBX", C2paStore("Camera Firmware 2.0", "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture")));
