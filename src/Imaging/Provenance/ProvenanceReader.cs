@@ -7,9 +7,10 @@ using MetadataExtractor.IO;
 namespace ArtGrid.Imaging.Provenance;
 
 /// <summary>
-/// Reads what an image file says about where it came from, without decoding pixels: C2PA manifests, IPTC/XMP digital
-/// source types, generator settings (AUTOMATIC1111/Forge, ComfyUI, InvokeAI, NovelAI) in PNG text chunks or EXIF, and
-/// EXIF Software. Never throws: a block it cannot read becomes an "unreadable" entry.
+/// Reads what an image file says about where it came from, without decoding pixels: C2PA manifests (their ingredient
+/// chain followed), IPTC/XMP digital source types, generator settings (AUTOMATIC1111/Forge, ComfyUI, InvokeAI, NovelAI,
+/// Fooocus, SwarmUI, Draw Things) in PNG text chunks, EXIF or XMP, and EXIF Software. Never throws: a block it cannot
+/// read becomes an "unreadable" entry.
 /// </summary>
 public static partial class ProvenanceReader
 {
