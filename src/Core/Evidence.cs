@@ -19,6 +19,16 @@ public static class EvidenceSignals
     public const string ComfyUiWorkflow = "comfyui-workflow";
     public const string InvokeAi = "invokeai";
     public const string NovelAi = "novelai";
+
+    /// <summary>AUTOMATIC1111's parameters text hidden in the pixels' least significant bits (the stealth-pnginfo extension).</summary>
+    public const string A1111Stealth = "a1111-stealth";
+
+    /// <summary>Stealth metadata in the pixels' least significant bits that names no generator.</summary>
+    public const string StealthPngInfo = "stealth-pnginfo";
+
+    public const string Fooocus = "fooocus";
+    public const string SwarmUi = "swarmui";
+    public const string DrawThings = "draw-things";
     public const string ExifUserComment = "exif-usercomment";
     public const string ExifSoftware = "exif-software";
     public const string SdWatermark = "sd-watermark";

@@ -186,8 +186,8 @@ public sealed class ImagePreprocessor
             using Image<Rgba32> decoded = _decoder.DecodeFirstFrame(bytes, minSide);
             bool fullSize = decoded.Width == sourceWidth && decoded.Height == sourceHeight;
 
-            // The watermark and NovelAI's alpha-channel metadata live in the pixels as the generator wrote them: read them
-            // before orientation, compositing and resizing. The DWT-DCT watermark needs the full-size chroma; a reduced
+            // The watermark and stealth metadata (NovelAI's, A1111's) live in the pixels as the generator wrote them: read
+            // them before orientation, compositing and resizing. The DWT-DCT watermark needs the full-size chroma; a reduced
             // decode has lost it, so it is not looked for there.
             List<Evidence> pixelEvidence = [];
             if (fullSize && _options.DetectWatermark && DwtDctWatermark.Detect(decoded) is { } watermark)

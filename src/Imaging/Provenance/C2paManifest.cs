@@ -4,15 +4,58 @@ using System.Text;
 
 namespace ArtGrid.Imaging.Provenance;
 
+/// <summary>One action of a C2PA actions assertion: its name, and what it says about how and by what it was done.</summary>
+public sealed record C2paAction(string Name, string? DigitalSourceType, string? SoftwareAgent, string? Description);
+
+/// <summary>
+/// An ingredient of a manifest (the file it was opened from, or one placed in it): its title, its relationship
+/// (<c>parentOf</c>, <c>componentOf</c>, <c>inputTo</c>) and its own manifest when that is in the same store.
+/// </summary>
+public sealed record C2paIngredient(string? Title, string? Relationship, C2paManifest? Manifest);
+
 /// <summary>
 /// What ArtGrid reads from a C2PA manifest store (JUMBF boxes with CBOR content): the active manifest's claim
-/// generator and its actions' digital source types. The COSE signature is not validated (no maintained .NET C2PA
-/// library does it), so every claim is reported as unverified.
+/// generator, its actions and their digital source types, and its ingredients with their own manifests, followed
+/// through the store as Content Credentials viewers do (an image edited in ChatGPT says only <c>c2pa.opened</c>; the
+/// AI creation is in the manifest of the image it was opened from). The COSE signature is not validated (no
+/// maintained .NET C2PA library does it), so every claim is reported as unverified.
 /// </summary>
 public sealed record C2paManifest(string? ClaimGenerator, IReadOnlyList<string> DigitalSourceTypes, IReadOnlyList<string> Actions)
 {
     private const int MaxDepth = 16;
     private const int MaxBoxes = 4096;
+    private const int MaxIngredientDepth = 8;
+
+    /// <summary>The manifest's label in the store (e.g. <c>urn:uuid:…</c>).</summary>
+    public string? Label { get; init; }
+
+    public IReadOnlyList<C2paAction> ActionDetails { get; init; } = [];
+
+    public IReadOnlyList<C2paIngredient> Ingredients { get; init; } = [];
+
+    /// <summary>
+    /// This manifest, then the manifests of its ingredients breadth first, each once: with the relationship that
+    /// leads to it (null for this one; <c>parentOf</c> when every step is one, else the first other relationship) and
+    /// the title of this manifest's ingredient it was reached through.
+    /// </summary>
+    public IEnumerable<(C2paManifest Manifest, string? Relationship, string? Through)> WithIngredients()
+    {
+        var seen = new HashSet<C2paManifest>(ReferenceEqualityComparer.Instance) { this };
+        var queue = new Queue<(C2paManifest, string?, string?)>();
+        queue.Enqueue((this, null, null));
+        while (queue.TryDequeue(out (C2paManifest Manifest, string? Relationship, string? Through) next))
+        {
+            yield return next;
+            foreach (C2paIngredient ingredient in next.Manifest.Ingredients)
+            {
+                if (ingredient.Manifest is { } manifest && seen.Add(manifest))
+                {
+                    string relationship = next.Relationship is null or "parentOf" ? ingredient.Relationship ?? "unknown" : next.Relationship;
+                    queue.Enqueue((manifest, relationship, next.Through ?? ingredient.Title ?? manifest.Label));
+                }
+            }
+        }
+    }
 
     /// <summary>Parses a JUMBF manifest store; throws <see cref="InvalidDataException"/> when it is malformed.</summary>
     public static C2paManifest Parse(byte[] jumbf, ProvenanceLimits limits)
@@ -25,47 +68,130 @@ public sealed record C2paManifest(string? ClaimGenerator, IReadOnlyList<string> 
             throw new InvalidDataException($"the JUMBF store is labelled '{store.Label}', not 'c2pa'");
         }
 
-        // The active manifest is the last one in the store.
-        Box manifest = store.Children.LastOrDefault(b => b.Type == "jumb") ?? throw new InvalidDataException("the C2PA store holds no manifest");
+        // The active manifest is the last one in the store; the others are its ingredients' (and theirs').
+        List<Box> manifests = [.. store.Children.Where(b => b.Type == "jumb")];
+        Box active = manifests.LastOrDefault() ?? throw new InvalidDataException("the C2PA store holds no manifest");
+        var byLabel = new Dictionary<string, Box>(StringComparer.Ordinal);
+        foreach (Box manifest in manifests.Where(m => m.Label is not null))
+        {
+            byLabel.TryAdd(manifest.Label!, manifest);
+        }
+
+        return Read(jumbf, active, byLabel, limits, new HashSet<string>(StringComparer.Ordinal), new Dictionary<string, C2paManifest>(StringComparer.Ordinal), 0);
+    }
+
+    // One manifest, and the manifests of its ingredients that the store holds. Each manifest is read once (two
+    // ingredients naming the same one share it); one already on the path (a cycle) or past the depth limit is left out.
+    private static C2paManifest Read(byte[] jumbf, Box manifest, Dictionary<string, Box> store, ProvenanceLimits limits, HashSet<string> path, Dictionary<string, C2paManifest> read, int depth)
+    {
+        if (manifest.Label is not null)
+        {
+            path.Add(manifest.Label);
+        }
+
         string? generator = null;
-        var sourceTypes = new List<string>();
-        var actions = new List<string>();
+        var actions = new List<C2paAction>();
+        var ingredients = new List<C2paIngredient>();
         foreach (Box part in manifest.Children.Where(b => b.Type == "jumb"))
         {
             if (part.Label is "c2pa.claim" or "c2pa.claim.v2" && Cbor(part) is Dictionary<string, object?> claim)
             {
                 generator = claim.GetValueOrDefault("claim_generator") as string
-                    ?? ((claim.GetValueOrDefault("claim_generator_info") as List<object?>)?.FirstOrDefault() as Dictionary<string, object?>)?.GetValueOrDefault("name") as string
-                    ?? (claim.GetValueOrDefault("claim_generator_info") as Dictionary<string, object?>)?.GetValueOrDefault("name") as string;
+                    ?? Name(claim.GetValueOrDefault("claim_generator_info") is List<object?> list ? list.FirstOrDefault() : claim.GetValueOrDefault("claim_generator_info"));
             }
             else if (part.Label == "c2pa.assertions")
             {
-                foreach (Box assertion in part.Children.Where(b => b.Type == "jumb" && b.Label?.StartsWith("c2pa.actions", StringComparison.Ordinal) == true))
+                foreach (Box assertion in part.Children.Where(b => b.Type == "jumb" && b.Label is not null))
                 {
-                    if (Cbor(assertion) is Dictionary<string, object?> body && body.GetValueOrDefault("actions") is List<object?> list)
+                    string label = BaseLabel(assertion.Label!);
+                    if (label is "c2pa.actions" or "c2pa.actions.v2" && Cbor(assertion) is Dictionary<string, object?> body && body.GetValueOrDefault("actions") is List<object?> list)
                     {
-                        foreach (Dictionary<string, object?> action in list.OfType<Dictionary<string, object?>>())
-                        {
-                            if (action.GetValueOrDefault("action") is string name)
-                            {
-                                actions.Add(name);
-                            }
-
-                            if (action.GetValueOrDefault("digitalSourceType") is string type)
-                            {
-                                sourceTypes.Add(type[(type.LastIndexOf('/') + 1)..]);
-                            }
-                        }
+                        actions.AddRange(list.OfType<Dictionary<string, object?>>().Select(ReadAction).OfType<C2paAction>());
+                    }
+                    else if (label is "c2pa.ingredient" or "c2pa.ingredient.v2" or "c2pa.ingredient.v3" && Cbor(assertion) is Dictionary<string, object?> ingredient)
+                    {
+                        ingredients.Add(ReadIngredient(ingredient));
                     }
                 }
             }
         }
 
-        return new C2paManifest(generator, sourceTypes, actions);
+        if (manifest.Label is not null)
+        {
+            path.Remove(manifest.Label);
+        }
+
+        var result = new C2paManifest(
+            generator,
+            [.. actions.Select(a => a.DigitalSourceType).OfType<string>()],
+            [.. actions.Select(a => a.Name)])
+        {
+            Label = manifest.Label,
+            ActionDetails = actions,
+            Ingredients = ingredients,
+        };
+        if (manifest.Label is not null)
+        {
+            read[manifest.Label] = result;
+        }
+
+        return result;
+
+        C2paIngredient ReadIngredient(Dictionary<string, object?> ingredient)
+        {
+            // v1 and v2 point at the ingredient's manifest with "c2pa_manifest", v3 with "activeManifest": a hashed URI
+            // such as "self#jumbf=/c2pa/urn:uuid:…".
+            string? url = ((ingredient.GetValueOrDefault("activeManifest") ?? ingredient.GetValueOrDefault("c2pa_manifest")) as Dictionary<string, object?>)?.GetValueOrDefault("url") as string;
+            C2paManifest? own = null;
+            if (ManifestLabel(url) is { } target && !read.TryGetValue(target, out own)
+                && store.TryGetValue(target, out Box? box) && !path.Contains(target) && depth < MaxIngredientDepth)
+            {
+                own = Read(jumbf, box, store, limits, path, read, depth + 1);
+            }
+
+            return new C2paIngredient(
+                (ingredient.GetValueOrDefault("dc:title") ?? ingredient.GetValueOrDefault("title")) as string,
+                ingredient.GetValueOrDefault("relationship") as string,
+                own);
+        }
 
         object? Cbor(Box box) => box.Children.FirstOrDefault(c => c.Type == "cbor") is { } content
             ? CborValue.Read(jumbf.AsMemory(content.Start, content.Length), limits.MaxTextBytes)
             : null;
+    }
+
+    private static C2paAction? ReadAction(Dictionary<string, object?> action)
+    {
+        if (action.GetValueOrDefault("action") is not string name)
+        {
+            return null;
+        }
+
+        // The source type is an IPTC URI (some writers put a space before it); the agent a string (v1) or a
+        // generator-info map (v2); the description is the action's own or, as Adobe writes it, its parameters'.
+        string? type = action.GetValueOrDefault("digitalSourceType") is string uri ? uri.Trim()[(uri.Trim().LastIndexOf('/') + 1)..] : null;
+        string? agent = action.GetValueOrDefault("softwareAgent") as string ?? Name(action.GetValueOrDefault("softwareAgent"));
+        string? description = action.GetValueOrDefault("description") as string
+            ?? (action.GetValueOrDefault("parameters") as Dictionary<string, object?>)?.GetValueOrDefault("description") as string;
+        return new C2paAction(name, string.IsNullOrEmpty(type) ? null : type, agent, description);
+    }
+
+    private static string? Name(object? generatorInfo) => (generatorInfo as Dictionary<string, object?>)?.GetValueOrDefault("name") as string;
+
+    // Assertion labels may carry an instance suffix: "c2pa.ingredient__1".
+    private static string BaseLabel(string label) => label.IndexOf("__", StringComparison.Ordinal) is var i and > 0 ? label[..i] : label;
+
+    // "self#jumbf=/c2pa/urn:uuid:…" or "self#jumbf=c2pa/urn:uuid:…" (optionally followed by a path inside the manifest).
+    private static string? ManifestLabel(string? url)
+    {
+        const string Prefix = "self#jumbf=";
+        if (url is null || !url.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        string[] parts = url[Prefix.Length..].Trim('/').Split('/');
+        return parts.Length >= 2 && parts[0] == "c2pa" ? parts[1] : null;
     }
 
     private sealed record Box(string Type, string? Label, int Start, int Length, List<Box> Children);
@@ -114,7 +240,7 @@ public sealed record C2paManifest(string? ClaimGenerator, IReadOnlyList<string> 
             if (type == "jumb")
             {
                 List<Box> children = ReadBoxes(data, payload, payload + payloadLength, depth + 1, ref count);
-                string? label = children.FirstOrDefault(c => c.Type == "jumd") is { } description ? Label(data, description) : null;
+                string? label = children.FirstOrDefault(c => c.Type == "jumd") is { } description ? ReadLabel(data, description) : null;
                 boxes.Add(new Box(type, label, payload, payloadLength, children));
             }
             else
@@ -129,7 +255,7 @@ public sealed record C2paManifest(string? ClaimGenerator, IReadOnlyList<string> 
     }
 
     // jumd: UUID (16), toggles (1), then the label, NUL-terminated, when toggles has bit 0x02.
-    private static string? Label(byte[] data, Box description)
+    private static string? ReadLabel(byte[] data, Box description)
     {
         if (description.Length < 17 || (data[description.Start + 16] & 0x02) == 0)
         {

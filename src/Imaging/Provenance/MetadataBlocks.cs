@@ -11,8 +11,9 @@ public sealed record ProvenanceLimits(int MaxTextBytes = 1 << 20, int MaxBlocks 
 }
 
 /// <summary>
-/// The metadata blocks of one file, found by walking its container (JPEG segments, PNG chunks, WebP RIFF chunks)
-/// without decoding any pixels: EXIF, XMP, text chunks, and the C2PA JUMBF store (APP11 segments reassembled).
+/// The metadata blocks of one file, found by walking its container (JPEG segments, PNG chunks, WebP RIFF chunks, GIF
+/// blocks) without decoding any pixels: EXIF, XMP, text chunks, and the C2PA JUMBF store (APP11 segments reassembled,
+/// GIF sub-blocks joined).
 /// </summary>
 public sealed class MetadataBlocks
 {
@@ -45,6 +46,10 @@ public sealed class MetadataBlocks
         else if (file.Length >= 12 && file[..4].SequenceEqual("RIFF"u8) && file.Slice(8, 4).SequenceEqual("WEBP"u8))
         {
             blocks.ScanWebP(file, limits);
+        }
+        else if (file.Length >= 13 && (file[..6].SequenceEqual("GIF89a"u8) || file[..6].SequenceEqual("GIF87a"u8)))
+        {
+            blocks.ScanGif(file, limits);
         }
 
         return blocks;
@@ -183,6 +188,112 @@ public sealed class MetadataBlocks
         }
     }
 
+    /// <summary>
+    /// GIF: header, logical screen descriptor and global colour table, then blocks. C2PA's store is an application
+    /// extension "C2PA_GIF" (authentication code 01 00 00, as c2pa-rs writes it right after the colour table), XMP
+    /// the "XMP Data" / "XMP" one; both are data sub-blocks (a length byte, then that many bytes, until a zero).
+    /// </summary>
+    private void ScanGif(ReadOnlySpan<byte> file, ProvenanceLimits limits)
+    {
+        byte packed = file[10];
+        int position = 13 + ((packed & 0x80) != 0 ? 3 << ((packed & 7) + 1) : 0);
+        for (int count = 0; position < file.Length && count < limits.MaxBlocks; count++)
+        {
+            byte introducer = file[position];
+            if (introducer == 0x3B)
+            {
+                return; // trailer
+            }
+
+            if (introducer == 0x2C)
+            {
+                // Image descriptor (9 bytes), local colour table, LZW code size, image data sub-blocks.
+                if (position + 10 > file.Length)
+                {
+                    break;
+                }
+
+                byte local = file[position + 9];
+                position += 10 + ((local & 0x80) != 0 ? 3 << ((local & 7) + 1) : 0) + 1;
+                position = SkipSubBlocks(file, position);
+                continue;
+            }
+
+            if (introducer != 0x21 || position + 2 > file.Length)
+            {
+                Problems.Add($"GIF: no block at byte {position}");
+                return;
+            }
+
+            int start = position + 2;
+            if (file[position + 1] == 0xFF && start + 12 <= file.Length && file[start] == 11)
+            {
+                ReadOnlySpan<byte> application = file.Slice(start + 1, 11);
+                int data = start + 12;
+                int end = SkipSubBlocks(file, data);
+                if (application.SequenceEqual("C2PA_GIF\x01\0\0"u8))
+                {
+                    Jumbf = end <= file.Length ? JoinSubBlocks(file[data..end], limits.MaxJumbfBytes) : null;
+                    if (Jumbf is null)
+                    {
+                        Problems.Add(end > file.Length ? "GIF: the C2PA block runs past the end of the file" : $"C2PA: JUMBF over {limits.MaxJumbfBytes} bytes");
+                    }
+                }
+                else if (application.SequenceEqual("XMP DataXMP"u8) && end <= file.Length)
+                {
+                    AddGifXmp(file[data..end], limits);
+                }
+
+                position = end;
+                continue;
+            }
+
+            position = SkipSubBlocks(file, start);
+        }
+
+        if (position > file.Length)
+        {
+            Problems.Add("GIF: a block runs past the end of the file");
+        }
+    }
+
+    // The position after a run of data sub-blocks and its zero terminator (past the end of the file when truncated).
+    private static int SkipSubBlocks(ReadOnlySpan<byte> file, int position)
+    {
+        while (position < file.Length && file[position] != 0)
+        {
+            position += file[position] + 1;
+        }
+
+        return position + 1;
+    }
+
+    private static byte[]? JoinSubBlocks(ReadOnlySpan<byte> blocks, int max)
+    {
+        var joined = new MemoryStream();
+        for (int position = 0; position < blocks.Length && blocks[position] != 0; position += blocks[position] + 1)
+        {
+            joined.Write(blocks.Slice(position + 1, blocks[position]));
+            if (joined.Length > max)
+            {
+                return null;
+            }
+        }
+
+        return joined.ToArray();
+    }
+
+    // XMP in GIF ends with a 258-byte "magic trailer" (01 FF FE … 01 00, then the terminator) that makes its raw bytes
+    // read as sub-blocks. Adobe writes the packet raw; c2pa-rs splits it, trailer included, into real sub-blocks.
+    private void AddGifXmp(ReadOnlySpan<byte> data, ProvenanceLimits limits)
+    {
+        byte[] bytes = data.Length > 0 && data[0] == (byte)'<' ? data.ToArray() : JoinSubBlocks(data, limits.MaxTextBytes) ?? [];
+        int end = bytes.AsSpan().IndexOf("<?xpacket end="u8);
+        int close = end < 0 ? -1 : bytes.AsSpan(end).IndexOf("?>"u8);
+        int length = close >= 0 ? end + close + 2 : Math.Max(0, bytes.Length - 258);
+        Xmp.Add(Encoding.UTF8.GetString(bytes, 0, Math.Min(length, limits.MaxTextBytes)));
+    }
+
     private void AddLatin1Text(ReadOnlySpan<byte> data, ProvenanceLimits limits)
     {
         int zero = data.IndexOf((byte)0);
@@ -297,10 +408,18 @@ public sealed class MetadataBlocks
         }
     }
 
-    /// <summary>Reassembles one JUMBF box spread over JPEG APP11 segments (C2PA's rule: same instance, sequence 1, 2, ...).</summary>
+    /// <summary>
+    /// Reassembles the C2PA store spread over JPEG APP11 segments (JPEG XT boxes): each segment carries "JP", a box
+    /// instance number and a sequence number, then the box, its header (LBox and TBox, with XLBox when LBox is 1)
+    /// repeated in every segment after the first. Real writers differ from the letter of ISO 19566-5: Microsoft's
+    /// Image Creator numbers its single segment 0, not 1, and a file may carry other JUMBF instances than C2PA's, so
+    /// the store is the instance whose box is labelled "c2pa", and its sequence starts at its first number (0 or 1)
+    /// and must then run without a gap.
+    /// </summary>
     private sealed class JumbfAssembler(int maxBytes)
     {
         private readonly Dictionary<ushort, SortedDictionary<uint, byte[]>> _parts = [];
+        private long _bytes;
 
         public string? Problem { get; private set; }
 
@@ -308,10 +427,29 @@ public sealed class MetadataBlocks
         {
             get
             {
-                foreach ((ushort instance, SortedDictionary<uint, byte[]> parts) in _parts)
+                if (Problem is not null)
                 {
+                    return null; // the segments ran over the limit while they were being collected
+                }
+
+                string? other = null;
+                foreach ((ushort instance, SortedDictionary<uint, byte[]> parts) in _parts.OrderBy(p => p.Key))
+                {
+                    uint first = parts.First().Key;
+                    if (first > 1)
+                    {
+                        Problem = $"C2PA: JUMBF instance {instance} misses segment {(first == 2 ? "1" : $"1 to {first - 1}")}";
+                        return null;
+                    }
+
+                    if (StoreLabel(parts.First().Value) is var label && label != "c2pa")
+                    {
+                        other ??= label; // another JUMBF box than the C2PA store
+                        continue;
+                    }
+
                     var box = new MemoryStream();
-                    uint expected = 1;
+                    uint expected = first;
                     int headerLength = 0;
                     foreach ((uint sequence, byte[] part) in parts)
                     {
@@ -323,7 +461,7 @@ public sealed class MetadataBlocks
 
                         if (box.Length == 0)
                         {
-                            headerLength = part.Length >= 8 && BinaryPrimitives.ReadUInt32BigEndian(part) == 1 ? 16 : 8;
+                            headerLength = BinaryPrimitives.ReadUInt32BigEndian(part) == 1 ? 16 : 8;
                             box.Write(part);
                         }
                         else if (part.Length >= headerLength)
@@ -338,7 +476,13 @@ public sealed class MetadataBlocks
                         }
                     }
 
-                    return box.ToArray(); // one manifest store per file; further instances are ignored
+                    return box.ToArray(); // one manifest store per file: a second C2PA instance is ignored
+                }
+
+                // A store of another label (the draft Content Authenticity format's "cai") is there but not C2PA's.
+                if (!string.IsNullOrEmpty(other))
+                {
+                    Problem = $"C2PA: the JUMBF store is labelled '{other}', not 'c2pa'";
                 }
 
                 return null;
@@ -347,12 +491,35 @@ public sealed class MetadataBlocks
 
         public void Add(ushort instance, uint sequence, ReadOnlySpan<byte> part)
         {
+            // Segments are at most 64 KB each and their number is bounded by the block limit; the total is capped here
+            // as well, so that a file of many segments does not hold more than the store may be.
+            if (Problem is not null || (_bytes += part.Length) > maxBytes + (1L << 16))
+            {
+                Problem ??= $"C2PA: JUMBF over {maxBytes} bytes";
+                return;
+            }
+
             if (!_parts.TryGetValue(instance, out SortedDictionary<uint, byte[]>? parts))
             {
                 _parts[instance] = parts = [];
             }
 
             parts[sequence] = part.ToArray();
+        }
+
+        // The label of the 'jumb' superbox a first segment starts, from its description box ('jumd': UUID, toggles,
+        // then the label, NUL-terminated): "c2pa" for a C2PA store.
+        private static string StoreLabel(byte[] part)
+        {
+            int description = part.Length >= 8 && BinaryPrimitives.ReadUInt32BigEndian(part) == 1 ? 16 : 8;
+            int start = description + 8 + 16 + 1;
+            if (part.Length < start || !part.AsSpan(4, 4).SequenceEqual("jumb"u8) || !part.AsSpan(description + 4, 4).SequenceEqual("jumd"u8))
+            {
+                return "";
+            }
+
+            int end = part.AsSpan(start, Math.Min(part.Length - start, 64)).IndexOf((byte)0);
+            return end < 0 ? "" : Encoding.ASCII.GetString(part, start, end);
         }
     }
 }

@@ -7,9 +7,10 @@ using MetadataExtractor.IO;
 namespace ArtGrid.Imaging.Provenance;
 
 /// <summary>
-/// Reads what an image file says about where it came from, without decoding pixels: C2PA manifests, IPTC/XMP digital
-/// source types, generator settings (AUTOMATIC1111/Forge, ComfyUI, InvokeAI, NovelAI) in PNG text chunks or EXIF, and
-/// EXIF Software. Never throws: a block it cannot read becomes an "unreadable" entry.
+/// Reads what an image file says about where it came from, without decoding pixels: C2PA manifests (their ingredient
+/// chain followed), IPTC/XMP digital source types, generator settings (AUTOMATIC1111/Forge, ComfyUI, InvokeAI, NovelAI,
+/// Fooocus, SwarmUI, Draw Things) in PNG text chunks, EXIF or XMP, and EXIF Software. Never throws: a block it cannot
+/// read becomes an "unreadable" entry.
 /// </summary>
 public static partial class ProvenanceReader
 {
@@ -48,6 +49,12 @@ public static partial class ProvenanceReader
         {
             AddC2pa(evidence, jumbf, limits);
         }
+        else if (blocks.Xmp.Concat(blocks.Texts.Where(t => t.Key == "XML:com.adobe.xmp").Select(t => t.Text)).Select(x => RemoteManifest().Match(x)).FirstOrDefault(m => m.Success) is { } remote)
+        {
+            // A manifest kept outside the file (C2PA's remote manifest: XMP dcterms:provenance) is not fetched: ArtGrid
+            // reads only what the file holds, and a URL is no claim.
+            evidence.Add(new Evidence(EvidenceSignals.C2pa, EvidenceStrength.Weak, $"C2PA manifest stored outside the file at {Clip(remote.Groups["url"].Value)} (not fetched)", EvidenceDirection.Unknown));
+        }
 
         evidence.AddRange(blocks.Problems.Select(Unreadable));
         return Deduplicate(evidence);
@@ -60,6 +67,12 @@ public static partial class ProvenanceReader
         {
             case "parameters" when LooksLikeA1111(text):
                 evidence.Add(Ai(EvidenceSignals.A1111Parameters, $"{where} '{key}': {SettingsLine(text)}"));
+                break;
+            case "parameters" when NamedSettings(trimmed) is { } named:
+                evidence.Add(Ai(named.Signal, $"{where} '{key}': {named.Detail}"));
+                break;
+            case "fooocus_scheme":
+                evidence.Add(Ai(EvidenceSignals.Fooocus, $"{where} '{key}': Fooocus metadata scheme '{Clip(text)}'"));
                 break;
             case "prompt" or "workflow" when LooksLikeComfyUi(trimmed):
                 evidence.Add(Ai(EvidenceSignals.ComfyUiWorkflow, $"{where} '{key}': ComfyUI {(key.Equals("workflow", StringComparison.OrdinalIgnoreCase) ? "workflow" : "prompt graph")} ({text.Length} characters)"));
@@ -94,6 +107,13 @@ public static partial class ProvenanceReader
 
         foreach (MetadataExtractor.Directory directory in directories)
         {
+            // A maker note is the camera maker's own format, with its own tag numbers (metadata-extractor cannot read
+            // every Apple one): it holds nothing ArtGrid reads, and its errors are not the file's.
+            if (directory.Name.Contains("Makernote", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
             if (directory.HasError)
             {
                 evidence.Add(Unreadable($"EXIF {directory.Name}: {string.Join("; ", directory.Errors)}"));
@@ -142,6 +162,10 @@ public static partial class ProvenanceReader
                 {
                     evidence.Add(Ai(EvidenceSignals.NovelAi, $"EXIF UserComment: NovelAI settings ({value.Length} characters)"));
                 }
+                else if (NamedSettings(trimmed) is { } named)
+                {
+                    evidence.Add(Ai(named.Signal, $"EXIF UserComment: {named.Detail}"));
+                }
 
                 break;
             case ExifDirectoryBase.TagImageDescription or ExifDirectoryBase.TagMake or ExifDirectoryBase.TagModel
@@ -160,6 +184,15 @@ public static partial class ProvenanceReader
 
     private static void AddXmp(List<Evidence> evidence, string xmp, string where)
     {
+        // Draw Things names itself as the XMP creator tool and puts its settings ({"c": prompt, "sampler", "seed",
+        // "steps", …}) in exif:UserComment.
+        if (CreatorTool().Match(xmp) is { Success: true } tool && tool.Groups["tool"].Value.StartsWith("Draw Things", StringComparison.Ordinal))
+        {
+            string comment = XmpUserComment().Match(xmp) is { Success: true } match ? match.Groups["json"].Value : "";
+            string settings = comment.Contains("steps", StringComparison.Ordinal) ? " with its generation settings in exif:UserComment" : "";
+            evidence.Add(Ai(EvidenceSignals.DrawThings, $"{where} xmp:CreatorTool '{Clip(tool.Groups["tool"].Value)}'{settings}"));
+        }
+
         foreach (Match match in DigitalSourceType().Matches(xmp))
         {
             string type = match.Groups["type"].Value;
@@ -181,23 +214,77 @@ public static partial class ProvenanceReader
             return;
         }
 
-        string by = manifest.ClaimGenerator is { } generator ? $" by {Clip(generator)}" : "";
-        string? ai = manifest.DigitalSourceTypes.FirstOrDefault(t => Classify(t).Direction == EvidenceDirection.Ai);
-        if (ai is not null)
+        string by = By(manifest);
+        (C2paManifest Manifest, string? Relationship, string? Through)[] chain = [.. manifest.WithIngredients()];
+
+        // The first AI source type in the active manifest or, failing that, in its ingredients' manifests (nearest first),
+        // then the same for any other source type: a viewer shows an image opened from an AI creation as AI-made.
+        if ((FirstSourceType(chain, EvidenceDirection.Ai) ?? FirstSourceType(chain, null)) is { } found)
         {
-            evidence.Add(new Evidence(EvidenceSignals.C2pa, EvidenceStrength.Strong, $"C2PA: digitalSourceType {ai}{by} (signature not verified)", EvidenceDirection.Ai));
+            string type = found.Type;
+            (string strength, string direction) = Classify(type);
+            if (found.Relationship is null)
+            {
+                evidence.Add(new Evidence(EvidenceSignals.C2pa, strength, $"C2PA: digitalSourceType {type}{by}{Agent(found.Manifest, type)} (signature not verified)", direction));
+                return;
+            }
+
+            // Opened from it (parentOf), the image is that creation edited; as a placed component or an input it is
+            // only part of the image.
+            if (found.Relationship != "parentOf" && strength == EvidenceStrength.Strong)
+            {
+                strength = EvidenceStrength.Moderate;
+            }
+
+            string active = manifest.Actions.Count == 0 ? "no actions" : string.Join(", ", manifest.Actions.Distinct().Take(3));
+            evidence.Add(new Evidence(
+                EvidenceSignals.C2pa,
+                strength,
+                $"C2PA: digitalSourceType {type}{By(found.Manifest)}{Agent(found.Manifest, type)} from an ingredient ({found.Relationship} '{Clip(found.Through ?? "")}') of the active manifest{by} ({active}) (signature not verified)",
+                direction));
+            return;
         }
-        else if (manifest.DigitalSourceTypes.FirstOrDefault() is { } other)
+
+        // No source type anywhere: an older manifest may still say what made the image in a creation's description or
+        // agent (Microsoft's Image Creator: "AI Generated Image"). That is free text, not the IPTC vocabulary: moderate.
+        if (chain.SelectMany(c => c.Manifest.ActionDetails).FirstOrDefault(a => a.Name == "c2pa.created" && SaysAi(a)) is { } created)
         {
-            (string strength, string direction) = Classify(other);
-            evidence.Add(new Evidence(EvidenceSignals.C2pa, strength, $"C2PA: digitalSourceType {other}{by} (signature not verified)", direction));
+            evidence.Add(new Evidence(EvidenceSignals.C2pa, EvidenceStrength.Moderate, $"C2PA manifest{by}: c2pa.created{AgentAndDescription(created)}, no digital source type (signature not verified)", EvidenceDirection.Ai));
+            return;
         }
-        else
-        {
-            string actions = manifest.Actions.Count == 0 ? "no actions" : "actions " + string.Join(", ", manifest.Actions.Distinct().Take(5));
-            evidence.Add(new Evidence(EvidenceSignals.C2pa, EvidenceStrength.Weak, $"C2PA manifest{by}, {actions}, no digital source type (signature not verified)", EvidenceDirection.Unknown));
-        }
+
+        string actions = manifest.Actions.Count == 0 ? "no actions" : "actions " + string.Join(", ", manifest.Actions.Distinct().Take(5));
+        string ingredients = chain.Length > 1 ? $", {chain.Length - 1} ingredient manifest{(chain.Length > 2 ? "s" : "")}" : "";
+        evidence.Add(new Evidence(EvidenceSignals.C2pa, EvidenceStrength.Weak, $"C2PA manifest{by}, {actions}{ingredients}, no digital source type (signature not verified)", EvidenceDirection.Unknown));
     }
+
+    private static SourceType? FirstSourceType((C2paManifest Manifest, string? Relationship, string? Through)[] chain, string? direction)
+    {
+        foreach ((C2paManifest manifest, string? relationship, string? through) in chain)
+        {
+            if (manifest.DigitalSourceTypes.FirstOrDefault(t => direction is null || Classify(t).Direction == direction) is { } type)
+            {
+                return new SourceType(manifest, relationship, through, type);
+            }
+        }
+
+        return null;
+    }
+
+    // A digital source type, the manifest that states it, and how that manifest is reached from the active one.
+    private sealed record SourceType(C2paManifest Manifest, string? Relationship, string? Through, string Type);
+
+    private static string By(C2paManifest manifest) => manifest.ClaimGenerator is { } generator ? $" by {Clip(generator)}" : "";
+
+    // The tool the creating action names, when it names one: "Adobe Firefly", "DALL·E", "Titan Image Generator G1".
+    private static string Agent(C2paManifest manifest, string type) =>
+        manifest.ActionDetails.FirstOrDefault(a => a.DigitalSourceType == type && a.SoftwareAgent is not null)?.SoftwareAgent is { } agent ? $" (softwareAgent '{Clip(agent)}')" : "";
+
+    private static string AgentAndDescription(C2paAction action) =>
+        (action.SoftwareAgent is { } agent ? $" by '{Clip(agent)}'" : "") + (action.Description is { } description ? $" described '{Clip(description)}'" : "");
+
+    private static bool SaysAi(C2paAction action) =>
+        (action.Description is { } description && AiGenerated().IsMatch(description)) || (action.SoftwareAgent is { } agent && KnownGenerator().IsMatch(agent));
 
     /// <summary>IPTC digital source types (https://cv.iptc.org/newscodes/digitalsourcetype/): which way, how strongly.</summary>
     public static (string Strength, string Direction) Classify(string digitalSourceType) => digitalSourceType switch
@@ -241,7 +328,7 @@ public static partial class ProvenanceReader
             : null;
     }
 
-    private static bool LooksLikeA1111(string text) =>
+    internal static bool LooksLikeA1111(string text) =>
         text.Contains("Steps: ", StringComparison.Ordinal) && (text.Contains("Sampler: ", StringComparison.Ordinal) || text.Contains("Seed: ", StringComparison.Ordinal));
 
     // A ComfyUI workflow ({"nodes": [...]}) or prompt graph ({"3": {"class_type": ...}}).
@@ -255,6 +342,41 @@ public static partial class ProvenanceReader
     // (Civitai, SwarmUI, NovelAI). A camera's comment has none of these.
     private static bool HoldsGenerationSettings(string text, string trimmed) =>
         LooksLikeA1111(text) || FirstJsonObject(trimmed, root => IsGraph(root) || Has(root, "sui_image_params", "steps", "sampler", "Comment", "seed", "cfg_scale"));
+
+    // JSON settings that name the tool that wrote them: SwarmUI's {"sui_image_params": {…, "swarm_version"}},
+    // Fooocus's {"base_model", "full_prompt", "adm_guidance", "version": "Fooocus v2…"}, RuinedFooocus's {"software": "RuinedFooocus"}.
+    private static (string Signal, string Detail)? NamedSettings(string text)
+    {
+        (string Signal, string Detail)? named = null;
+        FirstJsonObject(text, root =>
+        {
+            if (root.TryGetProperty("sui_image_params", out JsonElement swarm) && swarm.ValueKind == JsonValueKind.Object)
+            {
+                named = (EvidenceSignals.SwarmUi, $"SwarmUI {Text(swarm, "swarm_version") ?? ""} parameters{Settings(swarm, "model", "steps", "seed")}".Replace("  ", " ", StringComparison.Ordinal));
+            }
+            else if (Text(root, "software") is { } software && software.Contains("Fooocus", StringComparison.OrdinalIgnoreCase))
+            {
+                named = (EvidenceSignals.Fooocus, $"{Clip(software)} settings{Settings(root, "base_model_name", "steps", "seed")}");
+            }
+            else if (root.TryGetProperty("base_model", out _) && Has(root, "full_prompt", "adm_guidance", "performance", "styles"))
+            {
+                named = (EvidenceSignals.Fooocus, $"{Clip(Text(root, "version") ?? "Fooocus")} settings{Settings(root, "base_model", "steps", "seed")}");
+            }
+
+            return named is not null;
+        });
+        return named;
+
+        static string? Text(JsonElement settings, string name) =>
+            settings.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+        static string Settings(JsonElement settings, params string[] names)
+        {
+            string[] found = [.. names.Where(n => settings.TryGetProperty(n, out JsonElement v) && v.ValueKind is JsonValueKind.String or JsonValueKind.Number)
+                .Select(n => $"{n} {Clip(settings.GetProperty(n).ToString())}")];
+            return found.Length == 0 ? "" : $" ({string.Join(", ", found)})";
+        }
+    }
 
     private static bool IsWorkflow(JsonElement root) => root.TryGetProperty("nodes", out JsonElement nodes) && nodes.ValueKind == JsonValueKind.Array;
 
@@ -283,7 +405,7 @@ public static partial class ProvenanceReader
         }
     }
 
-    private static string SettingsLine(string text)
+    internal static string SettingsLine(string text)
     {
         int steps = text.LastIndexOf("Steps: ", StringComparison.Ordinal);
         return Clip(steps >= 0 ? text[steps..] : text);
@@ -305,6 +427,18 @@ public static partial class ProvenanceReader
 
     [GeneratedRegex(@"DigitalSourceType(?:>|=""|\s+rdf:resource=""|>\s*<rdf:li>)\s*(?:https?://cv\.iptc\.org/newscodes/digitalsourcetype/)?(?<type>[A-Za-z]+)", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex DigitalSourceType();
+
+    [GeneratedRegex(@"\bAI[- ]generated\b|\bgenerated (?:by|with) AI\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex AiGenerated();
+
+    [GeneratedRegex(@"dcterms:provenance(?:>|="")(?<url>https?://[^<""]{1,500})", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex RemoteManifest();
+
+    [GeneratedRegex(@"CreatorTool(?:>|="")(?<tool>[^<""]{1,200})", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex CreatorTool();
+
+    [GeneratedRegex(@"UserComment(?:>|="")(?:\s*<rdf:Alt>\s*<rdf:li[^>]*>)?(?<json>[^<]{0,4096})", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex XmpUserComment();
 
     [GeneratedRegex(@"^(Workflow|Prompt)\s*:", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ComfyPrefix();

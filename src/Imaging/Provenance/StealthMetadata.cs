@@ -6,50 +6,78 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace ArtGrid.Imaging.Provenance;
 
 /// <summary>
-/// NovelAI's "stealth" metadata (also written by the stealth-pnginfo extension): the least significant bits of the
-/// alpha channel, read column by column, spell "stealth_pnginfo" (plain) or "stealth_pngcomp" (gzip), a 32-bit bit
-/// count, then the settings. It survives the metadata being stripped, not a lossy re-encode or dropped alpha.
+/// Settings hidden in the least significant bits of the pixels, read column by column (x outer, y inner): the magic
+/// "stealth_pnginfo" (plain) or "stealth_pngcomp" (gzip) in the alpha channel's bits, or "stealth_rgbinfo" /
+/// "stealth_rgbcomp" in the red, green and blue bits of each pixel in turn; then a 32-bit bit count, then the
+/// settings. NovelAI writes its JSON this way; AUTOMATIC1111's stealth-pnginfo extension (and Forge, which took it
+/// in) writes the A1111 parameters text. Each is named for what it holds. It survives the metadata being stripped,
+/// not a lossy re-encode or dropped alpha.
 /// </summary>
 public static class StealthMetadata
 {
     private const int MaxPayloadBits = 8 * 1024 * 1024;
     private const int MaxTextBytes = 1 << 20;
-    private static readonly byte[] Plain = "stealth_pnginfo"u8.ToArray();
-    private static readonly byte[] Compressed = "stealth_pngcomp"u8.ToArray();
+    private const int MagicLength = 15;
 
     public static Evidence? Read(Image<Rgba32> image)
     {
-        int capacity = image.Width * image.Height;
-        if (capacity < (Plain.Length * 8) + 32)
+        long pixels = (long)image.Width * image.Height;
+        foreach (bool alpha in new[] { true, false })
         {
-            return null;
+            long capacity = alpha ? pixels : pixels * 3;
+            if (capacity < (MagicLength * 8) + 32)
+            {
+                continue;
+            }
+
+            var reader = new LsbReader(image, alpha);
+            string magic = Encoding.ASCII.GetString(reader.ReadBytes(MagicLength));
+            bool compressed;
+            if (magic == (alpha ? "stealth_pngcomp" : "stealth_rgbcomp"))
+            {
+                compressed = true;
+            }
+            else if (magic == (alpha ? "stealth_pnginfo" : "stealth_rgbinfo"))
+            {
+                compressed = false;
+            }
+            else
+            {
+                continue;
+            }
+
+            string where = $"{(alpha ? "alpha channel" : "RGB")} LSBs, '{magic}'";
+            long bits = reader.ReadUInt32();
+            if (bits <= 0 || bits % 8 != 0 || bits > MaxPayloadBits || bits > capacity - reader.Position)
+            {
+                return Unreadable($"stealth metadata ({where}) declares {bits} bits");
+            }
+
+            byte[] payload = reader.ReadBytes((int)(bits / 8));
+            byte[]? text = compressed ? Gunzip(payload) : payload[..Math.Min(payload.Length, MaxTextBytes)];
+            return text is null
+                ? Unreadable($"stealth metadata ({where}) does not decompress")
+                : Name(Encoding.UTF8.GetString(text), where);
         }
 
-        var reader = new AlphaBits(image);
-        byte[] magic = reader.ReadBytes(Plain.Length);
-        bool compressed = magic.AsSpan().SequenceEqual(Compressed);
-        if (!compressed && !magic.AsSpan().SequenceEqual(Plain))
+        return null;
+    }
+
+    // NovelAI's JSON ({"Software": "NovelAI", "Comment": "{…}"}), A1111's parameters text ("…Steps: 20, Sampler: …"),
+    // or settings that name neither.
+    private static Evidence Name(string content, string where)
+    {
+        if (content.Contains("NovelAI", StringComparison.OrdinalIgnoreCase) || content.Contains("\"Comment\"", StringComparison.Ordinal))
         {
-            return null;
+            return new Evidence(EvidenceSignals.NovelAi, EvidenceStrength.Strong, $"NovelAI settings hidden in the pixels ({where}, {content.Length} characters)", EvidenceDirection.Ai);
         }
 
-        long bits = reader.ReadUInt32();
-        if (bits <= 0 || bits % 8 != 0 || bits > MaxPayloadBits || bits > capacity - reader.Position)
+        if (ProvenanceReader.LooksLikeA1111(content))
         {
-            return Unreadable($"alpha-channel metadata declares {bits} bits");
+            return new Evidence(EvidenceSignals.A1111Stealth, EvidenceStrength.Strong, $"AUTOMATIC1111 stealth pnginfo ({where}): {ProvenanceReader.SettingsLine(content)}", EvidenceDirection.Ai);
         }
 
-        byte[] payload = reader.ReadBytes((int)(bits / 8));
-        byte[]? text = compressed ? Gunzip(payload) : payload;
-        if (text is null)
-        {
-            return Unreadable("alpha-channel metadata does not decompress");
-        }
-
-        string content = Encoding.UTF8.GetString(text);
-        return content.Contains("NovelAI", StringComparison.OrdinalIgnoreCase) || content.Contains("\"Comment\"", StringComparison.Ordinal)
-            ? new Evidence(EvidenceSignals.NovelAi, EvidenceStrength.Strong, $"NovelAI settings hidden in the alpha channel ({content.Length} characters)", EvidenceDirection.Ai)
-            : new Evidence(EvidenceSignals.NovelAi, EvidenceStrength.Moderate, $"stealth metadata in the alpha channel ({content.Length} characters) not naming NovelAI", EvidenceDirection.Ai);
+        return new Evidence(EvidenceSignals.StealthPngInfo, EvidenceStrength.Moderate, $"stealth metadata ({where}, {content.Length} characters) naming no generator", EvidenceDirection.Ai);
     }
 
     private static Evidence Unreadable(string detail) => new(EvidenceSignals.Unreadable, EvidenceStrength.Weak, detail, EvidenceDirection.Unknown);
@@ -60,9 +88,14 @@ public static class StealthMetadata
         return MetadataBlocks.ReadCapped(gzip, MaxTextBytes);
     }
 
-    /// <summary>Alpha least significant bits in column-major order (x outer, y inner), most significant bit first.</summary>
-    private sealed class AlphaBits(Image<Rgba32> image)
+    /// <summary>
+    /// Least significant bits in column-major order (x outer, y inner), most significant bit first: the alpha channel's,
+    /// or red, green and blue of each pixel in turn.
+    /// </summary>
+    private sealed class LsbReader(Image<Rgba32> image, bool alpha)
     {
+        private readonly int _perPixel = alpha ? 1 : 3;
+
         public long Position { get; private set; }
 
         public byte[] ReadBytes(int count)
@@ -92,9 +125,12 @@ public static class StealthMetadata
 
         private int Next()
         {
-            int x = (int)(Position / image.Height), y = (int)(Position % image.Height);
+            long pixel = Position / _perPixel;
+            int channel = (int)(Position % _perPixel);
+            int x = (int)(pixel / image.Height), y = (int)(pixel % image.Height);
             Position++;
-            return image[x, y].A & 1;
+            Rgba32 value = image[x, y];
+            return (alpha ? value.A : channel switch { 0 => value.R, 1 => value.G, _ => value.B }) & 1;
         }
     }
 }

@@ -108,6 +108,24 @@ public sealed class ProvenanceTests
     }
 
     [Fact]
+    public void App11SegmentsBeyondTheStoreLimitAreUnreadableNotKept()
+    {
+        byte[] store = C2paStore("G", "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia", padding: 300_000);
+        byte[] jpeg = File.ReadAllBytes(TestAssets.Photo);
+        foreach ((byte[] segment, int sequence) in SplitIntoApp11(store, 5).Select((s, i) => (s, i)).Reverse())
+        {
+            jpeg = WithJpegSegment(jpeg, 0xEB, segment, after: sequence);
+        }
+
+        var limits = new ProvenanceLimits(MaxJumbfBytes: 100_000);
+        Assert.Null(MetadataBlocks.Scan(jpeg, limits).Jumbf);
+        Evidence evidence = Assert.Single(ProvenanceReader.Read(jpeg, limits));
+        Assert.Equal(EvidenceSignals.Unreadable, evidence.Signal);
+        Assert.Contains("over 100000 bytes", evidence.Detail, StringComparison.Ordinal);
+        Assert.Equal(EvidenceSignals.C2pa, Assert.Single(ProvenanceReader.Read(jpeg)).Signal);
+    }
+
+    [Fact]
     public void AC2paManifestOfACameraPointsHumanButDoesNotDecide()
     {
         byte[] png = Png(Encode(24), ("caBX", C2paStore("Camera Firmware 2.0", "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture")));
@@ -163,6 +181,116 @@ public sealed class ProvenanceTests
                 Assert.True(evidence.Any(e => e.Signal == EvidenceSignals.Unreadable), $"{name}: {string.Join("; ", evidence)}");
             }
         }
+    }
+
+    [Theory]
+    [InlineData("parentOf", EvidenceStrength.Strong)]
+    [InlineData("componentOf", EvidenceStrength.Moderate)]
+    public void AnAiCreationInAnIngredientsManifestIsReportedAsComingFromIt(string relationship, string strength)
+    {
+        // The active manifest (last) opened or placed an image whose own manifest, earlier in the store, created it.
+        byte[] store = Store(
+            Manifest("urn:uuid:made", "Generator/1.0", [("c2pa.created", "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia")], []),
+            Manifest("urn:uuid:edit", "Editor/2.0", [("c2pa.opened", null)], [(relationship, "self#jumbf=/c2pa/urn:uuid:made")]));
+
+        Evidence c2pa = Assert.Single(ProvenanceReader.Read(Png(Encode(16), ("caBX", store))));
+        Assert.Equal((EvidenceSignals.C2pa, strength, EvidenceDirection.Ai), (c2pa.Signal, c2pa.Strength, c2pa.Indicates));
+        Assert.Contains($"trainedAlgorithmicMedia by Generator/1.0 from an ingredient ({relationship} 'ingredient.png') of the active manifest by Editor/2.0 (c2pa.opened)", c2pa.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void IngredientsThatNameEachOtherAreEachReadOnce()
+    {
+        // Two manifests, each the other's ingredient, and a third named by both: no loop, no manifest read twice.
+        byte[] store = Store(
+            Manifest("urn:uuid:a", "A", [("c2pa.opened", null)], [("parentOf", "self#jumbf=c2pa/urn:uuid:b"), ("componentOf", "self#jumbf=c2pa/urn:uuid:c")]),
+            Manifest("urn:uuid:c", "C", [("c2pa.created", null)], [("parentOf", "self#jumbf=c2pa/urn:uuid:a")]),
+            Manifest("urn:uuid:b", "B", [("c2pa.opened", null)], [("parentOf", "self#jumbf=c2pa/urn:uuid:a"), ("componentOf", "self#jumbf=c2pa/urn:uuid:c"), ("parentOf", "self#jumbf=c2pa/urn:uuid:missing")]));
+
+        C2paManifest active = C2paManifest.Parse(store, ProvenanceLimits.Default);
+        Assert.Equal(["urn:uuid:b", "urn:uuid:a", "urn:uuid:c"], active.WithIngredients().Select(m => m.Manifest.Label));
+        Assert.Null(active.Ingredients[2].Manifest);
+        Evidence c2pa = Assert.Single(ProvenanceReader.Read(Png(Encode(16), ("caBX", store))));
+        Assert.Equal((EvidenceStrength.Weak, EvidenceDirection.Unknown), (c2pa.Strength, c2pa.Indicates));
+        Assert.Contains("2 ingredient manifests", c2pa.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheC2paStoreIsTheApp11InstanceLabelledC2pa()
+    {
+        // Another JUMBF box (instance 1) before the store (instance 2, numbered from 0 as Microsoft's writer does).
+        byte[] other = Superbox("other", Box("json", "{}"u8.ToArray()));
+        byte[] store = C2paStore("G", "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia");
+        byte[] jpeg = File.ReadAllBytes(TestAssets.Photo);
+        jpeg = WithJpegSegment(jpeg, 0xEB, [(byte)'J', (byte)'P', 0, 2, 0, 0, 0, 0, .. store]);
+        jpeg = WithJpegSegment(jpeg, 0xEB, [(byte)'J', (byte)'P', 0, 1, 0, 0, 0, 1, .. other]);
+
+        Assert.Equal(store, MetadataBlocks.Scan(jpeg, ProvenanceLimits.Default).Jumbf);
+        Assert.Equal((EvidenceSignals.C2pa, EvidenceStrength.Strong), Assert.Single(ProvenanceReader.Read(jpeg)) is var e ? (e.Signal, e.Strength) : default);
+
+        // The other box alone is no C2PA store: said so, not read as one.
+        byte[] alone = WithJpegSegment(File.ReadAllBytes(TestAssets.Photo), 0xEB, [(byte)'J', (byte)'P', 0, 1, 0, 0, 0, 1, .. other]);
+        Assert.Contains("labelled 'other'", Assert.Single(ProvenanceReader.Read(alone)).Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DrawThingsIsNamedFromItsXmpCreatorTool()
+    {
+        string xmp = """
+            <x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+            <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:exif="http://ns.adobe.com/exif/1.0/">
+            <xmp:CreatorTool>Draw Things</xmp:CreatorTool>
+            <exif:UserComment><rdf:Alt><rdf:li xml:lang="x-default">{"c":"a lighthouse","sampler":"DPM++ 2M AYS","seed":12345,"steps":20}</rdf:li></rdf:Alt></exif:UserComment>
+            </rdf:Description></rdf:RDF></x:xmpmeta>
+            """;
+        Evidence evidence = Assert.Single(ProvenanceReader.Read(Png(Encode(16), ("iTXt", [.. "XML:com.adobe.xmp"u8, 0, 0, 0, 0, 0, .. Encoding.UTF8.GetBytes(xmp)]))));
+        Assert.Equal((EvidenceSignals.DrawThings, EvidenceStrength.Strong), (evidence.Signal, evidence.Strength));
+        Assert.Contains("'Draw Things' with its generation settings", evidence.Detail, StringComparison.Ordinal);
+
+        Assert.Empty(ProvenanceReader.Read(Png(Encode(16), ("iTXt", [.. "XML:com.adobe.xmp"u8, 0, 0, 0, 0, 0, .. Encoding.UTF8.GetBytes(xmp.Replace("Draw Things", "GIMP 2.10", StringComparison.Ordinal))]))));
+    }
+
+    [Theory]
+    [InlineData(true, "stealth_pngcomp")]
+    [InlineData(false, "stealth_rgbinfo")]
+    public void A1111ParametersInThePixelsAreNamedForA1111InAlphaOrRgb(bool alpha, string magic)
+    {
+        const string Parameters = "a lighthouse\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 64x64";
+        byte[] payload = Encoding.UTF8.GetBytes(Parameters);
+        if (magic.EndsWith("comp", StringComparison.Ordinal))
+        {
+            var gzip = new MemoryStream();
+            using (var writer = new GZipStream(gzip, CompressionLevel.Optimal, leaveOpen: true))
+            {
+                writer.Write(payload);
+            }
+
+            payload = gzip.ToArray();
+        }
+
+        using Image<Rgba32> image = Image.Load<Rgba32>(TestAssets.Photo);
+        List<int> bits = [.. Bits(Encoding.ASCII.GetBytes(magic)), .. Bits([0, 0, (byte)((payload.Length * 8) >> 8), (byte)(payload.Length * 8)]), .. Bits(payload)];
+        int channels = alpha ? 1 : 3;
+        for (int i = 0; i < bits.Count; i++)
+        {
+            int pixel = i / channels, x = pixel / image.Height, y = pixel % image.Height;
+            Rgba32 value = image[x, y];
+            switch (alpha ? 3 : i % 3)
+            {
+                case 0: value.R = (byte)((value.R & ~1) | bits[i]); break;
+                case 1: value.G = (byte)((value.G & ~1) | bits[i]); break;
+                case 2: value.B = (byte)((value.B & ~1) | bits[i]); break;
+                default: value.A = (byte)(254 | bits[i]); break;
+            }
+
+            image[x, y] = value;
+        }
+
+        Evidence evidence = Assert.IsType<Evidence>(StealthMetadata.Read(image));
+        Assert.Equal((EvidenceSignals.A1111Stealth, EvidenceStrength.Strong), (evidence.Signal, evidence.Strength));
+        Assert.Contains($"'{magic}'): Steps: 20, Sampler: Euler a", evidence.Detail, StringComparison.Ordinal);
+
+        static IEnumerable<int> Bits(byte[] bytes) => bytes.SelectMany(b => Enumerable.Range(0, 8).Select(i => (b >> (7 - i)) & 1));
     }
 
     [Fact]
@@ -290,6 +418,58 @@ public sealed class ProvenanceTests
         byte[] assertions = Superbox("c2pa.assertions", Superbox("c2pa.actions", Box("cbor", actions.Encode())));
         byte[] manifest = Superbox("urn:uuid:00000000-0000-0000-0000-000000000001", [.. assertions, .. Superbox("c2pa.claim", Box("cbor", claimCbor))]);
         return Superbox("c2pa", manifest);
+    }
+
+    /// <summary>A store of several manifests, the last one active.</summary>
+    private static byte[] Store(params byte[][] manifests) => Superbox("c2pa", [.. manifests.SelectMany(m => m)]);
+
+    private static byte[] Manifest(string label, string generator, (string Action, string? SourceType)[] actions, (string Relationship, string Url)[] ingredients)
+    {
+        var claim = new CborWriter();
+        claim.WriteStartMap(1);
+        claim.WriteTextString("claim_generator");
+        claim.WriteTextString(generator);
+        claim.WriteEndMap();
+
+        var body = new CborWriter();
+        body.WriteStartMap(1);
+        body.WriteTextString("actions");
+        body.WriteStartArray(actions.Length);
+        foreach ((string action, string? type) in actions)
+        {
+            body.WriteStartMap(type is null ? 1 : 2);
+            body.WriteTextString("action");
+            body.WriteTextString(action);
+            if (type is not null)
+            {
+                body.WriteTextString("digitalSourceType");
+                body.WriteTextString(type);
+            }
+
+            body.WriteEndMap();
+        }
+
+        body.WriteEndArray();
+        body.WriteEndMap();
+        List<byte> assertions = [.. Superbox("c2pa.actions", Box("cbor", body.Encode()))];
+        for (int i = 0; i < ingredients.Length; i++)
+        {
+            var ingredient = new CborWriter();
+            ingredient.WriteStartMap(3);
+            ingredient.WriteTextString("dc:title");
+            ingredient.WriteTextString("ingredient.png");
+            ingredient.WriteTextString("relationship");
+            ingredient.WriteTextString(ingredients[i].Relationship);
+            ingredient.WriteTextString("c2pa_manifest");
+            ingredient.WriteStartMap(1);
+            ingredient.WriteTextString("url");
+            ingredient.WriteTextString(ingredients[i].Url);
+            ingredient.WriteEndMap();
+            ingredient.WriteEndMap();
+            assertions.AddRange(Superbox(i == 0 ? "c2pa.ingredient" : $"c2pa.ingredient__{i}", Box("cbor", ingredient.Encode())));
+        }
+
+        return Superbox(label, [.. Superbox("c2pa.assertions", [.. assertions]), .. Superbox("c2pa.claim", Box("cbor", claim.Encode()))]);
     }
 
     private static byte[] Superbox(string label, byte[] content)
