@@ -1,6 +1,7 @@
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Grains.Models;
 using ArtGrid.Inference;
+using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 
 namespace ArtGrid.Grains;
@@ -37,6 +38,7 @@ public sealed class JobGrain(
     ActiveVersions activeVersions,
     ImageScorer scorer,
     JobVerdicts verdicts,
+    IOptions<JobOptions> jobOptions,
     IJobCompletion completion,
     TimeProvider time) : Grain, IJobGrain
 {
@@ -68,9 +70,24 @@ public sealed class JobGrain(
 
         // One version for the whole job, resolved now: a switch while it runs changes nothing for it.
         string modelId = await activeVersions.ModelIdAsync(activeVersions.ScoringModel, cancellationToken);
-        ImageScore[] scores = await Task.WhenAll(job.Images.Select((image, index) => scorer.ScoreAsync(index, image, modelId, cancellationToken)));
+        ImageScore[] scores = await ScoreImagesAsync(job, modelId, cancellationToken);
         JobVerdict verdict = await verdicts.MakeAsync(job.JobId, scores, job.Metadata, modelId, cancellationToken);
         return await CompleteAsync(verdict, cancellationToken);
+    }
+
+    // On this silo, or, for a job of more images than a share holds (all sent as bytes, so that any silo can read
+    // them), in shares scored where the cluster places them; the scores come back in the job's order either way.
+    private async Task<ImageScore[]> ScoreImagesAsync(ScoreJob job, string modelId, CancellationToken cancellationToken)
+    {
+        int share = jobOptions.Value.ShareImages;
+        if (share <= 0 || job.Images.Count <= share || !job.Images.All(image => image.Kind == ImageSourceKind.Inline))
+        {
+            return await Task.WhenAll(job.Images.Select((image, index) => scorer.ScoreAsync(index, image, modelId, cancellationToken)));
+        }
+
+        ImageScore[][] shares = await Task.WhenAll(job.Images.Chunk(share).Select((images, number) =>
+            GrainFactory.GetGrain<IImageShareGrain>($"{job.JobId}/{number}").ScoreAsync(new ImageShare(number * share, images, modelId), cancellationToken)));
+        return [.. shares.SelectMany(scores => scores)];
     }
 
     public async Task<JobVerdict?> ResumeAsync(CancellationToken cancellationToken = default) =>

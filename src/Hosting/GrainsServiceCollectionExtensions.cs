@@ -20,6 +20,7 @@ public static class GrainsServiceCollectionExtensions
     {
         services.AddArtGridSection<PreprocessingOptions, PreprocessingOptionsValidator>(PreprocessingOptions.SectionName);
         services.AddArtGridSection<VerdictOptions>(VerdictOptions.SectionName);
+        services.AddArtGridSection<JobOptions>(JobOptions.SectionName);
         services.AddArtGridSection<InferenceOptions, InferenceOptionsValidator>(InferenceOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
