@@ -1,9 +1,9 @@
 namespace ArtGrid.GrainInterfaces;
 
 /// <summary>
-/// A share of a large job's images, scored on the silo the cluster places it on (the one with the fewest
-/// activations): how a job of many images uses every silo's decode workers instead of its own silo's alone. Keyed by
-/// job id and share number; it keeps nothing, and leaves once it has answered.
+/// A share of a large job's images, scored on the silo the cluster places it on (a job's shares go to the silos in
+/// turn): how a job of many images uses every silo's decode workers instead of its own silo's alone. Keyed by job id
+/// and share number; it keeps nothing, and leaves once it has answered.
 /// </summary>
 public interface IImageShareGrain : IGrainWithStringKey
 {

@@ -1,15 +1,14 @@
 using ArtGrid.GrainInterfaces;
 using Microsoft.Extensions.Logging;
-using Orleans.Placement;
 
 namespace ArtGrid.Grains;
 
 /// <summary>
 /// Scores a share of a large job (<see cref="IImageShareGrain"/>) with this silo's <see cref="ImageScorer"/>: its
-/// decode workers, and the devices its router picks. Placed where activations are fewest, so that a job's shares
+/// decode workers, and the devices its router picks. Placed by <see cref="SharePlacement"/>, so that a job's shares
 /// spread over the silos; deactivated as soon as it has answered.
 /// </summary>
-[ActivationCountBasedPlacement]
+[SharePlacement]
 public sealed partial class ImageShareGrain(ImageScorer scorer, ILocalSiloDetails silo, ILogger<ImageShareGrain> logger) : Grain, IImageShareGrain
 {
     public async Task<ImageScore[]> ScoreAsync(ImageShare share, CancellationToken cancellationToken = default)

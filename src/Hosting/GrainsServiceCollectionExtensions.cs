@@ -64,6 +64,7 @@ public static class GrainsServiceCollectionExtensions
         silo.UseSiloMetadata(new Dictionary<string, string> { [DeviceInventory.MetadataKey] = inventory.Advertised });
         silo.Services.AddSingleton(inventory);
         silo.Services.AddPlacementDirector<DevicePlacement, DevicePlacementDirector>();
+        silo.Services.AddPlacementDirector<SharePlacement, SharePlacementDirector>();
         silo.Services.TryAddSingleton<ClusterDevices>();
         silo.Services.TryAddSingleton<IDeviceRouter, LoadAwareDeviceRouter>();
         silo.Services.TryAddSingleton<InferenceDispatcher>();
