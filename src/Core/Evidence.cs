@@ -33,6 +33,12 @@ public static class EvidenceSignals
     public const string ExifSoftware = "exif-software";
     public const string SdWatermark = "sd-watermark";
 
+    /// <summary>
+    /// A C2PA manifest whose claim signature is invalid or whose hashes do not match (the file or an assertion edited
+    /// after signing): reported for itself, and what its claim says is not evidence.
+    /// </summary>
+    public const string C2paBroken = "c2pa-broken";
+
     /// <summary>A metadata block that is there but cannot be read (truncated, malformed, over a limit).</summary>
     public const string Unreadable = "unreadable";
 
@@ -57,4 +63,36 @@ public static class EvidenceDirection
     public const string Ai = "ai";
     public const string Human = "human";
     public const string Unknown = "unknown";
+}
+
+/// <summary>
+/// What checking a C2PA claim found, as the end of a <c>c2pa</c> or <c>c2pa-broken</c> evidence detail says it:
+/// <c>(verification: verified)</c>, <c>(verification: unverified (trust list not configured))</c>, ….
+/// </summary>
+public static class C2paVerificationStates
+{
+    /// <summary>Signature valid, every hash matching, the signer's certificate chaining to a configured trust anchor.</summary>
+    public const string Verified = "verified";
+
+    public const string SignatureInvalid = "signature invalid";
+
+    /// <summary>The file's bytes (its hard binding) or an assertion no longer hash to what the claim signed.</summary>
+    public const string HashMismatch = "hash mismatch (edited after signing)";
+
+    /// <summary>Signature and hashes check, but no trust anchors are configured, so who signed is not known.</summary>
+    public const string TrustListNotConfigured = "unverified (trust list not configured)";
+
+    /// <summary>Signature and hashes check, but the signer's certificate does not chain to a configured anchor.</summary>
+    public const string UntrustedSigner = "untrusted signer";
+
+    /// <summary>Followed by the reason in parentheses: an algorithm .NET cannot check, a hard binding not checked, ….</summary>
+    public const string Unverifiable = "unverifiable";
+
+    private const string Prefix = "(verification: ";
+
+    /// <summary>The text that ends a detail for <paramref name="state"/>.</summary>
+    public static string Suffix(string state) => $" {Prefix}{state})";
+
+    /// <summary>Whether the detail of <paramref name="evidence"/> says its claim was verified.</summary>
+    public static bool IsVerified(Evidence evidence) => evidence.Detail.EndsWith(Suffix(Verified), StringComparison.Ordinal);
 }

@@ -23,12 +23,14 @@ public sealed class ImagePreprocessor
     private readonly PreprocessingOptions _options;
     private readonly Configuration _configuration;
     private readonly IFrameDecoder _decoder;
+    private readonly C2paTrustList? _trust;
 
     public ImagePreprocessor(IOptions<PreprocessingOptions> options)
     {
         _options = options.Value;
         _configuration = CreateConfiguration(_options);
         _decoder = FrameDecoders.Create(_options.Decoder, _configuration, out string? problem);
+        _trust = C2paTrustList.Load(_options.C2paTrustAnchors);
         DecoderProblem = problem is null ? null : $"the {_options.Decoder} decoder is not available, {_decoder.Kind} decodes instead: {problem}";
     }
 
@@ -113,7 +115,7 @@ public sealed class ImagePreprocessor
             return result;
         }
 
-        IReadOnlyList<Evidence> metadata = ProvenanceReader.Read(bytes);
+        IReadOnlyList<Evidence> metadata = ProvenanceReader.Read(bytes, trust: _trust);
         IReadOnlyList<Evidence> pixels = result.Evidence ?? [];
         return result with { Evidence = [.. metadata, .. pixels.Where(p => !metadata.Any(e => e.Signal == p.Signal))] };
     }

@@ -57,6 +57,14 @@ public sealed class PreprocessingOptions
     /// </summary>
     public DecodeIsolation Isolation { get; set; } = DecodeIsolation.Sandbox;
 
+    /// <summary>
+    /// Trust anchors for C2PA signers: a PEM file of root certificates, or a folder of <c>.pem</c>/<c>.crt</c>/<c>.cer</c>
+    /// files (the C2PA trust list, or a deployment's own). Unset: claim signatures and hashes are still checked, but no
+    /// claim is "verified" ("unverified (trust list not configured)"), so none decides a verdict. A path that holds no
+    /// certificate stops the decoder from starting.
+    /// </summary>
+    public string? C2paTrustAnchors { get; set; }
+
     /// <summary>Threads one resize may use; unset uses every core. Sandbox workers use 1: there is one worker per core.</summary>
     [Range(1, 1024)]
     public int? MaxDegreeOfParallelism { get; set; }

@@ -55,6 +55,15 @@ public static class VerdictPolicy
     /// uploader's AI declaration (<see cref="VerdictOptions.DeclaredAiDecides"/>), else the classifier's label stands.
     /// Weaker evidence and the classifier's score are listed as reasons; a human declaration contradicted by the
     /// verdict is flagged. An image that could not be read keeps no label. The only place an image's <see cref="ImageScore.Label"/> is set.
+    /// <para>
+    /// A C2PA claim decides only when it is verified (<see cref="C2paVerificationStates.Verified"/>: a valid signature,
+    /// every hash matching the file and the claim, and a signer that chains to a configured trust anchor). Without a
+    /// trust list, or from an unknown signer, a valid signature proves only that the file is as someone signed it, and
+    /// anyone can sign with a certificate of their own making: such a claim is at most moderate (the provenance reader
+    /// weighs it so), listed as a reason beside the classifier. A broken manifest (<c>c2pa-broken</c>: an invalid
+    /// signature, a hash mismatch) is listed for itself and its claim is no evidence either way. Evidence from before
+    /// verification (a cached score's "signature not verified" claim) is held to the same rule here.
+    /// </para>
     /// </summary>
     public static ImageScore MergeImage(ImageScore image, JobMetadata metadata, VerdictOptions options)
     {
@@ -66,7 +75,8 @@ public static class VerdictPolicy
         IReadOnlyList<Evidence> evidence = image.Evidence ?? [];
         // Strong AI evidence decides when the policy lets it; otherwise it is only listed, as context, below.
         Evidence[] decisive = options.StrongEvidenceDecides
-            ? [.. evidence.Where(e => e.Indicates == EvidenceDirection.Ai && e.Strength == EvidenceStrength.Strong)]
+            ? [.. evidence.Where(e => e.Indicates == EvidenceDirection.Ai && e.Strength == EvidenceStrength.Strong
+                && (e.Signal != EvidenceSignals.C2pa || C2paVerificationStates.IsVerified(e)))]
             : [];
         var reasons = new List<string>();
         string? label = image.ClassifierLabel;

@@ -35,6 +35,9 @@ public sealed class ClusterFixture : IAsyncLifetime
                     o.MaxBatchSize = 4;
                     o.QueueCapacity = 8;
                 });
+                // c2pa-rs's test roots: its test files' claims are verified, and so may decide a verdict.
+                services.Configure<ArtGrid.Imaging.PreprocessingOptions>(o =>
+                    o.C2paTrustAnchors = Path.Combine(TestAssets.ProvenanceSamplesDir, "public", "c2pa-rs", "test_cert_root_bundle.pem"));
             });
         }
     }

@@ -17,8 +17,9 @@ public sealed record C2paIngredient(string? Title, string? Relationship, C2paMan
 /// What ArtGrid reads from a C2PA manifest store (JUMBF boxes with CBOR content): the active manifest's claim
 /// generator, its actions and their digital source types, and its ingredients with their own manifests, followed
 /// through the store as Content Credentials viewers do (an image edited in ChatGPT says only <c>c2pa.opened</c>; the
-/// AI creation is in the manifest of the image it was opened from). The COSE signature is not validated (no
-/// maintained .NET C2PA library does it), so every claim is reported as unverified.
+/// AI creation is in the manifest of the image it was opened from). Each manifest keeps the signed bytes it was read
+/// from (<see cref="Signed"/>), which <see cref="C2paVerifier"/> checks: claim signature, assertion hashes, the file's
+/// hard binding and the signer's certificate chain.
 /// </summary>
 public sealed record C2paManifest(string? ClaimGenerator, IReadOnlyList<string> DigitalSourceTypes, IReadOnlyList<string> Actions)
 {
@@ -32,6 +33,9 @@ public sealed record C2paManifest(string? ClaimGenerator, IReadOnlyList<string> 
     public IReadOnlyList<C2paAction> ActionDetails { get; init; } = [];
 
     public IReadOnlyList<C2paIngredient> Ingredients { get; init; } = [];
+
+    /// <summary>The bytes this manifest's claim, signature and assertions were read from; null when it holds no claim.</summary>
+    internal C2paSignedParts? Signed { get; init; }
 
     /// <summary>
     /// This manifest, then the manifests of its ingredients breadth first, each once: with the relationship that
@@ -92,17 +96,28 @@ public sealed record C2paManifest(string? ClaimGenerator, IReadOnlyList<string> 
         string? generator = null;
         var actions = new List<C2paAction>();
         var ingredients = new List<C2paIngredient>();
+        ReadOnlyMemory<byte>? claimBytes = null, signatureBytes = null;
+        var assertionBoxes = new Dictionary<string, C2paAssertionBox>(StringComparer.Ordinal);
         foreach (Box part in manifest.Children.Where(b => b.Type == "jumb"))
         {
             if (part.Label is "c2pa.claim" or "c2pa.claim.v2" && Cbor(part) is Dictionary<string, object?> claim)
             {
+                claimBytes ??= Content(part);
                 generator = claim.GetValueOrDefault("claim_generator") as string
                     ?? Name(claim.GetValueOrDefault("claim_generator_info") is List<object?> list ? list.FirstOrDefault() : claim.GetValueOrDefault("claim_generator_info"));
+            }
+            else if (part.Label == "c2pa.signature")
+            {
+                signatureBytes ??= Content(part);
             }
             else if (part.Label == "c2pa.assertions")
             {
                 foreach (Box assertion in part.Children.Where(b => b.Type == "jumb" && b.Label is not null))
                 {
+                    assertionBoxes.TryAdd(assertion.Label!, new C2paAssertionBox(
+                        jumbf.AsMemory(assertion.Start - assertion.Header, assertion.Length + assertion.Header),
+                        jumbf.AsMemory(assertion.Start, assertion.Length),
+                        Content(assertion)));
                     string label = BaseLabel(assertion.Label!);
                     if (label is "c2pa.actions" or "c2pa.actions.v2" && Cbor(assertion) is Dictionary<string, object?> body && body.GetValueOrDefault("actions") is List<object?> list)
                     {
@@ -129,6 +144,7 @@ public sealed record C2paManifest(string? ClaimGenerator, IReadOnlyList<string> 
             Label = manifest.Label,
             ActionDetails = actions,
             Ingredients = ingredients,
+            Signed = claimBytes is { } signedClaim ? new C2paSignedParts(signedClaim, signatureBytes, assertionBoxes) : null,
         };
         if (manifest.Label is not null)
         {
@@ -157,6 +173,11 @@ public sealed record C2paManifest(string? ClaimGenerator, IReadOnlyList<string> 
 
         object? Cbor(Box box) => box.Children.FirstOrDefault(c => c.Type == "cbor") is { } content
             ? CborValue.Read(jumbf.AsMemory(content.Start, content.Length), limits.MaxTextBytes)
+            : null;
+
+        // The payload of a superbox's content box (the first after its description), whatever its type: cbor, json, ….
+        ReadOnlyMemory<byte>? Content(Box box) => box.Children.FirstOrDefault(c => c.Type != "jumd") is { } content
+            ? jumbf.AsMemory(content.Start, content.Length)
             : null;
     }
 
@@ -194,7 +215,8 @@ public sealed record C2paManifest(string? ClaimGenerator, IReadOnlyList<string> 
         return parts.Length >= 2 && parts[0] == "c2pa" ? parts[1] : null;
     }
 
-    private sealed record Box(string Type, string? Label, int Start, int Length, List<Box> Children);
+    // Start and Length: the payload; Header: the bytes of the box header before it (8, or 16 with an XLBox).
+    private sealed record Box(string Type, string? Label, int Start, int Length, List<Box> Children, int Header = 8);
 
     private static List<Box> ReadBoxes(byte[] data, int start, int end, int depth, ref int count)
     {
@@ -241,11 +263,11 @@ public sealed record C2paManifest(string? ClaimGenerator, IReadOnlyList<string> 
             {
                 List<Box> children = ReadBoxes(data, payload, payload + payloadLength, depth + 1, ref count);
                 string? label = children.FirstOrDefault(c => c.Type == "jumd") is { } description ? ReadLabel(data, description) : null;
-                boxes.Add(new Box(type, label, payload, payloadLength, children));
+                boxes.Add(new Box(type, label, payload, payloadLength, children, header));
             }
             else
             {
-                boxes.Add(new Box(type, null, payload, payloadLength, []));
+                boxes.Add(new Box(type, null, payload, payloadLength, [], header));
             }
 
             position += (int)length;
@@ -268,19 +290,29 @@ public sealed record C2paManifest(string? ClaimGenerator, IReadOnlyList<string> 
     }
 }
 
+/// <summary>
+/// The signed bytes of one manifest, as they sit in the store: the claim's CBOR (the COSE_Sign1's detached payload),
+/// the signature box's CBOR (the COSE_Sign1 itself; null when the manifest has none), and each assertion by its label.
+/// </summary>
+internal sealed record C2paSignedParts(ReadOnlyMemory<byte> Claim, ReadOnlyMemory<byte>? Signature, IReadOnlyDictionary<string, C2paAssertionBox> Assertions);
+
+/// <summary>One assertion's superbox: the whole box, its payload (description and content boxes), and its content box's payload.</summary>
+internal sealed record C2paAssertionBox(ReadOnlyMemory<byte> Box, ReadOnlyMemory<byte> Payload, ReadOnlyMemory<byte>? Content);
+
 /// <summary>CBOR to plain values (maps, lists, strings, numbers), bounded in depth, items and string size.</summary>
 internal static class CborValue
 {
     private const int MaxDepth = 32;
     private const int MaxItems = 100_000;
 
-    public static object? Read(ReadOnlyMemory<byte> cbor, int maxString)
+    /// <summary>Byte strings are read as their length, or with <paramref name="keepBytes"/> as the bytes (hashes, signatures).</summary>
+    public static object? Read(ReadOnlyMemory<byte> cbor, int maxString, bool keepBytes = false)
     {
         var reader = new CborReader(cbor, CborConformanceMode.Lax, allowMultipleRootLevelValues: true);
         int items = 0;
         try
         {
-            return ReadValue(reader, 0, maxString, ref items);
+            return ReadValue(reader, 0, maxString, keepBytes, ref items);
         }
         catch (CborContentException ex)
         {
@@ -292,7 +324,7 @@ internal static class CborValue
         }
     }
 
-    private static object? ReadValue(CborReader reader, int depth, int maxString, ref int items)
+    private static object? ReadValue(CborReader reader, int depth, int maxString, bool keepBytes, ref int items)
     {
         if (depth > MaxDepth || ++items > MaxItems)
         {
@@ -303,14 +335,14 @@ internal static class CborValue
         {
             case CborReaderState.Tag:
                 reader.ReadTag();
-                return ReadValue(reader, depth, maxString, ref items);
+                return ReadValue(reader, depth, maxString, keepBytes, ref items);
             case CborReaderState.StartMap:
                 reader.ReadStartMap();
                 var map = new Dictionary<string, object?>(StringComparer.Ordinal);
                 while (reader.PeekState() != CborReaderState.EndMap)
                 {
-                    object? key = ReadValue(reader, depth + 1, maxString, ref items);
-                    map[key?.ToString() ?? ""] = ReadValue(reader, depth + 1, maxString, ref items);
+                    object? key = ReadValue(reader, depth + 1, maxString, keepBytes, ref items);
+                    map[key?.ToString() ?? ""] = ReadValue(reader, depth + 1, maxString, keepBytes, ref items);
                 }
 
                 reader.ReadEndMap();
@@ -320,7 +352,7 @@ internal static class CborValue
                 var list = new List<object?>();
                 while (reader.PeekState() != CborReaderState.EndArray)
                 {
-                    list.Add(ReadValue(reader, depth + 1, maxString, ref items));
+                    list.Add(ReadValue(reader, depth + 1, maxString, keepBytes, ref items));
                 }
 
                 reader.ReadEndArray();
@@ -329,7 +361,8 @@ internal static class CborValue
                 string text = reader.ReadTextString();
                 return text.Length > maxString ? text[..maxString] : text;
             case CborReaderState.ByteString:
-                return reader.ReadByteString().Length;
+                byte[] bytes = reader.ReadByteString();
+                return keepBytes ? bytes : bytes.Length;
             case CborReaderState.UnsignedInteger:
             case CborReaderState.NegativeInteger:
                 return reader.ReadInt64();

@@ -16,7 +16,8 @@ public static partial class ProvenanceReader
 {
     private const int DetailLength = 160;
 
-    public static IReadOnlyList<Evidence> Read(ReadOnlySpan<byte> file, ProvenanceLimits? limits = null)
+    /// <param name="trust">Trust anchors for C2PA signers; without them a valid claim is "unverified (trust list not configured)".</param>
+    public static IReadOnlyList<Evidence> Read(ReadOnlySpan<byte> file, ProvenanceLimits? limits = null, C2paTrustList? trust = null)
     {
         limits ??= ProvenanceLimits.Default;
         var evidence = new List<Evidence>();
@@ -47,7 +48,7 @@ public static partial class ProvenanceReader
 
         if (blocks.Jumbf is { } jumbf)
         {
-            AddC2pa(evidence, jumbf, limits);
+            AddC2pa(evidence, jumbf, file, limits, trust);
         }
         else if (blocks.Xmp.Concat(blocks.Texts.Where(t => t.Key == "XML:com.adobe.xmp").Select(t => t.Text)).Select(x => RemoteManifest().Match(x)).FirstOrDefault(m => m.Success) is { } remote)
         {
@@ -201,7 +202,14 @@ public static partial class ProvenanceReader
         }
     }
 
-    private static void AddC2pa(List<Evidence> evidence, byte[] jumbf, ProvenanceLimits limits)
+    /// <summary>
+    /// The C2PA claim's evidence, weighed by its verification (<see cref="C2paVerifier"/>): only a verified claim keeps
+    /// its strength; a valid but unverified one (no trust list, an unknown signer, something not checkable) is at most
+    /// moderate; a broken one (invalid signature, hash mismatch) is reported as <c>c2pa-broken</c>, weak, pointing
+    /// nowhere, with what it claimed. A claim found in an ingredient's manifest is as verified as the worse of the
+    /// active manifest and that one's own signature.
+    /// </summary>
+    private static void AddC2pa(List<Evidence> evidence, byte[] jumbf, ReadOnlySpan<byte> file, ProvenanceLimits limits, C2paTrustList? trust)
     {
         C2paManifest manifest;
         try
@@ -214,6 +222,7 @@ public static partial class ProvenanceReader
             return;
         }
 
+        C2paVerification verification = C2paVerifier.Verify(manifest, file, checkBinding: true, trust, limits);
         string by = By(manifest);
         (C2paManifest Manifest, string? Relationship, string? Through)[] chain = [.. manifest.WithIngredients()];
 
@@ -225,7 +234,7 @@ public static partial class ProvenanceReader
             (string strength, string direction) = Classify(type);
             if (found.Relationship is null)
             {
-                evidence.Add(new Evidence(EvidenceSignals.C2pa, strength, $"C2PA: digitalSourceType {type}{by}{Agent(found.Manifest, type)} (signature not verified)", direction));
+                evidence.Add(Claim(strength, $"C2PA: digitalSourceType {type}{by}{Agent(found.Manifest, type)}", direction, verification));
                 return;
             }
 
@@ -236,12 +245,13 @@ public static partial class ProvenanceReader
                 strength = EvidenceStrength.Moderate;
             }
 
+            verification = C2paVerification.Worst(verification, C2paVerifier.Verify(found.Manifest, file, checkBinding: false, trust, limits));
             string active = manifest.Actions.Count == 0 ? "no actions" : string.Join(", ", manifest.Actions.Distinct().Take(3));
-            evidence.Add(new Evidence(
-                EvidenceSignals.C2pa,
+            evidence.Add(Claim(
                 strength,
-                $"C2PA: digitalSourceType {type}{By(found.Manifest)}{Agent(found.Manifest, type)} from an ingredient ({found.Relationship} '{Clip(found.Through ?? "")}') of the active manifest{by} ({active}) (signature not verified)",
-                direction));
+                $"C2PA: digitalSourceType {type}{By(found.Manifest)}{Agent(found.Manifest, type)} from an ingredient ({found.Relationship} '{Clip(found.Through ?? "")}') of the active manifest{by} ({active})",
+                direction,
+                verification));
             return;
         }
 
@@ -249,13 +259,25 @@ public static partial class ProvenanceReader
         // agent (Microsoft's Image Creator: "AI Generated Image"). That is free text, not the IPTC vocabulary: moderate.
         if (chain.SelectMany(c => c.Manifest.ActionDetails).FirstOrDefault(a => a.Name == "c2pa.created" && SaysAi(a)) is { } created)
         {
-            evidence.Add(new Evidence(EvidenceSignals.C2pa, EvidenceStrength.Moderate, $"C2PA manifest{by}: c2pa.created{AgentAndDescription(created)}, no digital source type (signature not verified)", EvidenceDirection.Ai));
+            evidence.Add(Claim(EvidenceStrength.Moderate, $"C2PA manifest{by}: c2pa.created{AgentAndDescription(created)}, no digital source type", EvidenceDirection.Ai, verification));
             return;
         }
 
         string actions = manifest.Actions.Count == 0 ? "no actions" : "actions " + string.Join(", ", manifest.Actions.Distinct().Take(5));
         string ingredients = chain.Length > 1 ? $", {chain.Length - 1} ingredient manifest{(chain.Length > 2 ? "s" : "")}" : "";
-        evidence.Add(new Evidence(EvidenceSignals.C2pa, EvidenceStrength.Weak, $"C2PA manifest{by}, {actions}{ingredients}, no digital source type (signature not verified)", EvidenceDirection.Unknown));
+        evidence.Add(Claim(EvidenceStrength.Weak, $"C2PA manifest{by}, {actions}{ingredients}, no digital source type", EvidenceDirection.Unknown, verification));
+    }
+
+    private static Evidence Claim(string strength, string detail, string direction, C2paVerification verification)
+    {
+        detail += C2paVerificationStates.Suffix(Clip(verification.Text));
+        if (verification.Broken)
+        {
+            return new Evidence(EvidenceSignals.C2paBroken, EvidenceStrength.Weak, detail, EvidenceDirection.Unknown);
+        }
+
+        bool verified = verification.State == C2paVerificationStates.Verified;
+        return new Evidence(EvidenceSignals.C2pa, !verified && strength == EvidenceStrength.Strong ? EvidenceStrength.Moderate : strength, detail, direction);
     }
 
     private static SourceType? FirstSourceType((C2paManifest Manifest, string? Relationship, string? Through)[] chain, string? direction)

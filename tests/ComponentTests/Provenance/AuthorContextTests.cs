@@ -6,7 +6,8 @@ namespace ArtGrid.Tests.Provenance;
 [Collection(ClusterCollection.Name)]
 public sealed class AuthorContextTests(ClusterFixture fixture)
 {
-    private static readonly string C2paFile = Path.Combine(TestAssets.ProvenanceSamplesDir, "prov_0035.png");
+    // A generated image whose C2PA claim the cluster verifies (c2pa-rs's test roots, ClusterFixture): AI whatever the classifier says.
+    private static readonly string C2paFile = Path.Combine(TestAssets.ProvenanceSamplesDir, "public", "c2pa-rs", "C.jpg");
 
     [Fact]
     public async Task VerdictsCarryTheAuthorsCountsAndAReplayIsNotCountedTwice()

@@ -97,11 +97,14 @@ public sealed class DecodeSandboxTests
         // One request: the tensor and the C2PA manifest the file carries, read in the worker, not in this process.
         Assert.NotNull(decoded.Tensor);
         Evidence c2pa = Assert.Single(decoded.Evidence!);
-        Assert.Equal((EvidenceSignals.C2pa, EvidenceStrength.Strong, EvidenceDirection.Ai), (c2pa.Signal, c2pa.Strength, c2pa.Indicates));
+        // Verified in the worker too: valid, but no trust anchors here, so moderate.
+        Assert.Equal((EvidenceSignals.C2pa, EvidenceStrength.Moderate, EvidenceDirection.Ai), (c2pa.Signal, c2pa.Strength, c2pa.Indicates));
+        Assert.EndsWith("(verification: unverified (trust list not configured))", c2pa.Detail, StringComparison.Ordinal);
 
-        // The manifest sits before the pixels: a file cut short still shows it, beside its decoding error.
+        // The manifest sits before the pixels: a file cut short still shows it, beside its decoding error, as a
+        // manifest whose data hash no longer matches.
         Assert.Equal(ErrorCodes.DecodeFailed, truncated.Error?.Code);
-        Assert.Contains(truncated.Evidence!, e => e.Signal == EvidenceSignals.C2pa);
+        Assert.Contains(truncated.Evidence!, e => e.Signal == EvidenceSignals.C2paBroken && e.Detail.EndsWith("(verification: hash mismatch (edited after signing))", StringComparison.Ordinal));
     }
 
     [Fact(Timeout = 120_000)]

@@ -33,7 +33,7 @@ public sealed class PublicFixtureTests
         string[] kept = [.. Directory.EnumerateFiles(PublicDir, "*", SearchOption.AllDirectories)
             .Where(f => !f.StartsWith(FetchedDir + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             .Select(f => Path.GetRelativePath(PublicDir, f).Replace(Path.DirectorySeparatorChar, '/'))
-            .Where(f => !Path.GetFileName(f).StartsWith("LICENSE", StringComparison.Ordinal) && f is not ("README.md" or "expected.csv" or "fetch.sh" or ".gitignore"))
+            .Where(f => !Path.GetFileName(f).StartsWith("LICENSE", StringComparison.Ordinal) && f is not ("README.md" or "expected.csv" or "fetch.sh" or ".gitignore" or "c2pa-rs/test_cert_root_bundle.pem"))
             .Order(StringComparer.Ordinal)];
         Assert.Equal(Fixtures.Values.Where(f => f.Source == "vendored").Select(f => f.File).Order(StringComparer.Ordinal), kept);
         Assert.All(Fixtures.Values.Where(f => f.Source == "fetched"), f => Assert.DoesNotContain(f.File, kept));
@@ -53,8 +53,16 @@ public sealed class PublicFixtureTests
         byte[] gif = WithGifApplicationExtension(plain, "C2PA_GIF"u8, [1, 0, 0], store);
 
         Assert.Equal(store, MetadataBlocks.Scan(gif, ProvenanceLimits.Default).Jumbf);
-        Assert.Equal(ProvenanceReader.Read(webp), ProvenanceReader.Read(gif));
-        Assert.Contains("from an ingredient", Assert.Single(ProvenanceReader.Read(gif)).Detail, StringComparison.Ordinal);
+
+        // The same claim, read the same way; but the store's data hash is the WebP's bytes, not these: moved into
+        // another file, a manifest no longer binds it, and says so.
+        Evidence fromWebP = Assert.Single(ProvenanceReader.Read(webp));
+        Evidence fromGif = Assert.Single(ProvenanceReader.Read(gif));
+        Assert.Equal(C2paVerificationStates.TrustListNotConfigured, C2paVerificationTests.State(fromWebP));
+        Assert.StartsWith(C2paVerificationStates.HashMismatch, C2paVerificationTests.State(fromGif), StringComparison.Ordinal);
+        Assert.Equal(EvidenceSignals.C2paBroken, fromGif.Signal);
+        Assert.Equal(Claim(fromWebP), Claim(fromGif));
+        Assert.Contains("from an ingredient", fromGif.Detail, StringComparison.Ordinal);
         using (Image<Rgba32> decoded = Image.Load<Rgba32>(gif))
         {
             Assert.Equal((29, 20), (decoded.Width, decoded.Height)); // still a GIF any decoder reads
@@ -109,7 +117,11 @@ public sealed class PublicFixtureTests
         string report = string.Join("\n", evidence);
         Assert.Equal(fixture.Evidence, evidence.Select(e => $"{e.Signal}/{e.Strength}/{e.Indicates}").Order(StringComparer.Ordinal));
         Assert.All(fixture.Detail, part => Assert.True(evidence.Any(e => e.Detail.Contains(part, StringComparison.Ordinal)), $"no detail says '{part}':\n{report}"));
+        string[] states = [.. evidence.Where(e => e.Detail.Contains("(verification: ", StringComparison.Ordinal)).Select(C2paVerificationTests.State)];
+        Assert.Equal(fixture.Verification.Length == 0 ? [] : [fixture.Verification], states);
     }
+
+    private static string Claim(Evidence evidence) => evidence.Detail[..evidence.Detail.LastIndexOf(" (verification: ", StringComparison.Ordinal)];
 
     private static byte[] WithGifApplicationExtension(byte[] gif, ReadOnlySpan<byte> identifier, byte[] authentication, byte[] data)
     {
@@ -147,10 +159,11 @@ public sealed class PublicFixtureTests
     internal static readonly IReadOnlyDictionary<string, Fixture> Fixtures = File.ReadLines(Path.Combine(PublicDir, "expected.csv"))
         .Skip(1)
         .Select(line => line.Split(','))
-        .Select(c => new Fixture(c[0], c[1], [.. c[4].Split(';', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)], c[5].Split('|', StringSplitOptions.RemoveEmptyEntries), c[10]))
+        .Select(c => new Fixture(c[0], c[1], [.. c[4].Split(';', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)], c[5].Split('|', StringSplitOptions.RemoveEmptyEntries), c[10], c[11]))
         .ToDictionary(f => f.File, StringComparer.Ordinal);
 
-    internal sealed record Fixture(string File, string Source, string[] Evidence, string[] Detail, string Sha256);
+    /// <param name="Verification">The state of its C2PA claim, checked without a trust list; empty when it has none.</param>
+    internal sealed record Fixture(string File, string Source, string[] Evidence, string[] Detail, string Sha256, string Verification);
 
     /// <summary>Skips the theory, saying why, while any file fetch.sh downloads is missing.</summary>
     private sealed class FetchedFixturesTheoryAttribute : TheoryAttribute

@@ -5,7 +5,7 @@ namespace ArtGrid.Tests.Provenance;
 /// <summary>The verdict policy: how evidence, declarations and the classifier combine.</summary>
 public sealed class VerdictPolicyTests
 {
-    private static readonly Evidence StrongAi = new(EvidenceSignals.C2pa, EvidenceStrength.Strong, "C2PA: digitalSourceType trainedAlgorithmicMedia by G", EvidenceDirection.Ai);
+    private static readonly Evidence StrongAi = new(EvidenceSignals.C2pa, EvidenceStrength.Strong, "C2PA: digitalSourceType trainedAlgorithmicMedia by G (verification: verified)", EvidenceDirection.Ai);
     private static readonly Evidence CameraC2pa = new(EvidenceSignals.C2pa, EvidenceStrength.Moderate, "C2PA: digitalSourceType digitalCapture by Cam", EvidenceDirection.Human);
 
     [Theory]
@@ -46,6 +46,23 @@ public sealed class VerdictPolicyTests
 
         Assert.Equal(classifierLabel, merged.Label);
         Assert.Equal(listed, merged.Reasons!.Contains("resembles midjourney images (0.62 among the generator families the model knows)"));
+    }
+
+    [Theory]
+    // A strong C2PA AI claim decides only when verified; other strong evidence (a generator's own settings) as before.
+    [InlineData(EvidenceSignals.C2pa, "C2PA: digitalSourceType trainedAlgorithmicMedia by G (verification: verified)", Labels.Ai)]
+    [InlineData(EvidenceSignals.C2pa, "C2PA: digitalSourceType trainedAlgorithmicMedia by G (verification: unverified (trust list not configured))", Labels.Human)]
+    [InlineData(EvidenceSignals.C2pa, "C2PA: digitalSourceType trainedAlgorithmicMedia by G (signature not verified)", Labels.Human)]
+    [InlineData(EvidenceSignals.A1111Parameters, "PNG text 'parameters': Steps: 20, Sampler: Euler a", Labels.Ai)]
+    public void OnlyAVerifiedC2paClaimDecides(string signal, string detail, string expected)
+    {
+        var evidence = new Evidence(signal, EvidenceStrength.Strong, detail, EvidenceDirection.Ai);
+        var image = new ImageScore(0, "x.png", "00", null, 0.1, "m/1", null, false, null, [evidence]) { ClassifierLabel = Labels.Human };
+
+        ImageScore merged = VerdictPolicy.MergeImage(image, new JobMetadata(), new VerdictOptions());
+
+        Assert.Equal(expected, merged.Label);
+        Assert.Contains(merged.Reasons!, r => r.StartsWith(detail, StringComparison.Ordinal));
     }
 
     [Fact]

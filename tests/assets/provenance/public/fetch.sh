@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 failed=0
-while IFS=, read -r file source _tool _container _evidence _detail repo commit path _licence sha256; do
+while IFS=, read -r file source _tool _container _evidence _detail repo commit path _licence sha256 _verification; do
   [ "$source" = fetched ] || continue
   target="fetched/$file"
   if [ -f "$target" ] && echo "$sha256  $target" | sha256sum --check --status; then
