@@ -1,10 +1,18 @@
 using ArtGrid.GrainInterfaces;
+using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 
 namespace ArtGrid.Grains;
 
-/// <summary>An author's counts (grain storage "authors": memory when embedded, Redis in the cluster).</summary>
-public sealed class AuthorGrain([PersistentState("author", AuthorGrain.StorageName)] IPersistentState<AuthorState> state) : Grain, IAuthorGrain
+/// <summary>
+/// An author's counts (grain storage "authors": memory when embedded, Redis in the cluster). They are forgotten
+/// <see cref="AuthorOptions.Expiry"/> after the author's last job: Redis drops the key then, and an activation that
+/// outlives it (kept by reads) starts over as well rather than write back what Redis has forgotten.
+/// </summary>
+public sealed class AuthorGrain(
+    [PersistentState("author", AuthorGrain.StorageName)] IPersistentState<AuthorState> state,
+    IOptions<AuthorOptions> options,
+    TimeProvider time) : Grain, IAuthorGrain
 {
     public const string StorageName = "authors";
 
@@ -16,6 +24,7 @@ public sealed class AuthorGrain([PersistentState("author", AuthorGrain.StorageNa
 
     public async Task<AuthorContext> RecordAsync(string jobId, string? label, bool? declaredAi, bool conflict, CancellationToken cancellationToken = default)
     {
+        await ForgetIfExpiredAsync(cancellationToken);
         AuthorState counts = state.State;
         if (counts.Recent.Contains(jobId))
         {
@@ -30,6 +39,7 @@ public sealed class AuthorGrain([PersistentState("author", AuthorGrain.StorageNa
         }
 
         counts.Conflicts += conflict ? 1 : 0;
+        counts.LastJobAt = time.GetUtcNow();
         counts.Recent.Enqueue(jobId);
         while (counts.Recent.Count > RecentJobs)
         {
@@ -40,7 +50,29 @@ public sealed class AuthorGrain([PersistentState("author", AuthorGrain.StorageNa
         return Context();
     }
 
-    public Task<AuthorContext> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(Context());
+    public async Task<AuthorContext> GetAsync(CancellationToken cancellationToken = default)
+    {
+        await ForgetIfExpiredAsync(cancellationToken);
+        return Context();
+    }
+
+    // The Redis key's time to live starts when a job's write reaches Redis, a little after LastJobAt: once this
+    // activation sees the expiry passed, Redis has dropped the key (or is about to). Reading again takes the ETag of
+    // what storage holds now, so the next write succeeds either way; counts still there (memory storage, or a key
+    // Redis has not dropped yet) are left behind all the same.
+    private async Task ForgetIfExpiredAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.LastJobAt is not { } last || time.GetUtcNow() - last < options.Value.StorageExpiry)
+        {
+            return;
+        }
+
+        await state.ReadStateAsync(cancellationToken);
+        if (state.State.LastJobAt is { } stored && time.GetUtcNow() - stored >= options.Value.StorageExpiry)
+        {
+            state.State = new AuthorState();
+        }
+    }
 
     private AuthorContext Context() =>
         new(this.GetPrimaryKeyString(), state.State.Jobs, state.State.AiVerdicts, state.State.UndeclaredAi, state.State.Conflicts);
@@ -63,4 +95,8 @@ public sealed class AuthorState
 
     [Id(4)]
     public Queue<string> Recent { get; set; } = new();
+
+    /// <summary>When the author's last job was counted; null in state written before expiry existed.</summary>
+    [Id(5)]
+    public DateTimeOffset? LastJobAt { get; set; }
 }

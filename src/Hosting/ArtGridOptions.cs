@@ -1,3 +1,4 @@
+using ArtGrid.Grains;
 using ArtGrid.Hosting.Caching;
 using ArtGrid.Hosting.Gateway;
 using ArtGrid.Hosting.Images;
@@ -66,6 +67,9 @@ internal sealed partial class PreprocessingOptionsValidator : IValidateOptions<P
 
 [OptionsValidator]
 internal sealed partial class DecodeSandboxOptionsValidator : IValidateOptions<DecodeSandboxOptions>;
+
+[OptionsValidator]
+internal sealed partial class AuthorOptionsValidator : IValidateOptions<AuthorOptions>;
 
 [OptionsValidator]
 internal sealed partial class InferenceOptionsValidator : IValidateOptions<InferenceOptions>;

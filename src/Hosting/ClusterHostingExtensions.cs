@@ -32,6 +32,7 @@ public static class ClusterHostingExtensions
         SiloOptions silo = ArtGridOptions.Read<SiloOptions, SiloOptionsValidator>(configuration, SiloOptions.SectionName);
         Uri rabbitMq = configuration.RabbitMqAddress();
         BusOptions bus = ArtGridOptions.Read<BusOptions, BusOptionsValidator>(configuration, BusOptions.SectionName);
+        AuthorOptions authors = ArtGridOptions.Read<AuthorOptions, AuthorOptionsValidator>(configuration, AuthorOptions.SectionName);
         RedisConnection redis = builder.Services.AddArtGridRedis(configuration);
         // Started before the snapshots, Orleans and the bus: a command queue that cannot be consumed (declared
         // without its priority) stops the silo before it joins the cluster.
@@ -94,7 +95,13 @@ public static class ClusterHostingExtensions
                 // grain writes only while it scores and deactivates minutes later, so expiry never meets a live one.
                 o.EntryExpiry = TimeSpan.FromHours(bus.JobRecordHours);
             });
-            orleans.AddRedisGrainStorage(AuthorGrain.StorageName, UseSharedConnection);
+            orleans.AddRedisGrainStorage(AuthorGrain.StorageName, o =>
+            {
+                UseSharedConnection(o);
+                // Every author ever seen would otherwise stay for good. Each write sets the time to live again, so an
+                // author is forgotten that long after their last job; the grain starts over with them from then.
+                o.EntryExpiry = authors.StorageExpiry;
+            });
             // The active version of each model: no expiry, it is the cluster's choice until switched again.
             orleans.AddRedisGrainStorage(ModelCatalogGrain.StorageName, UseSharedConnection);
             orleans.Services.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));

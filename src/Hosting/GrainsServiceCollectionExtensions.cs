@@ -15,13 +15,17 @@ namespace ArtGrid.Hosting;
 
 public static class GrainsServiceCollectionExtensions
 {
-    /// <summary>The domain services the grains use. Options bind from "ArtGrid:Preprocessing" (and its "Sandbox" section) and "ArtGrid:Inference".</summary>
+    /// <summary>
+    /// The domain services the grains use. Options bind from "ArtGrid:Preprocessing" (and its "Sandbox" section),
+    /// "ArtGrid:Inference" and "ArtGrid:Authors".
+    /// </summary>
     public static IServiceCollection AddArtGridGrainServices(this IServiceCollection services)
     {
         services.AddArtGridSection<PreprocessingOptions, PreprocessingOptionsValidator>(PreprocessingOptions.SectionName);
         services.AddArtGridSection<VerdictOptions>(VerdictOptions.SectionName);
         services.AddArtGridSection<JobOptions>(JobOptions.SectionName);
         services.AddArtGridSection<InferenceOptions, InferenceOptionsValidator>(InferenceOptions.SectionName);
+        services.AddArtGridSection<AuthorOptions, AuthorOptionsValidator>(AuthorOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<ArtGridInstruments>();

@@ -86,4 +86,60 @@ public static class ContainerChecks
 
         return false;
     }
+
+    /// <summary>
+    /// The PNG without its text chunks (tEXt, zTXt, iTXt) when they hold more than <paramref name="maxTextBytes"/> in all;
+    /// otherwise <paramref name="data"/> itself. Text never changes the pixels, but libpng's progressive reader (the one
+    /// Skia drives) buffers a chunk by growing and copying its save buffer on every read, so a 40 MB text chunk took
+    /// minutes of CPU before the first pixel; without it the decoder sees the same image. The metadata readers still
+    /// read the original bytes. Expects a PNG whose chunks are intact (<see cref="PngHasEnd"/>).
+    /// </summary>
+    public static byte[] PngWithoutLargeText(byte[] data, int maxTextBytes)
+    {
+        long text = 0;
+        foreach ((int offset, int length, bool isText) in PngChunks(data))
+        {
+            text += isText ? length : 0;
+        }
+
+        if (text <= maxTextBytes)
+        {
+            return data;
+        }
+
+        var kept = new MemoryStream(data.Length - (int)Math.Min(text, data.Length));
+        kept.Write(data, 0, 8);
+        foreach ((int offset, int length, bool isText) in PngChunks(data))
+        {
+            if (!isText)
+            {
+                kept.Write(data, offset, 12 + length);
+            }
+        }
+
+        return kept.ToArray();
+    }
+
+    // The chunks up to and including IEND: where each starts, its data length, and whether it is a text chunk.
+    private static IEnumerable<(int Offset, int Length, bool IsText)> PngChunks(byte[] data)
+    {
+        int offset = 8;
+        while (offset + 12 <= data.Length)
+        {
+            uint length = (uint)((data[offset] << 24) | (data[offset + 1] << 16) | (data[offset + 2] << 8) | data[offset + 3]);
+            if (length > int.MaxValue - 12 || offset + 12L + length > data.Length)
+            {
+                yield break;
+            }
+
+            ReadOnlyMemory<byte> type = data.AsMemory(offset + 4, 4);
+            yield return (offset, (int)length, type.Span.SequenceEqual("tEXt"u8) || type.Span.SequenceEqual("zTXt"u8) || type.Span.SequenceEqual("iTXt"u8));
+            if (type.Span.SequenceEqual("IEND"u8))
+            {
+                yield break;
+            }
+
+            offset += 12 + (int)length;
+        }
+    }
 }

@@ -20,6 +20,12 @@ namespace ArtGrid.Imaging;
 /// </summary>
 public sealed class ImagePreprocessor
 {
+    /// <summary>
+    /// PNG text (tEXt, zTXt, iTXt, all chunks together) over this many bytes is left out of what the decoder reads
+    /// (<see cref="ContainerChecks.PngWithoutLargeText"/>); generators' settings and ComfyUI workflows stay well under it.
+    /// </summary>
+    public const int MaxPngTextForDecoder = 1 << 20;
+
     private readonly PreprocessingOptions _options;
     private readonly Configuration _configuration;
     private readonly IFrameDecoder _decoder;
@@ -141,10 +147,14 @@ public sealed class ImagePreprocessor
             return PreparedImage.Fail(ErrorCodes.UnsupportedFormat, $"{format.Name} images are not accepted (allowed: JPEG, PNG, WebP, GIF, BMP).", formatName);
         }
 
+        // Megabytes of PNG text cost the decoder time out of all proportion to the pixels (its header read included):
+        // it reads the image without them.
+        byte[] pixelBytes = format is PngFormat ? ContainerChecks.PngWithoutLargeText(bytes, MaxPngTextForDecoder) : bytes;
+
         int sourceWidth, sourceHeight;
         try
         {
-            (sourceWidth, sourceHeight) = _decoder.ReadSize(bytes);
+            (sourceWidth, sourceHeight) = _decoder.ReadSize(pixelBytes);
         }
         catch (Exception ex) when (IsDecoderFailure(ex))
         {
@@ -185,7 +195,7 @@ public sealed class ImagePreprocessor
             int minSide = format is JpegFormat && _options.ReducedJpegDecode && pixels > _options.ReducedDecodeMinPixels && framing.Fit == ImageFit.Stretch
                 ? 2 * Math.Max(framing.Width, framing.Height)
                 : 0;
-            using Image<Rgba32> decoded = _decoder.DecodeFirstFrame(bytes, minSide);
+            using Image<Rgba32> decoded = _decoder.DecodeFirstFrame(pixelBytes, minSide);
             bool fullSize = decoded.Width == sourceWidth && decoded.Height == sourceHeight;
 
             // The watermark and stealth metadata (NovelAI's, A1111's) live in the pixels as the generator wrote them: read

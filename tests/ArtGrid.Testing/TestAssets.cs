@@ -211,16 +211,45 @@ public static class TestAssets
         stream.Write(u32);
     }
 
+    /// <summary>
+    /// <paramref name="png"/> with a tEXt chunk of <paramref name="key"/> and <paramref name="textBytes"/> bytes of text
+    /// (a prompt repeated) right after IHDR, where a decoder must read past it to reach the pixels; CRCs valid.
+    /// </summary>
+    public static byte[] PngWithTextChunk(byte[] png, string key, int textBytes)
+    {
+        byte[] prompt = "a photograph of a cat on a sofa, natural light, "u8.ToArray();
+        byte[] data = new byte[key.Length + 1 + textBytes];
+        System.Text.Encoding.Latin1.GetBytes(key, data);
+        for (int i = key.Length + 1; i < data.Length; i += prompt.Length)
+        {
+            prompt.AsSpan(0, Math.Min(prompt.Length, data.Length - i)).CopyTo(data.AsSpan(i));
+        }
+
+        int afterHeader = 8 + 12 + BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(8));
+        using var stream = new MemoryStream();
+        stream.Write(png, 0, afterHeader);
+        WriteChunk(stream, "tEXt", data);
+        stream.Write(png, afterHeader, png.Length - afterHeader);
+        return stream.ToArray();
+    }
+
+    private static uint[] CrcTable { get; } = [.. Enumerable.Range(0, 256).Select(n =>
+    {
+        uint c = (uint)n;
+        for (int k = 0; k < 8; k++)
+        {
+            c = (c & 1) != 0 ? (c >> 1) ^ 0xEDB88320 : c >> 1;
+        }
+
+        return c;
+    })];
+
     private static uint Crc32(byte[] data)
     {
         uint crc = 0xFFFFFFFF;
         foreach (byte b in data)
         {
-            crc ^= b;
-            for (int k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
-            }
+            crc = CrcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
         }
 
         return ~crc;

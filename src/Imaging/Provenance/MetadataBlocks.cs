@@ -303,9 +303,24 @@ public sealed class MetadataBlocks
             return;
         }
 
+        string key = Encoding.Latin1.GetString(data[..zero]);
         ReadOnlySpan<byte> text = data[(zero + 1)..];
-        Texts.Add((Encoding.Latin1.GetString(data[..zero]), Encoding.Latin1.GetString(text[..Math.Min(text.Length, limits.MaxTextBytes)])));
+        if (text.Length > limits.MaxTextBytes)
+        {
+            SkipText("tEXt", key, text.Length, limits);
+            return;
+        }
+
+        Texts.Add((key, Encoding.Latin1.GetString(text)));
     }
+
+    // Text over the limit is not read at all: its first part could be anything (a generator's settings cut in the middle,
+    // a prompt padded to hide them), and reading it would cost time out of proportion to what it can say. The file is
+    // scored without it, and the skip is reported.
+    private void SkipText(string chunk, string key, long? length, ProvenanceLimits limits) =>
+        Problems.Add(length is { } bytes
+            ? $"PNG: {chunk} '{key}' holds {bytes} bytes of text, over the {limits.MaxTextBytes}-byte limit: not read"
+            : $"PNG: {chunk} '{key}' inflates past the {limits.MaxTextBytes}-byte text limit: not read");
 
     private void AddCompressedText(ReadOnlySpan<byte> data, ProvenanceLimits limits)
     {
@@ -317,8 +332,14 @@ public sealed class MetadataBlocks
         }
 
         string key = Encoding.Latin1.GetString(data[..zero]);
-        if (Inflate(data[(zero + 2)..], limits.MaxTextBytes) is { } bytes)
+        if (Inflate(data[(zero + 2)..], limits.MaxTextBytes + 1) is { } bytes)
         {
+            if (bytes.Length > limits.MaxTextBytes)
+            {
+                SkipText("zTXt", key, null, limits);
+                return;
+            }
+
             Texts.Add((key, Encoding.Latin1.GetString(bytes)));
         }
         else
@@ -349,10 +370,22 @@ public sealed class MetadataBlocks
         }
 
         ReadOnlySpan<byte> text = rest[(language + 1 + translated + 1)..];
-        byte[]? bytes = compressed ? Inflate(text, limits.MaxTextBytes) : text[..Math.Min(text.Length, limits.MaxTextBytes)].ToArray();
+        if (!compressed && text.Length > limits.MaxTextBytes)
+        {
+            SkipText("iTXt", key, text.Length, limits);
+            return;
+        }
+
+        byte[]? bytes = compressed ? Inflate(text, limits.MaxTextBytes + 1) : text.ToArray();
         if (bytes is null)
         {
             Problems.Add($"PNG: iTXt '{key}' does not inflate");
+            return;
+        }
+
+        if (bytes.Length > limits.MaxTextBytes)
+        {
+            SkipText("iTXt", key, null, limits);
             return;
         }
 

@@ -125,7 +125,7 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
 
         int id = Interlocked.Increment(ref _nextRequestId);
         long started = Stopwatch.GetTimestamp();
-        TimeSpan allowed = _options.Timeout;
+        TimeSpan allowed = _options.DeadlineFor(bytes.Length);
         long limitBytes = _options.MemoryLimitBytes;
         // The oriented image, when asked for, is at most the pixel cap's worth of RGB.
         int maxResult = (int)Math.Min(int.MaxValue, (framing.Width * framing.Height * 3) + DecodeProtocol.MaxControlBytes + (keepOriented ? _preprocessing.MaxPixels * 3 : 0));
@@ -168,8 +168,7 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
 
                 if (message.Kind == DecodeMessage.Header)
                 {
-                    double megapixels = (double)message.Prepared.Width * message.Prepared.Height / 1e6;
-                    allowed = _options.Timeout + (_options.TimeoutPerMegapixel * megapixels);
+                    allowed = _options.DeadlineFor(bytes.Length, message.Prepared.Width, message.Prepared.Height);
                     read = DecodeProtocol.ReadFrameAsync(worker.Output, maxResult);
                     continue;
                 }

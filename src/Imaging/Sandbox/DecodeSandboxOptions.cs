@@ -14,7 +14,10 @@ public sealed class DecodeSandboxOptions
     [Range(1, 256)]
     public int? Workers { get; set; }
 
-    /// <summary>Time one image may take, header to resized pixels, before its worker is killed (<c>decode_timeout</c>).</summary>
+    /// <summary>
+    /// Time one image may take, from sending its bytes to the resized pixels, before its worker is killed
+    /// (<c>decode_timeout</c>); <see cref="TimeoutPerMegabyte"/> and <see cref="TimeoutPerMegapixel"/> add to it.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -24,6 +27,20 @@ public sealed class DecodeSandboxOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
     public TimeSpan TimeoutPerMegapixel { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Added to <see cref="Timeout"/> per megabyte (MiB) of the file, from the start: the bytes must cross the pipe and
+    /// be walked for their metadata whatever the pixels, so that a small image carrying tens of megabytes of metadata
+    /// is not mistaken for a hang. Sized in docs/DECODERS.md, <i>Files of many bytes and few pixels</i>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan TimeoutPerMegabyte { get; set; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>The deadline before the header is read: <see cref="Timeout"/> and the allowance for the file's bytes.</summary>
+    public TimeSpan DeadlineFor(long bytes) => Timeout + (TimeoutPerMegabyte * (bytes / (1024.0 * 1024)));
+
+    /// <summary>The deadline once the header has declared width x height: the pixels' allowance added.</summary>
+    public TimeSpan DeadlineFor(long bytes, int width, int height) => DeadlineFor(bytes) + (TimeoutPerMegapixel * ((double)width * height / 1e6));
 
     /// <summary>Resident memory a worker may reach while decoding before it is killed (<c>decode_memory_limit</c>).</summary>
     [Range(64, 1024 * 1024)]

@@ -60,7 +60,7 @@ public sealed class ClusterTests(ServersFixture cluster, ITestOutputHelper outpu
             Assert.InRange(ttl!.Value, TimeSpan.FromHours(167), TimeSpan.FromHours(168));
         }
 
-        // Author aggregates live there too (no expiry: they are the author's history).
+        // Author aggregates live there too (expiring 90 days after the author's last job: AuthorExpiryTests).
         Assert.NotEmpty(redis.Keys(pattern: $"{cluster.RunId}/state/author/*").Take(1));
         Assert.All(first, id => Assert.Equal($"author-{id[^1]}", cluster.Events.Scored[id].Single().Verdict.Author?.Author));
 
