@@ -54,12 +54,7 @@ public sealed partial class ImageScorer(
             return null;
         }
 
-        LoadedModel model;
-        try
-        {
-            model = models.GetModel(modelId);
-        }
-        catch (Exception ex) when (ex is ModelNotFoundException or InvalidDataException or IOException)
+        if (TryLoad(modelId, out _) is not { } model)
         {
             return null;
         }
@@ -85,6 +80,21 @@ public sealed partial class ImageScorer(
         return scores!;
     }
 
+    // The job's model version as this silo loads it, or null with the reason it does not load.
+    private LoadedModel? TryLoad(string modelId, out Exception? failure)
+    {
+        try
+        {
+            failure = null;
+            return models.GetModel(modelId);
+        }
+        catch (Exception ex) when (ex is ModelNotFoundException or InvalidDataException or IOException)
+        {
+            failure = ex;
+            return null;
+        }
+    }
+
     private static string Sha256Of(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     // A cache hit, answered as it was scored: the label, probability, evidence, map and generator the entry keeps.
@@ -98,16 +108,11 @@ public sealed partial class ImageScorer(
 
     private async Task<ScoredImage> ScoreCoreAsync(int index, ImageRef image, string modelId, bool keepOriented, CancellationToken cancellationToken)
     {
-        LoadedModel model;
-        try
-        {
-            model = models.GetModel(modelId);
-        }
-        catch (Exception ex) when (ex is ModelNotFoundException or InvalidDataException or IOException)
+        if (TryLoad(modelId, out Exception? failure) is not { } model)
         {
             // The catalog checked the version on its own silo; this silo's repository disagrees (a deployment fault).
-            LogModelUnavailable(modelId, ex);
-            return Failed(index, image, null, modelId, new ImageError(ErrorCodes.InferenceFailed, $"Model '{modelId}' does not load on this silo: {ex.Message}"));
+            LogModelUnavailable(modelId, failure!);
+            return Failed(index, image, null, modelId, new ImageError(ErrorCodes.InferenceFailed, $"Model '{modelId}' does not load on this silo: {failure!.Message}"));
         }
 
         long start = Stopwatch.GetTimestamp();
