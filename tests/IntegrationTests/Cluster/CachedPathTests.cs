@@ -154,12 +154,8 @@ public sealed class CachedPathTests(ServersFixture cluster)
         Assert.Equal(first.Verdict.AiProbability, hit.Verdict.AiProbability);
         Assert.Equal(first.Verdict.Label, hit.Verdict.Label);
 
-        // Recorded, and marked published once the broker took the event (the mark is not waited for: read until it shows).
-        JobRecord? record = null;
-        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(10) && record?.PublishedAt is null; await Task.Delay(50))
-        {
-            record = await cluster.Records.GetAsync(jobId);
-        }
+        // Recorded, and marked published once the broker took the event.
+        JobRecord? record = await cluster.PublishedRecordAsync(jobId);
 
         Assert.Equal(JobStatus.Completed, record!.Status);
         Assert.NotNull(record.PublishedAt);

@@ -169,6 +169,21 @@ public sealed class ServersFixture : IAsyncLifetime
     /// (<see cref="TestImages.Distinct"/>, marked with this run's id).
     /// </summary>
     public IReadOnlyList<(string Name, byte[] Bytes)> DistinctImages(int count, int seed) => TestImages.Distinct(RunId, count, seed);
+
+    /// <summary>
+    /// The job's record once it is marked published (the mark is sent without waiting for Redis, so it is read until it
+    /// shows, for up to 10 s), else the record as it last stood.
+    /// </summary>
+    public async Task<JobRecord?> PublishedRecordAsync(string jobId)
+    {
+        JobRecord? record = null;
+        for (var clock = Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(10) && record?.PublishedAt is null; await Task.Delay(50))
+        {
+            record = await Records.GetAsync(jobId);
+        }
+
+        return record;
+    }
 }
 
 /// <summary>Every event the test bus received, by job id, with arrival times.</summary>
