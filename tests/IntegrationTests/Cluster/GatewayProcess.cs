@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -70,7 +68,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         IEnumerable<KeyValuePair<string, string>> cluster, IReadOnlyDictionary<string, string>? settings, bool waitReady = true, string? folder = null)
     {
         folder ??= SiloProcess.ProjectOutput("Gateway");
-        int port = FreePort();
+        int port = TestPorts.Free();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -153,12 +151,5 @@ public sealed class GatewayProcess : IAsyncDisposable
         string? failure = await HttpPolling.UntilOkAsync(
             Http, new Uri(path, UriKind.Relative), TimeSpan.FromSeconds(90), () => _process.HasExited ? $"it exited with code {_process.ExitCode}" : null);
         Assert.True(failure is null, $"the gateway did not answer {path} ({failure}):\n" + Log);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

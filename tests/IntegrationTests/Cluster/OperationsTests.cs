@@ -68,7 +68,7 @@ public sealed class OperationsTests(OperationsFixture fixture, ITestOutputHelper
     {
         ServersFixture servers = fixture.Servers;
         // Its own cluster (so that no job of another test is placed on it), and a broker address where nothing listens.
-        int closed = FreePort();
+        int closed = TestPorts.Free();
         var settings = new Dictionary<string, string>(servers.SiloSettings)
         {
             ["ArtGrid__Silo__ClusterId"] = servers.RunId + "-nobus",
@@ -270,12 +270,5 @@ public sealed class OperationsTests(OperationsFixture fixture, ITestOutputHelper
         {
             return (0, ex.Message);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
     }
 }

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 
 namespace ArtGrid.Tests.Cluster;
 
@@ -43,7 +41,7 @@ public sealed class SiloProcess : IAsyncDisposable
     public static async Task<SiloProcess> StartAsync(string name, IReadOnlyDictionary<string, string> settings, string waitFor = "/health/ready", string? folder = null)
     {
         folder ??= ProjectOutput("Silo");
-        string httpPort = FreePort();
+        string httpPort = TestPorts.Free().ToString(CultureInfo.InvariantCulture);
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -55,8 +53,8 @@ public sealed class SiloProcess : IAsyncDisposable
         start.Environment["ConnectionStrings__Redis"] = TestServers.Redis;
         start.Environment["ConnectionStrings__RabbitMq"] = TestServers.RabbitMq.ToString();
         start.Environment["ArtGrid__Silo__Name"] = name;
-        start.Environment["ArtGrid__Silo__SiloPort"] = FreePort();
-        start.Environment["ArtGrid__Silo__GatewayPort"] = FreePort();
+        start.Environment["ArtGrid__Silo__SiloPort"] = TestPorts.Free().ToString(CultureInfo.InvariantCulture);
+        start.Environment["ArtGrid__Silo__GatewayPort"] = TestPorts.Free().ToString(CultureInfo.InvariantCulture);
         start.Environment["ArtGrid__Silo__HttpPort"] = httpPort;
         foreach ((string key, string value) in settings)
         {
@@ -145,12 +143,5 @@ public sealed class SiloProcess : IAsyncDisposable
     {
         string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
         return Path.Combine(TestAssets.RepositoryRoot, "src", project, "bin", configuration, "net10.0");
-    }
-
-    private static string FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using ArtGrid.Tests.Cluster;
 using Xunit.Abstractions;
@@ -92,7 +90,7 @@ public sealed class PublishedProgramsTests(PublishedPrograms published, ITestOut
         Assert.Equal(0, (await HealthCheckAsync(port, "/health/ready")).Exit);
         Assert.Equal(0, (await HealthCheckAsync(port, "/health/live")).Exit);
         Assert.NotEqual(0, (await HealthCheckAsync(port, "/health/no-such-check")).Exit);
-        Assert.NotEqual(0, (await HealthCheckAsync(FreePort(), "/health/ready")).Exit);
+        Assert.NotEqual(0, (await HealthCheckAsync(TestPorts.Free(), "/health/ready")).Exit);
 
         // One image through the bus: decoded by the published folder's worker, scored with its model repository.
         string image = TestAssets.Photo;
@@ -137,11 +135,4 @@ public sealed class PublishedProgramsTests(PublishedPrograms published, ITestOut
             }
         })
         .Where(cmd => cmd.Contains("artgrid-decode-worker", StringComparison.Ordinal)));
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
