@@ -118,10 +118,11 @@ internal static class DecodeProtocol
             header[17] != 0);
     }
 
-    public static byte[] Ready(int processId, string decoder) => Build(DecodeMessage.Ready, w =>
+    public static byte[] Ready(int processId, string decoder, string confinement) => Build(DecodeMessage.Ready, w =>
     {
         w.Write(processId);
         w.Write(decoder);
+        w.Write(confinement);
     });
 
     public static byte[] Header(int id, int width, int height) => Build(DecodeMessage.Header, w =>
@@ -185,6 +186,9 @@ internal static class DecodeProtocol
     /// <summary>A worker's message, parsed. Pixels (a slice of the frame) are set only on a successful result.</summary>
     public sealed record WorkerMessage(DecodeMessage Kind, int Id, int ProcessId = 0, string? Decoder = null, PreparedImage Prepared = default, ReadOnlyMemory<byte>? Pixels = null)
     {
+        /// <summary>What the worker's confinement is (<see cref="WorkerConfinement"/>), on the ready message.</summary>
+        public string? Confinement { get; init; }
+
         /// <summary>The oriented image before resizing, when the request asked for it and the decode succeeded.</summary>
         public OrientedImage? Oriented { get; init; }
     }
@@ -196,7 +200,7 @@ internal static class DecodeProtocol
         switch (kind)
         {
             case DecodeMessage.Ready:
-                return new WorkerMessage(kind, 0, ProcessId: r.ReadInt32(), Decoder: r.ReadString());
+                return new WorkerMessage(kind, 0, ProcessId: r.ReadInt32(), Decoder: r.ReadString()) { Confinement = r.ReadString() };
             case DecodeMessage.Header:
                 int headerId = r.ReadInt32();
                 return new WorkerMessage(kind, headerId, Prepared: new PreparedImage(null, null, null, r.ReadInt32(), r.ReadInt32()));

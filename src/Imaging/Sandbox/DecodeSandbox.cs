@@ -46,6 +46,9 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
     /// <summary>Workers decoding an image now.</summary>
     public int BusyWorkers => _slots.Length - _idle.Reader.Count;
 
+    /// <summary>What the workers said of their confinement when the pool started (<see cref="WorkerConfinement"/>).</summary>
+    public string Confinement { get; private set; } = "";
+
     /// <summary>The running workers' process ids (for operators and tests).</summary>
     public IReadOnlyList<int> WorkerProcessIds =>
         [.. _slots.Select(s => s.Starting is { IsCompletedSuccessfully: true } t ? t.Result.ProcessId : 0).Where(id => id != 0)];
@@ -58,8 +61,21 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
             slot.Starting ??= StartWorkerAsync();
         }
 
-        await Task.WhenAll(_slots.Select(s => s.Starting!)).WaitAsync(cancellationToken);
+        DecodeWorkerProcess[] workers = await Task.WhenAll(_slots.Select(s => s.Starting!)).WaitAsync(cancellationToken);
+        Confinement = workers[0].Confinement;
         LogPoolStarted(_slots.Length, _preprocessing.Decoder.ToString(), _options.Timeout.TotalMilliseconds, _options.MemoryLimitMegabytes);
+        if (_options.Confinement == ConfinementMode.Off)
+        {
+            LogUnconfined(Confinement);
+        }
+        else if (WorkerConfinement.IsComplete(Confinement))
+        {
+            LogConfined(Confinement);
+        }
+        else
+        {
+            LogPartlyConfined(Confinement);
+        }
     }
 
     public async Task<PreparedImage> PrepareAsync(byte[] bytes, ModelInputSpec spec, bool keepOriented = false, CancellationToken cancellationToken = default)
@@ -289,6 +305,15 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
 
     [LoggerMessage(EventId = 1310, Level = LogLevel.Information, Message = "Decode sandbox: {Workers} worker processes ({Decoder}), {TimeoutMs} ms deadline, {MemoryMb} MiB each")]
     private partial void LogPoolStarted(int workers, string decoder, double timeoutMs, int memoryMb);
+
+    [LoggerMessage(EventId = 1313, Level = LogLevel.Information, Message = "Decode workers confined: {Confinement}")]
+    private partial void LogConfined(string confinement);
+
+    [LoggerMessage(EventId = 1314, Level = LogLevel.Warning, Message = "Decode workers only partly confined (this kernel offers less; ArtGrid:Preprocessing:Sandbox:Confinement=Required refuses to start so): {Confinement}")]
+    private partial void LogPartlyConfined(string confinement);
+
+    [LoggerMessage(EventId = 1315, Level = LogLevel.Warning, Message = "Decode workers unconfined (ArtGrid:Preprocessing:Sandbox:Confinement=Off): {Confinement}")]
+    private partial void LogUnconfined(string confinement);
 
     [LoggerMessage(EventId = 1311, Level = LogLevel.Warning, Message = "Replacing decode worker {ProcessId}: {Reason} (after {Images} images)")]
     private partial void LogReplacing(int processId, string reason, int images);

@@ -70,6 +70,13 @@ public sealed class DecodeSandboxOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:00:01")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// How much of the kernel's confinement each worker must get (<see cref="WorkerConfinement"/>: Landlock, then
+    /// seccomp): BestEffort (what the kernel offers, with a warning for what it does not), Required (a worker that cannot
+    /// be confined does not start), Off.
+    /// </summary>
+    public ConfinementMode Confinement { get; set; } = ConfinementMode.BestEffort;
+
     /// <summary>The worker program; unset means <c>artgrid-decode-worker.dll</c> beside the host's own assemblies.</summary>
     public string? WorkerPath { get; set; }
 

@@ -17,13 +17,38 @@ namespace ArtGrid.Imaging.Sandbox;
 public static class DecodeWorkerLoop
 {
     public const string OptionsArgument = "--options";
+    public const string ConfinementArgument = "--confinement";
 
-    /// <summary>Entry point of the worker program: <c>--options JSON</c> carries the preprocessing options.</summary>
+    /// <summary>
+    /// Entry point of the worker program: <c>--options JSON</c> carries the preprocessing options, <c>--confinement
+    /// MODE</c> how much of the kernel's confinement it must get (<see cref="WorkerConfinement"/>);
+    /// <c>--check-confinement</c> instead reports what this host's kernel refuses (<see cref="ConfinementProbes.Check"/>).
+    /// </summary>
     public static int Run(string[] args)
     {
-        PreprocessingOptions options = args is [OptionsArgument, var json]
-            ? JsonSerializer.Deserialize<PreprocessingOptions>(json) ?? new PreprocessingOptions()
-            : throw new ArgumentException($"usage: artgrid-decode-worker {OptionsArgument} JSON (started by the ArtGrid decode supervisor)");
+        if (args is [ConfinementProbes.CheckArgument, ..])
+        {
+            return ConfinementProbes.Check(args);
+        }
+
+        (PreprocessingOptions options, ConfinementMode mode) = args switch
+        {
+            [OptionsArgument, var json] => (ReadOptions(json), ConfinementMode.BestEffort),
+            [OptionsArgument, var json, ConfinementArgument, var confinement] when Enum.TryParse(confinement, ignoreCase: true, out ConfinementMode m) => (ReadOptions(json), m),
+            _ => throw new ArgumentException($"usage: artgrid-decode-worker {OptionsArgument} JSON [{ConfinementArgument} BestEffort|Required|Off] (started by the ArtGrid decode supervisor), or {ConfinementProbes.CheckArgument}"),
+        };
+
+        // First, before any input: inside Landlock, by executing this command line again (no return unless done).
+        string? landlock;
+        try
+        {
+            landlock = WorkerConfinement.ConfineAndReExecute(mode);
+        }
+        catch (Exception ex) when (ex is PlatformNotSupportedException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"decode worker: {ex.Message}");
+            return 4;
+        }
 
         // There is one worker per core: each resizes on one thread.
         options.MaxDegreeOfParallelism = 1;
@@ -32,10 +57,12 @@ public static class DecodeWorkerLoop
         Stream input = Console.OpenStandardInput();
         Stream output = Console.OpenStandardOutput();
         Console.SetOut(Console.Error);
-        return Serve(input, output, options, onInputClosed: () => Environment.Exit(0));
+        return Serve(input, output, options, mode, landlock, onInputClosed: () => Environment.Exit(0));
     }
 
-    internal static int Serve(Stream input, Stream output, PreprocessingOptions options, Action onInputClosed)
+    private static PreprocessingOptions ReadOptions(string json) => JsonSerializer.Deserialize<PreprocessingOptions>(json) ?? new PreprocessingOptions();
+
+    internal static int Serve(Stream input, Stream output, PreprocessingOptions options, ConfinementMode mode, string? landlock, Action onInputClosed)
     {
         var preprocessor = new ImagePreprocessor(Options.Create(options));
         if (preprocessor.DecoderProblem is { } problem)
@@ -45,6 +72,27 @@ public static class DecodeWorkerLoop
         }
 
         WarmUp(preprocessor);
+
+        // The runtime is up and the decoders compiled: from here on nothing needs a socket, a program or a mount.
+        string confinement = "none (Confinement=Off)";
+        if (mode != ConfinementMode.Off)
+        {
+            try
+            {
+                confinement = $"{landlock}; {WorkerConfinement.RefuseSystemCalls(mode)}; self-check: {WorkerConfinement.SelfCheck()}";
+            }
+            catch (PlatformNotSupportedException ex)
+            {
+                Console.Error.WriteLine($"decode worker: {ex.Message}");
+                return 4;
+            }
+
+            if (mode == ConfinementMode.Required && confinement.Contains("allowed", StringComparison.Ordinal))
+            {
+                Console.Error.WriteLine($"decode worker: confinement is required, and the self-check got through: {confinement}");
+                return 4;
+            }
+        }
 
         using var requests = new BlockingCollection<(int Id, ImageFraming Framing, byte[] Image, bool KeepOriented)>(boundedCapacity: 4);
         var reader = new Thread(() =>
@@ -69,7 +117,7 @@ public static class DecodeWorkerLoop
             Name = "decode-requests",
         };
 
-        DecodeProtocol.WriteFrame(output, DecodeProtocol.Ready(Environment.ProcessId, preprocessor.Decoder.ToString()));
+        DecodeProtocol.WriteFrame(output, DecodeProtocol.Ready(Environment.ProcessId, preprocessor.Decoder.ToString(), confinement));
         reader.Start();
         foreach ((int id, ImageFraming framing, byte[] bytes, bool keepOriented) in requests.GetConsumingEnumerable())
         {

@@ -28,6 +28,9 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
     /// <summary>Resident memory once started and warmed up: the runtime, the decoders and their JIT-compiled code.</summary>
     public long BaselineBytes { get; private set; }
 
+    /// <summary>What the worker said of its confinement when ready (<see cref="WorkerConfinement"/>).</summary>
+    public string Confinement { get; private set; } = "";
+
     public Stream Input => _process.StandardInput.BaseStream;
 
     public Stream Output => _process.StandardOutput.BaseStream;
@@ -56,6 +59,15 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
         // The host's preprocessing options as they are; the worker sets what is particular to a worker.
         start.ArgumentList.Add(DecodeWorkerLoop.OptionsArgument);
         start.ArgumentList.Add(JsonSerializer.Serialize(preprocessing));
+        start.ArgumentList.Add(DecodeWorkerLoop.ConfinementArgument);
+        start.ArgumentList.Add(options.Confinement.ToString());
+
+        // A worker gets none of the host's secrets (connection strings, keys): only what the runtime and the native
+        // decoders read from the environment.
+        foreach (string name in start.Environment.Keys.Where(name => !KeptVariable(name)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
 
         // One worker per core: the workstation GC, whatever the host uses. Every image allocates a few large arrays;
         // with the default budgets almost every image set off a blocking gen2 collection, after which ImageSharp trims
@@ -91,6 +103,7 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
             }
 
             started.BaselineBytes = started.ResidentBytes();
+            started.Confinement = ready.Confinement ?? "";
             LogStarted(logger, started.ProcessId, ready.Decoder ?? "?", started.BaselineBytes / (1024 * 1024));
             return started;
         }
@@ -170,6 +183,12 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
     }
 
     public void Dispose() => _process.Dispose();
+
+    /// <summary>The variables a worker keeps from the host's environment.</summary>
+    internal static bool KeptVariable(string name) =>
+        name is "PATH" or "HOME" or "TMPDIR" or "TZ" or "LANG" or "LD_LIBRARY_PATH"
+        || name.StartsWith("LC_", StringComparison.Ordinal)
+        || name.StartsWith("DOTNET_", StringComparison.Ordinal);
 
     internal static string ResolveWorkerPath(DecodeSandboxOptions options)
     {

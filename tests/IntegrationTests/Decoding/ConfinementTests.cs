@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using ArtGrid.Imaging;
+using ArtGrid.Imaging.Decoding;
+using ArtGrid.Imaging.Sandbox;
+using Microsoft.Extensions.Options;
+using Xunit.Abstractions;
+
+namespace ArtGrid.Tests.Decoding;
+
+/// <summary>
+/// The decode worker's confinement by the kernel (Landlock, seccomp; Linux 5.13 or later, as CI runs): the worker
+/// program tries what code smuggled into a decoder would try (a TCP connection and a datagram to a listener of this
+/// test, a file written outside anything it owns, a program started), confined and, for contrast, with
+/// Confinement=Off; and workers the sandbox starts are confined, keep none of the host's secrets, and still decode.
+/// </summary>
+public sealed class ConfinementTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("artgrid-confinement-").FullName;
+
+    [Fact(Timeout = 120_000)]
+    public async Task AConfinedWorker_CannotConnect_SendADatagram_WriteAFile_OrStartAProgram()
+    {
+        using var tcp = new TcpListener(IPAddress.Loopback, 0);
+        tcp.Start();
+        var endpoint = (IPEndPoint)tcp.LocalEndpoint;
+        using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, endpoint.Port));
+        string outside = Path.Combine(_folder, "written-by-the-worker.txt");
+
+        (int exit, JsonElement report) = await CheckAsync("Required", endpoint, outside);
+
+        Assert.Equal(0, exit);
+        Assert.StartsWith("Landlock ABI", report.GetProperty("landlock").GetString());
+        Assert.StartsWith("seccomp: ", report.GetProperty("seccomp").GetString());
+        JsonElement outcomes = report.GetProperty("outcomes");
+        foreach (string attempt in new[] { "connect", "udp", "write", "exec" })
+        {
+            Assert.StartsWith("refused", outcomes.GetProperty(attempt).GetString());
+        }
+
+        // What the worker says is what happened: nothing reached the listeners, no file exists.
+        Assert.False(tcp.Pending(), "a connection reached the test's listener");
+        Assert.Equal(0, udp.Available);
+        Assert.False(File.Exists(outside), "the confined worker wrote a file");
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task TheSameAttempts_Unconfined_GetThrough()
+    {
+        using var tcp = new TcpListener(IPAddress.Loopback, 0);
+        tcp.Start();
+        var endpoint = (IPEndPoint)tcp.LocalEndpoint;
+        using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, endpoint.Port));
+        string outside = Path.Combine(_folder, "written-by-the-worker.txt");
+
+        (int exit, JsonElement report) = await CheckAsync("Off", endpoint, outside);
+
+        Assert.Equal(1, exit);
+        JsonElement outcomes = report.GetProperty("outcomes");
+        foreach (string attempt in new[] { "connect", "udp", "write", "exec" })
+        {
+            Assert.Equal("allowed", outcomes.GetProperty(attempt).GetString());
+        }
+
+        Assert.True(tcp.Pending(), "the unconfined worker's connection did not arrive");
+        Assert.True(udp.Available > 0, "the unconfined worker's datagram did not arrive");
+        Assert.Equal("written from inside a decode worker\n", await File.ReadAllTextAsync(outside));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task WorkersTheSandboxStarts_AreConfined_KeepNoSecretOfTheHost_AndDecodeAsInProcess()
+    {
+        const string secret = "ARTGRID_CONFINEMENT_TEST_SECRET";
+        Environment.SetEnvironmentVariable(secret, "a connection string with a password");
+        await using DecodeSandbox sandbox = await DecodeSandboxTests.StartAsync(DecoderKind.Skia, o =>
+        {
+            o.Workers = 2;
+            o.Confinement = ConfinementMode.Required;
+        });
+        output.WriteLine(sandbox.Confinement);
+        Assert.True(WorkerConfinement.IsComplete(sandbox.Confinement), sandbox.Confinement);
+
+        foreach (int pid in sandbox.WorkerProcessIds)
+        {
+            string status = await File.ReadAllTextAsync($"/proc/{pid}/status");
+            Assert.Contains("NoNewPrivs:\t1", status, StringComparison.Ordinal);
+            Assert.Contains("Seccomp:\t2", status, StringComparison.Ordinal); // a filter
+            string environment = await File.ReadAllTextAsync($"/proc/{pid}/environ");
+            Assert.DoesNotContain(secret, environment, StringComparison.Ordinal);
+            Assert.Contains(WorkerConfinement.ConfinedVariable, environment, StringComparison.Ordinal);
+        }
+
+        var trusted = new ImagePreprocessor(Options.Create(new PreprocessingOptions { Decoder = DecoderKind.Skia }));
+        foreach (string file in TestAssets.SampleImages.Append(TestAssets.Photo))
+        {
+            byte[] bytes = await File.ReadAllBytesAsync(file);
+            PreparedImage confined = await sandbox.PrepareAsync(bytes, TestAssets.RawPixels);
+            Assert.Null(confined.Error);
+            Assert.Equal(trusted.Prepare(bytes, TestAssets.RawPixels).Tensor, confined.Tensor);
+        }
+
+        Assert.Equal(0, sandbox.Restarts);
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private async Task<(int Exit, JsonElement Report)> CheckAsync(string mode, IPEndPoint endpoint, string outside)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in new[]
+        {
+            DecodeWorkerProcess.ResolveWorkerPath(new DecodeSandboxOptions()), ConfinementProbes.CheckArgument, "--mode", mode,
+            "--connect", endpoint.ToString(), "--write", outside, "--exec", "/bin/true",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using Process process = Process.Start(start)!;
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        string stdout = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        output.WriteLine(stdout);
+        output.WriteLine(await stderr);
+        return (process.ExitCode, JsonDocument.Parse(stdout).RootElement);
+    }
+}
