@@ -16,7 +16,8 @@ namespace ArtGrid.Bench;
 /// 1. every file of a public decoder test corpus through each decoder (TurboJpeg, Skia, ImageSharp), in the sandbox (so that hangs and crashes are
 ///    counted, not suffered), against what the corpus says the file is;
 /// 2. decode + orient + resize time per image for each decoder, in process, one thread;
-/// 3. images/s through the sandbox against in-process decoding, same decoder, one request per core in flight.
+/// 3. images/s through the sandbox against in-process decoding, same decoder, one request per core in flight;
+/// 4. what the workers' confinement by the kernel costs: pool start-up, and images/s against Confinement=Off.
 /// </summary>
 internal static class DecoderBench
 {
@@ -141,10 +142,56 @@ internal static class DecoderBench
         summary.Add(Pair("inprocess_images_per_s", medianInProcess));
         summary.Add(Pair("sandbox_images_per_s", medianSandboxed));
         summary.Add(Pair("sandbox_ratio", ratio));
+        await ConfinementCostAsync(mix, cores, summary);
 
         Console.WriteLine();
         Console.WriteLine(string.Join(' ', summary));
         return 0;
+    }
+
+    // 4. What the kernel's confinement of the workers costs (WorkerConfinement: Landlock, a re-exec, seccomp): worker
+    // start-up, and images/s against the same sandbox with Confinement=Off, in alternating rounds as above.
+    private static async Task ConfinementCostAsync(byte[][] mix, int cores, List<string> summary)
+    {
+        const int rounds = 7;
+        Console.WriteLine();
+        Console.WriteLine($"Confinement cost, Skia, {cores} workers, {mix.Length} images, {rounds} alternating rounds:");
+        var starts = new Dictionary<ConfinementMode, List<double>> { [ConfinementMode.Required] = [], [ConfinementMode.Off] = [] };
+        for (int round = 0; round < 3; round++)
+        {
+            foreach (ConfinementMode mode in starts.Keys)
+            {
+                var clock = Stopwatch.StartNew();
+                await using DecodeSandbox started = CreateSandbox(DecoderKind.Skia, new DecodeSandboxOptions { Confinement = mode });
+                await started.StartAsync();
+                starts[mode].Add(clock.Elapsed.TotalMilliseconds);
+            }
+        }
+
+        double confinedStart = starts[ConfinementMode.Required].Order().ElementAt(1), offStart = starts[ConfinementMode.Off].Order().ElementAt(1);
+        Console.WriteLine($"  pool start (median of 3): confined {confinedStart:0} ms, unconfined {offStart:0} ms");
+
+        await using DecodeSandbox confined = CreateSandbox(DecoderKind.Skia, new DecodeSandboxOptions { Confinement = ConfinementMode.Required });
+        await using DecodeSandbox unconfined = CreateSandbox(DecoderKind.Skia, new DecodeSandboxOptions { Confinement = ConfinementMode.Off });
+        await confined.StartAsync();
+        await unconfined.StartAsync();
+        Console.WriteLine($"  {confined.Confinement}");
+        await ThroughputAsync(confined, mix, cores);
+        await ThroughputAsync(unconfined, mix, cores);
+        var pairs = new List<(double Off, double Confined)>();
+        for (int round = 0; round < rounds; round++)
+        {
+            double a = await ThroughputAsync(unconfined, mix, cores);
+            double b = await ThroughputAsync(confined, mix, cores);
+            pairs.Add((a, b));
+            Console.WriteLine($"  round {round + 1}: unconfined {a,6:0.0} images/s, confined {b,6:0.0} images/s, ratio {b / a:0.000}");
+        }
+
+        (double medianOff, double medianConfined) = pairs.OrderBy(p => p.Confined / p.Off).ElementAt(rounds / 2);
+        Console.WriteLine($"  median pair: unconfined {medianOff:0.0} images/s, confined {medianConfined:0.0} images/s, ratio {medianConfined / medianOff:0.000}");
+        summary.Add(Pair("confined_start_ms", confinedStart));
+        summary.Add(Pair("unconfined_start_ms", offStart));
+        summary.Add(Pair("confinement_ratio", medianConfined / medianOff));
     }
 
     private static async Task<Outcome[]> RunCorpusAsync(DecoderKind decoder, string corpus, List<CorpusFile> files)

@@ -239,6 +239,13 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
     {
         worker.Kill();
         string how = await worker.ExitDescriptionAsync();
+        if (worker.KilledByMemoryCap)
+        {
+            Replace(slot, worker, "memory cap");
+            return (PreparedImage.Fail(ErrorCodes.DecodeMemoryLimit,
+                $"Decoding needed more than the kernel's memory cap for a worker ({_options.MemoryLimitMegabytes / 4 * 5} MiB); the kernel stopped the decoder."), null);
+        }
+
         Replace(slot, worker, "crashed");
         return (PreparedImage.Fail(ErrorCodes.DecoderCrashed, $"The decode worker died on this image: {what} ({how})."), null);
     }

@@ -11,6 +11,7 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
 {
     private static readonly long PageSize = Environment.SystemPageSize;
     private readonly Process _process;
+    private WorkerMemoryCgroup? _cgroup;
 
     private DecodeWorkerProcess(Process process)
     {
@@ -81,6 +82,10 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
 
         Process process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName}.");
         var started = new DecodeWorkerProcess(process);
+
+        // The kernel's cap sits a quarter above the poll's ceiling: the poll answers ordinary blow-ups, the cgroup those
+        // faster than a poll (and counts the page cache and kernel memory the poll does not see).
+        started._cgroup = WorkerMemoryCgroup.TryCreate(process.Id, options.MemoryLimitBytes / 4 * 5, out string memoryCap);
         process.ErrorDataReceived += (_, e) =>
         {
             if (!string.IsNullOrEmpty(e.Data))
@@ -103,7 +108,7 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
             }
 
             started.BaselineBytes = started.ResidentBytes();
-            started.Confinement = ready.Confinement ?? "";
+            started.Confinement = $"{ready.Confinement}; {memoryCap}";
             LogStarted(logger, started.ProcessId, ready.Decoder ?? "?", started.BaselineBytes / (1024 * 1024));
             return started;
         }
@@ -182,7 +187,34 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
         }
     }
 
-    public void Dispose() => _process.Dispose();
+    /// <summary>Whether the kernel ended the worker for passing its memory cgroup's cap.</summary>
+    public bool KilledByMemoryCap => _cgroup?.OomKilled ?? false;
+
+    public void Dispose()
+    {
+        if (_cgroup is not { } cgroup)
+        {
+            _process.Dispose();
+            return;
+        }
+
+        // The cgroup can be removed once the worker has left it: after its exit, in the background.
+        _ = Task.Run(async () =>
+        {
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(wait.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException)
+            {
+                // Still running or never started: the removal is refused or moot, and the next start sweeps it.
+            }
+
+            cgroup.Remove();
+            _process.Dispose();
+        });
+    }
 
     /// <summary>The variables a worker keeps from the host's environment.</summary>
     internal static bool KeptVariable(string name) =>

@@ -104,7 +104,47 @@ public sealed class ConfinementTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(0, sandbox.Restarts);
     }
 
+    [MemoryCgroupFact(Timeout = 120_000)]
+    public async Task EachWorker_HasAMemoryCgroupOfItsOwn_WhoseCapTheKernelEnforces()
+    {
+        await using DecodeSandbox sandbox = await DecodeSandboxTests.StartAsync(DecoderKind.Skia, o =>
+        {
+            o.Workers = 1;
+            o.MemoryLimitMegabytes = 160;
+            o.PollInterval = TimeSpan.FromSeconds(1); // the poll too slow to see the decode: the kernel's cap acts
+        });
+        Assert.Contains("memory cgroup v1: hard cap 200 MiB", sandbox.Confinement, StringComparison.Ordinal);
+        int pid = sandbox.WorkerProcessIds.Single();
+        string cgroup = (await File.ReadAllLinesAsync($"/proc/{pid}/cgroup")).Select(l => l.Split(':', 3)).Single(p => p[1] == "memory")[2];
+        string folder = "/sys/fs/cgroup/memory" + cgroup;
+        Assert.Contains($"artgrid-decode-{Environment.ProcessId}-{pid}", cgroup, StringComparison.Ordinal);
+        Assert.Equal(200L * 1024 * 1024, long.Parse((await File.ReadAllTextAsync(Path.Combine(folder, "memory.limit_in_bytes"))).Trim(), System.Globalization.CultureInfo.InvariantCulture));
+
+        // 8000 x 7000 grey: a few kilobytes on disk, 224 MB of pixels once decoded, over the cap.
+        PreparedImage big = await sandbox.PrepareAsync(TestAssets.FlatGreyPng(8000, 7000), TestAssets.RawPixels);
+        output.WriteLine(big.Error?.Message);
+        Assert.Equal(ErrorCodes.DecodeMemoryLimit, big.Error?.Code);
+        Assert.Contains("kernel", big.Error!.Message, StringComparison.Ordinal);
+
+        PreparedImage next = await sandbox.PrepareAsync(await File.ReadAllBytesAsync(TestAssets.Photo), TestAssets.RawPixels);
+        Assert.Null(next.Error);
+        await Wait.UntilAsync(() => !Directory.Exists(folder), TimeSpan.FromSeconds(30), $"{folder} was not removed after its worker ended");
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    /// <summary>Skips, saying why, where the host gives no writable memory cgroup: hybrid hosts (cgroup v1's memory
+    /// hierarchy), as CI runs them, give one to root.</summary>
+    private sealed class MemoryCgroupFactAttribute : FactAttribute
+    {
+        public MemoryCgroupFactAttribute()
+        {
+            if (Environment.UserName != "root" || !Directory.Exists("/sys/fs/cgroup/memory"))
+            {
+                Skip = "needs root and cgroup v1's memory hierarchy (a hybrid host), where the decode sandbox makes a memory cgroup per worker";
+            }
+        }
+    }
 
     private async Task<(int Exit, JsonElement Report)> CheckAsync(string mode, IPEndPoint endpoint, string outside)
     {
