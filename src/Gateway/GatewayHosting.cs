@@ -175,7 +175,7 @@ public static partial class GatewayHosting
 
 /// <summary>
 /// Unhandled exceptions as problems: a body over the limit is 413, a malformed one 400, a cluster, broker or Redis
-/// that cannot be reached 503, a saturated device 503 with its retry hint; anything else 500, its details logged and
+/// that cannot be reached 503, a Redis that is full (its maxmemory, with no eviction) 503, a saturated device 503 with its retry hint; anything else 500, its details logged and
 /// never answered.
 /// </summary>
 internal sealed partial class GatewayExceptionHandler(ILogger<GatewayExceptionHandler> logger) : IExceptionHandler
@@ -188,6 +188,8 @@ internal sealed partial class GatewayExceptionHandler(ILogger<GatewayExceptionHa
             BadHttpRequestException bad => (GatewayProblems.InvalidRequest, bad.Message, null),
             OverloadedException overloaded => (GatewayProblems.Overloaded, overloaded.Message, overloaded.RetryAfter),
             StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException => (GatewayProblems.Unavailable, "Redis cannot be reached.", TimeSpan.FromSeconds(5)),
+            StackExchange.Redis.RedisServerException full when full.Message.StartsWith("OOM", StringComparison.Ordinal)
+                => (GatewayProblems.Unavailable, "Redis, which keeps job records and claim-checked images, is full (its maxmemory); nothing was taken.", TimeSpan.FromSeconds(30)),
             Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException or TimeoutException
                 => (GatewayProblems.Unavailable, "The cluster or the broker did not answer in time.", TimeSpan.FromSeconds(5)),
             BrokerUnavailableException or RabbitMQ.Client.Exceptions.BrokerUnreachableException or MassTransit.RabbitMqConnectionException

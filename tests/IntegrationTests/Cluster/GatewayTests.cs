@@ -8,6 +8,7 @@ using ArtGrid.Contracts;
 using ArtGrid.Tests.Webhooks;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using Xunit.Abstractions;
 
 namespace ArtGrid.Tests.Cluster;
 
@@ -16,7 +17,7 @@ namespace ArtGrid.Tests.Cluster;
 /// every status it answers and every problem type, with real images.
 /// </summary>
 [Collection(ServersCollection.Name)]
-public sealed class GatewayTests(ServersFixture cluster)
+public sealed class GatewayTests(ServersFixture cluster, ITestOutputHelper output)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -201,6 +202,75 @@ public sealed class GatewayTests(ServersFixture cluster)
         Assert.Null(await cluster.Records.GetAsync(jobId));
         StackExchange.Redis.IDatabase redis = await cluster.Redis.GetDatabaseAsync();
         Assert.False(await redis.KeyExistsAsync(JobRecord.SubmissionRedisKey(jobId)));
+    }
+
+    [Fact]
+    public async Task WhenRedisIsFull_AJobIsRefusedWith503TakingNothing_AndTheSamePostIsTakenOnceThereIsRoom()
+    {
+        // A Redis of this test's own (the shared one must not fill), with no eviction, as docs/OPERATIONS.md asks of
+        // it, and a cluster of one silo on it, with a queue of its own.
+        await using PrivateRedis redis = await PrivateRedis.StartAsync();
+        var settings = new Dictionary<string, string>(cluster.SiloSettings)
+        {
+            ["ConnectionStrings__Redis"] = redis.Address,
+            ["ArtGrid__Silo__ClusterId"] = cluster.RunId + "-full",
+            ["ArtGrid__Silo__ServiceId"] = cluster.RunId + "-full",
+            ["ArtGrid__Bus__QueueName"] = $"score-images-{cluster.RunId}-full",
+        };
+        await using SiloProcess silo = await SiloProcess.StartAsync("full-redis", settings);
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(settings, new Dictionary<string, string> { ["ConnectionStrings__Redis"] = redis.Address });
+        HttpClient http = gateway.Client(gateway.Keys["score+read"]);
+
+        // Two images of 2 MB each: over the inline limit, so each is claim-checked. Redis gets room for about the first
+        // (the command's own 2 MB count while Redis reads it): the job's records are written, then an image's write is
+        // refused (OOM).
+        byte[][] photos = [.. Enumerable.Range(0, 2).Select(Noise)];
+        object job = new { jobId = $"{cluster.RunId}-full", images = photos.Select((p, i) => new { name = $"noise-{i}.png", base64 = Convert.ToBase64String(p) }) };
+        long used = long.Parse(redis.Server.Info("memory").SelectMany(g => g).Single(kv => kv.Key == "used_memory").Value, System.Globalization.CultureInfo.InvariantCulture);
+        await redis.Server.ConfigSetAsync("maxmemory-policy", "noeviction");
+        await redis.Server.ConfigSetAsync("maxmemory", (used + (3 * 1024 * 1024)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        HttpResponseMessage refused = await http.PostAsJsonAsync("/v1/jobs", job);
+        await AssertProblemAsync(refused, HttpStatusCode.ServiceUnavailable, "unavailable");
+        Assert.Contains("is full", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromSeconds(30), refused.Headers.RetryAfter?.Delta);
+
+        // Nothing was taken: no record, the job id free again; an image stored before the refusal is all that may be
+        // left, and it expires.
+        StackExchange.Redis.IDatabase db = redis.Connection.GetDatabase();
+        Assert.False(await db.KeyExistsAsync(JobRecord.RedisKey($"{cluster.RunId}-full")));
+        Assert.False(await db.KeyExistsAsync(JobRecord.SubmissionRedisKey($"{cluster.RunId}-full")));
+        StackExchange.Redis.RedisKey[] left = [.. redis.Server.Keys(pattern: "artgrid:data:*")];
+        output.WriteLine($"{left.Length} claim-checked image(s) left after the refusal");
+        Assert.InRange(left.Length, 0, 1);
+        foreach (StackExchange.Redis.RedisKey key in left)
+        {
+            Assert.NotNull(await db.KeyTimeToLiveAsync(key));
+        }
+
+        // Room again: the caller's retry of the same post is taken, and scored.
+        await redis.Server.ConfigSetAsync("maxmemory", "0");
+        HttpResponseMessage taken = await http.PostAsJsonAsync("/v1/jobs", job);
+        Assert.True(taken.StatusCode == HttpStatusCode.Accepted, await DescribeAsync(taken, gateway));
+        JsonElement scored = await PollAsync(http, taken.Headers.Location!.ToString());
+        Assert.Equal(JobStatus.Completed, scored.GetProperty("status").GetString());
+    }
+
+    // A PNG of noise, 1000 x 700: about 2 MB, as noise does not compress.
+    private static byte[] Noise(int seed)
+    {
+        var random = new Random(seed);
+        using var image = new Image<Rgb24>(1000, 700);
+        image.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < rows.Height; y++)
+            {
+                random.NextBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(rows.GetRowSpan(y)));
+            }
+        });
+        using var png = new MemoryStream();
+        image.SaveAsPng(png);
+        return png.ToArray();
     }
 
     [Fact]
