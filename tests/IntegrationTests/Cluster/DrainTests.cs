@@ -253,6 +253,51 @@ public sealed partial class DrainTests(ServersFixture cluster, ITestOutputHelper
         }
     }
 
+    [Fact]
+    public async Task AGatewayKilledWhileARequestWaits_TheCallersRetryThroughAnotherGateway_GetsTheSameVerdict_ScoredOnce()
+    {
+        // As above, the image server answers 5 s late, so the request is still waiting when its gateway is killed.
+        string queue = $"{cluster.QueueName}-gateway-kill";
+        IReadOnlyList<(string Name, byte[] Bytes)> images = cluster.DistinctImages(1, seed: 1804);
+        await using var server = new HeldImageServer([images[0].Bytes], held: _ => false, delay: TimeSpan.FromSeconds(5));
+        IReadOnlyDictionary<string, string> settings = Settings(queue);
+        SiloProcess? silo = null;
+        try
+        {
+            silo = await SiloProcess.StartAsync("gateway-kill", settings);
+            await using GatewayProcess first = await GatewayProcess.StartAsync(cluster, settings);
+            await using GatewayProcess second = await GatewayProcess.StartAsync(cluster, settings);
+            string jobId = $"{cluster.RunId}-gateway-kill";
+            object job = new { jobId, name = images[0].Name, url = server.Url(0) };
+            Task<HttpResponseMessage> waiting = first.Http.PostAsJsonAsync("/v1/score", job);
+            await Wait.UntilAsync(() => server.Requested.Count == 1 || waiting.IsCompleted, LongWait, "the silo fetching the image");
+            Assert.False(waiting.IsCompleted, "the request was answered before the silo had the image");
+
+            first.Kill();
+            await Assert.ThrowsAsync<HttpRequestException>(() => waiting);
+
+            // The caller posts the same job again, through the other gateway: the first job's verdict, not a second job.
+            HttpResponseMessage retried = await second.Http.PostAsJsonAsync("/v1/score", job);
+            string body = await retried.Content.ReadAsStringAsync();
+            output.WriteLine($"gateway killed with one /v1/score waiting; the retry through the other answered {(int)retried.StatusCode}");
+            Assert.True(retried.StatusCode == HttpStatusCode.OK, $"{(int)retried.StatusCode}: {body}\n{second.Log}");
+            Assert.Contains(jobId, body, StringComparison.Ordinal);
+            Assert.Contains("\"status\":\"completed\"", body, StringComparison.Ordinal);
+            Assert.Single(server.Requested); // fetched and scored once
+            Assert.NotNull(await cluster.Events.WaitForAsync(() => cluster.Events.Scored.GetValueOrDefault(jobId), TimeSpan.FromSeconds(30)));
+            Assert.Single(cluster.Events.Scored[jobId]);
+        }
+        finally
+        {
+            if (silo is not null)
+            {
+                await silo.DisposeAsync();
+            }
+
+            await TestServers.DeleteQueuesAsync(queue);
+        }
+    }
+
     private IReadOnlyDictionary<string, string> Settings(string queue)
     {
         Dictionary<string, string> settings = new(cluster.SiloSettings)

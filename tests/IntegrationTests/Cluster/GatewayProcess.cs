@@ -130,6 +130,15 @@ public sealed class GatewayProcess : IAsyncDisposable
     public Task<(int ExitCode, TimeSpan Elapsed)> StopAsync() =>
         TestProcesses.TerminateAsync(_process, TimeSpan.FromMinutes(3), "The gateway", () => Log);
 
+    /// <summary>SIGKILL: no graceful stop, the callers' connections are cut (a node lost, an OOM kill).</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         lock (_clients)
