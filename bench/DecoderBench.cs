@@ -125,18 +125,7 @@ internal static class DecoderBench
         var inProcess = new InProcessImagePreparer(new ImagePreprocessor(Options.Create(new PreprocessingOptions { Decoder = DecoderKind.Skia })));
         await using DecodeSandbox sandbox = CreateSandbox(DecoderKind.Skia, new DecodeSandboxOptions());
         await sandbox.StartAsync();
-        await ThroughputAsync(sandbox, mix, cores);
-        await ThroughputAsync(inProcess, mix, cores);
-        var pairs = new List<(double InProcess, double Sandboxed)>();
-        for (int round = 0; round < rounds; round++)
-        {
-            double a = await ThroughputAsync(inProcess, mix, cores);
-            double b = await ThroughputAsync(sandbox, mix, cores);
-            pairs.Add((a, b));
-            Console.WriteLine($"  round {round + 1}: in process {a,6:0.0} images/s, sandboxed {b,6:0.0} images/s, ratio {b / a:0.000}");
-        }
-
-        (double medianInProcess, double medianSandboxed) = pairs.OrderBy(p => p.Sandboxed / p.InProcess).ElementAt(rounds / 2);
+        (double medianInProcess, double medianSandboxed) = await PairedRoundsAsync(("in process", inProcess), ("sandboxed", sandbox), mix, cores, rounds);
         double ratio = medianSandboxed / medianInProcess;
         Console.WriteLine($"  median pair: in process {medianInProcess:0.0} images/s, sandboxed {medianSandboxed:0.0} images/s, ratio {ratio:0.000} ({sandbox.Restarts} workers recycled)");
         summary.Add(Pair("inprocess_images_per_s", medianInProcess));
@@ -176,18 +165,7 @@ internal static class DecoderBench
         await confined.StartAsync();
         await unconfined.StartAsync();
         Console.WriteLine($"  {confined.Confinement}");
-        await ThroughputAsync(confined, mix, cores);
-        await ThroughputAsync(unconfined, mix, cores);
-        var pairs = new List<(double Off, double Confined)>();
-        for (int round = 0; round < rounds; round++)
-        {
-            double a = await ThroughputAsync(unconfined, mix, cores);
-            double b = await ThroughputAsync(confined, mix, cores);
-            pairs.Add((a, b));
-            Console.WriteLine($"  round {round + 1}: unconfined {a,6:0.0} images/s, confined {b,6:0.0} images/s, ratio {b / a:0.000}");
-        }
-
-        (double medianOff, double medianConfined) = pairs.OrderBy(p => p.Confined / p.Off).ElementAt(rounds / 2);
+        (double medianOff, double medianConfined) = await PairedRoundsAsync(("unconfined", unconfined), ("confined", confined), mix, cores, rounds);
         Console.WriteLine($"  median pair: unconfined {medianOff:0.0} images/s, confined {medianConfined:0.0} images/s, ratio {medianConfined / medianOff:0.000}");
         summary.Add(Pair("confined_start_ms", confinedStart));
         summary.Add(Pair("unconfined_start_ms", offStart));
@@ -263,6 +241,25 @@ internal static class DecoderBench
         {
             await writer.WriteLineAsync($"{files[i].Path},{files[i].Suite},{files[i].Expected}," + string.Join(',', Decoders.Select(d => outcomes[d][i].Code ?? "decoded")));
         }
+    }
+
+    // One untimed pass each, then alternating rounds (first, second), so that a noisy neighbour hurts both sides of a
+    // pair alike; returns the pair whose ratio second/first is the median.
+    private static async Task<(double First, double Second)> PairedRoundsAsync(
+        (string Name, IImagePreparer Preparer) first, (string Name, IImagePreparer Preparer) second, byte[][] mix, int cores, int rounds)
+    {
+        await ThroughputAsync(second.Preparer, mix, cores);
+        await ThroughputAsync(first.Preparer, mix, cores);
+        var pairs = new List<(double First, double Second)>();
+        for (int round = 0; round < rounds; round++)
+        {
+            double a = await ThroughputAsync(first.Preparer, mix, cores);
+            double b = await ThroughputAsync(second.Preparer, mix, cores);
+            pairs.Add((a, b));
+            Console.WriteLine($"  round {round + 1}: {first.Name} {a,6:0.0} images/s, {second.Name} {b,6:0.0} images/s, ratio {b / a:0.000}");
+        }
+
+        return pairs.OrderBy(p => p.Second / p.First).ElementAt(rounds / 2);
     }
 
     private static async Task<double> ThroughputAsync(IImagePreparer preparer, byte[][] images, int inFlight)

@@ -216,79 +216,74 @@ public sealed partial class DrainTests(ServersFixture cluster, ITestOutputHelper
     }
 
     [Fact]
-    public async Task SigtermToTheGatewayWhileARequestWaitsForItsVerdict_AnswersItBeforeExiting()
-    {
-        // POST /v1/score waits for the verdict over the bus; the silo's image server answers 5 s late, so the request
-        // is still waiting when the gateway gets SIGTERM.
-        string queue = $"{cluster.QueueName}-gateway";
-        IReadOnlyList<(string Name, byte[] Bytes)> images = cluster.DistinctImages(1, seed: 1803);
-        await using var server = new HeldImageServer([images[0].Bytes], held: _ => false, delay: TimeSpan.FromSeconds(5));
-        IReadOnlyDictionary<string, string> settings = Settings(queue);
-        SiloProcess? silo = null;
-        try
+    public Task SigtermToTheGatewayWhileARequestWaitsForItsVerdict_AnswersItBeforeExiting() =>
+        WhileARequestWaitsAsync("gateway-drain", seed: 1803, gateways: 1, async waiting =>
         {
-            silo = await SiloProcess.StartAsync("gateway-drain", settings);
-            await using GatewayProcess gateway = await GatewayProcess.StartAsync(cluster, settings);
-            string jobId = $"{cluster.RunId}-gateway-drain";
-            Task<HttpResponseMessage> waiting = gateway.Http.PostAsJsonAsync("/v1/score", new { jobId, name = images[0].Name, url = server.Url(0) });
-            await Wait.UntilAsync(() => server.Requested.Count == 1 || waiting.IsCompleted, LongWait, "the silo fetching the image");
-            Assert.False(waiting.IsCompleted, "the request was answered before the silo had the image");
-
+            GatewayProcess gateway = waiting.Gateways[0];
             (int exitCode, TimeSpan stop) = await gateway.StopAsync();
-            HttpResponseMessage response = await waiting;
+            HttpResponseMessage response = await waiting.Response;
             string body = await response.Content.ReadAsStringAsync();
             output.WriteLine($"gateway: SIGTERM with one /v1/score waiting; answered {(int)response.StatusCode}, exit code {exitCode} {stop.TotalSeconds:0.0} s after SIGTERM");
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body}\n{gateway.Log}");
-            Assert.Contains(jobId, body, StringComparison.Ordinal);
+            Assert.Contains(waiting.JobId, body, StringComparison.Ordinal);
             Assert.Equal(0, exitCode);
-        }
-        finally
-        {
-            if (silo is not null)
-            {
-                await silo.DisposeAsync();
-            }
-
-            await TestServers.DeleteQueuesAsync(queue);
-        }
-    }
+        });
 
     [Fact]
-    public async Task AGatewayKilledWhileARequestWaits_TheCallersRetryThroughAnotherGateway_GetsTheSameVerdict_ScoredOnce()
-    {
-        // As above, the image server answers 5 s late, so the request is still waiting when its gateway is killed.
-        string queue = $"{cluster.QueueName}-gateway-kill";
-        IReadOnlyList<(string Name, byte[] Bytes)> images = cluster.DistinctImages(1, seed: 1804);
-        await using var server = new HeldImageServer([images[0].Bytes], held: _ => false, delay: TimeSpan.FromSeconds(5));
-        IReadOnlyDictionary<string, string> settings = Settings(queue);
-        SiloProcess? silo = null;
-        try
+    public Task AGatewayKilledWhileARequestWaits_TheCallersRetryThroughAnotherGateway_GetsTheSameVerdict_ScoredOnce() =>
+        WhileARequestWaitsAsync("gateway-kill", seed: 1804, gateways: 2, async waiting =>
         {
-            silo = await SiloProcess.StartAsync("gateway-kill", settings);
-            await using GatewayProcess first = await GatewayProcess.StartAsync(cluster, settings);
-            await using GatewayProcess second = await GatewayProcess.StartAsync(cluster, settings);
-            string jobId = $"{cluster.RunId}-gateway-kill";
-            object job = new { jobId, name = images[0].Name, url = server.Url(0) };
-            Task<HttpResponseMessage> waiting = first.Http.PostAsJsonAsync("/v1/score", job);
-            await Wait.UntilAsync(() => server.Requested.Count == 1 || waiting.IsCompleted, LongWait, "the silo fetching the image");
-            Assert.False(waiting.IsCompleted, "the request was answered before the silo had the image");
-
-            first.Kill();
-            await Assert.ThrowsAsync<HttpRequestException>(() => waiting);
+            waiting.Gateways[0].Kill();
+            await Assert.ThrowsAsync<HttpRequestException>(() => waiting.Response);
 
             // The caller posts the same job again, through the other gateway: the first job's verdict, not a second job.
-            HttpResponseMessage retried = await second.Http.PostAsJsonAsync("/v1/score", job);
+            GatewayProcess second = waiting.Gateways[1];
+            HttpResponseMessage retried = await second.Http.PostAsJsonAsync("/v1/score", waiting.Job);
             string body = await retried.Content.ReadAsStringAsync();
             output.WriteLine($"gateway killed with one /v1/score waiting; the retry through the other answered {(int)retried.StatusCode}");
             Assert.True(retried.StatusCode == HttpStatusCode.OK, $"{(int)retried.StatusCode}: {body}\n{second.Log}");
-            Assert.Contains(jobId, body, StringComparison.Ordinal);
+            Assert.Contains(waiting.JobId, body, StringComparison.Ordinal);
             Assert.Contains("\"status\":\"completed\"", body, StringComparison.Ordinal);
-            Assert.Single(server.Requested); // fetched and scored once
-            Assert.NotNull(await cluster.Events.WaitForAsync(() => cluster.Events.Scored.GetValueOrDefault(jobId), TimeSpan.FromSeconds(30)));
-            Assert.Single(cluster.Events.Scored[jobId]);
+            Assert.Single(waiting.Server.Requested); // fetched and scored once
+            Assert.NotNull(await cluster.Events.WaitForAsync(() => cluster.Events.Scored.GetValueOrDefault(waiting.JobId), TimeSpan.FromSeconds(30)));
+            Assert.Single(cluster.Events.Scored[waiting.JobId]);
+        });
+
+    /// <summary>
+    /// A silo and <paramref name="gateways"/> gateways on a queue of their own; a POST /v1/score through the first,
+    /// which waits for the verdict over the bus while the silo's image server answers 5 s late; <paramref name="then"/>
+    /// runs once the silo has asked for the image, so that the request is still waiting.
+    /// </summary>
+    private async Task WhileARequestWaitsAsync(string name, int seed, int gateways, Func<WaitingRequest, Task> then)
+    {
+        string queue = $"{cluster.QueueName}-{name}";
+        IReadOnlyList<(string Name, byte[] Bytes)> images = cluster.DistinctImages(1, seed);
+        await using var server = new HeldImageServer([images[0].Bytes], held: _ => false, delay: TimeSpan.FromSeconds(5));
+        IReadOnlyDictionary<string, string> settings = Settings(queue);
+        SiloProcess? silo = null;
+        var started = new List<GatewayProcess>();
+        try
+        {
+            silo = await SiloProcess.StartAsync(name, settings);
+            for (int i = 0; i < gateways; i++)
+            {
+                started.Add(await GatewayProcess.StartAsync(cluster, settings));
+            }
+
+            string jobId = $"{cluster.RunId}-{name}";
+            object job = new { jobId, name = images[0].Name, url = server.Url(0) };
+            Task<HttpResponseMessage> response = started[0].Http.PostAsJsonAsync("/v1/score", job);
+            await Wait.UntilAsync(() => server.Requested.Count == 1 || response.IsCompleted, LongWait, "the silo fetching the image");
+            Assert.False(response.IsCompleted, "the request was answered before the silo had the image");
+            await then(new WaitingRequest(started, server, jobId, job, response));
         }
         finally
         {
+            foreach (GatewayProcess gateway in started)
+            {
+                await gateway.DisposeAsync();
+            }
+
             if (silo is not null)
             {
                 await silo.DisposeAsync();
@@ -297,6 +292,8 @@ public sealed partial class DrainTests(ServersFixture cluster, ITestOutputHelper
             await TestServers.DeleteQueuesAsync(queue);
         }
     }
+
+    private sealed record WaitingRequest(IReadOnlyList<GatewayProcess> Gateways, HeldImageServer Server, string JobId, object Job, Task<HttpResponseMessage> Response);
 
     private IReadOnlyDictionary<string, string> Settings(string queue)
     {

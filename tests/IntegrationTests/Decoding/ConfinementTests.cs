@@ -23,13 +23,8 @@ public sealed class ConfinementTests(ITestOutputHelper output) : IDisposable
     [Fact(Timeout = 120_000)]
     public async Task AConfinedWorker_CannotConnect_SendADatagram_WriteAFile_OrStartAProgram()
     {
-        using var tcp = new TcpListener(IPAddress.Loopback, 0);
-        tcp.Start();
-        var endpoint = (IPEndPoint)tcp.LocalEndpoint;
-        using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, endpoint.Port));
-        string outside = Path.Combine(_folder, "written-by-the-worker.txt");
-
-        (int exit, JsonElement report) = await CheckAsync("Required", endpoint, outside);
+        using var targets = new Targets(_folder);
+        (int exit, JsonElement report) = await CheckAsync("Required", targets);
 
         Assert.Equal(0, exit);
         Assert.StartsWith("Landlock ABI", report.GetProperty("landlock").GetString());
@@ -41,21 +36,16 @@ public sealed class ConfinementTests(ITestOutputHelper output) : IDisposable
         }
 
         // What the worker says is what happened: nothing reached the listeners, no file exists.
-        Assert.False(tcp.Pending(), "a connection reached the test's listener");
-        Assert.Equal(0, udp.Available);
-        Assert.False(File.Exists(outside), "the confined worker wrote a file");
+        Assert.False(targets.Tcp.Pending(), "a connection reached the test's listener");
+        Assert.Equal(0, targets.Udp.Available);
+        Assert.False(File.Exists(targets.Outside), "the confined worker wrote a file");
     }
 
     [Fact(Timeout = 120_000)]
     public async Task TheSameAttempts_Unconfined_GetThrough()
     {
-        using var tcp = new TcpListener(IPAddress.Loopback, 0);
-        tcp.Start();
-        var endpoint = (IPEndPoint)tcp.LocalEndpoint;
-        using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, endpoint.Port));
-        string outside = Path.Combine(_folder, "written-by-the-worker.txt");
-
-        (int exit, JsonElement report) = await CheckAsync("Off", endpoint, outside);
+        using var targets = new Targets(_folder);
+        (int exit, JsonElement report) = await CheckAsync("Off", targets);
 
         Assert.Equal(1, exit);
         JsonElement outcomes = report.GetProperty("outcomes");
@@ -64,9 +54,9 @@ public sealed class ConfinementTests(ITestOutputHelper output) : IDisposable
             Assert.Equal("allowed", outcomes.GetProperty(attempt).GetString());
         }
 
-        Assert.True(tcp.Pending(), "the unconfined worker's connection did not arrive");
-        Assert.True(udp.Available > 0, "the unconfined worker's datagram did not arrive");
-        Assert.Equal("written from inside a decode worker\n", await File.ReadAllTextAsync(outside));
+        Assert.True(targets.Tcp.Pending(), "the unconfined worker's connection did not arrive");
+        Assert.True(targets.Udp.Available > 0, "the unconfined worker's datagram did not arrive");
+        Assert.Equal("written from inside a decode worker\n", await File.ReadAllTextAsync(targets.Outside));
     }
 
     [Fact(Timeout = 120_000)]
@@ -133,6 +123,33 @@ public sealed class ConfinementTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
+    /// <summary>What a worker is asked to reach: a TCP and a UDP listener of the test's on one port, a file path.</summary>
+    private sealed class Targets : IDisposable
+    {
+        public Targets(string folder)
+        {
+            Tcp = new TcpListener(IPAddress.Loopback, 0);
+            Tcp.Start();
+            Endpoint = (IPEndPoint)Tcp.LocalEndpoint;
+            Udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, Endpoint.Port));
+            Outside = Path.Combine(folder, "written-by-the-worker.txt");
+        }
+
+        public TcpListener Tcp { get; }
+
+        public UdpClient Udp { get; }
+
+        public IPEndPoint Endpoint { get; }
+
+        public string Outside { get; }
+
+        public void Dispose()
+        {
+            Tcp.Dispose();
+            Udp.Dispose();
+        }
+    }
+
     /// <summary>Skips, saying why, where the host gives no writable memory cgroup: hybrid hosts (cgroup v1's memory
     /// hierarchy), as CI runs them, give one to root.</summary>
     private sealed class MemoryCgroupFactAttribute : FactAttribute
@@ -146,13 +163,13 @@ public sealed class ConfinementTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private async Task<(int Exit, JsonElement Report)> CheckAsync(string mode, IPEndPoint endpoint, string outside)
+    private async Task<(int Exit, JsonElement Report)> CheckAsync(string mode, Targets targets)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string argument in new[]
         {
             DecodeWorkerProcess.ResolveWorkerPath(new DecodeSandboxOptions()), ConfinementProbes.CheckArgument, "--mode", mode,
-            "--connect", endpoint.ToString(), "--write", outside, "--exec", "/bin/true",
+            "--connect", targets.Endpoint.ToString(), "--write", targets.Outside, "--exec", "/bin/true",
         })
         {
             start.ArgumentList.Add(argument);
