@@ -63,4 +63,18 @@ public sealed class FuzzFindingTests
 
         Assert.Equal<object?>([long.MaxValue, 1UL << 63, ulong.MaxValue, long.MinValue, -1d - (1UL << 63), -1d - ulong.MaxValue], values);
     }
+
+    [Fact]
+    public void ATextChunkThatInflateFailsOnIsUnreadableText()
+    {
+        // The metadata target's input: sd-parsers' automatic1111_cropped.png, mutated until a zTXt chunk's deflate data made
+        // zlib fail with an error code .NET reports as ZLibException (an IOException) rather than InvalidDataException, the
+        // one the inflater's caller caught. It threw out of ProvenanceReader.Read.
+        byte[] file = File.ReadAllBytes(TestAssets.FuzzInput("metadata-ztxt-zlib-error.png"));
+
+        IReadOnlyList<Evidence> evidence = ProvenanceReader.Read(file);
+
+        Evidence unreadable = Assert.Single(evidence, e => e.Signal == EvidenceSignals.Unreadable && e.Detail.Contains("zTXt", StringComparison.Ordinal));
+        Assert.EndsWith("does not inflate", unreadable.Detail, StringComparison.Ordinal);
+    }
 }
