@@ -7,7 +7,8 @@
 # Installs Debian's afl++ when it is missing (as root, with apt-get; otherwise says so and exits 2), publishes
 # fuzz/ArtGrid.Fuzz, instruments its copy of ArtGrid.Imaging.dll with the sharpfuzz tool pinned in
 # .config/dotnet-tools.json, writes each target's seed corpus (the images under tests/assets with their pixel data cut
-# short, the C2PA stores in them, stealth-metadata pixels, protocol frames), then runs afl-fuzz -V SECONDS per target on
+# short, the C2PA stores in them, stealth-metadata pixels, protocol frames, and the regression inputs of tests/assets/fuzz
+# for their own target), then runs afl-fuzz -V SECONDS per target on
 # one core. Everything it writes is under .fuzz/ (ignored; FUZZ_DIR for another folder): bin/, seeds/TARGET/,
 # findings/TARGET/ (afl's output: default/crashes, default/hangs, default/fuzzer_stats) and summary.tsv.
 # Prints per target the executions, execs/s, corpus entries, edge coverage, crashes and hangs (afl's fuzzer_stats), and
@@ -57,7 +58,8 @@ mkdir -p "$dir"
 dotnet tool restore >/dev/null || { echo "fuzz/run.sh: dotnet tool restore failed" >&2; exit 2; }
 dotnet publish fuzz/ArtGrid.Fuzz/ArtGrid.Fuzz.csproj -c Release -o "$dir/bin" --nologo -v quiet >"$dir/publish.log" 2>&1 \
   || { cat "$dir/publish.log" >&2; echo "fuzz/run.sh: the fuzz project did not build" >&2; exit 2; }
-mapfile -t assets < <(find tests/assets -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' -o -iname '*.webp' -o -iname '*.gif' \) | sort)
+mapfile -t assets < <({ find tests/assets -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' -o -iname '*.webp' -o -iname '*.gif' \)
+  find tests/assets/fuzz -type f; } | sort -u)
 dotnet "$dir/bin/ArtGrid.Fuzz.dll" --seeds "$dir/seeds" "${assets[@]}" || { echo "fuzz/run.sh: writing the seeds failed" >&2; exit 2; }
 dotnet tool run sharpfuzz "$dir/bin/ArtGrid.Imaging.dll" || { echo "fuzz/run.sh: instrumenting ArtGrid.Imaging.dll failed" >&2; exit 2; }
 

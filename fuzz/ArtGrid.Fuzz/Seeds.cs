@@ -13,7 +13,8 @@ namespace ArtGrid.Fuzz;
 /// <summary>
 /// Each target's seed corpus: the repository's own images (the provenance assets and the public fixtures) with their
 /// pixel data cut short, since only the structure around it is read; the C2PA stores found in them; pixels carrying
-/// stealth metadata; and protocol frames written by the protocol's own writers.
+/// stealth metadata; protocol frames written by the protocol's own writers; and the inputs that once crashed a target
+/// (tests/assets/fuzz, named for their target).
 /// </summary>
 public static class Seeds
 {
@@ -39,6 +40,15 @@ public static class Seeds
         foreach (string file in files)
         {
             byte[] bytes = File.ReadAllBytes(file);
+            string name = Path.GetFileName(file);
+            if (Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(file))) == "fuzz"
+                && Targets.All.Keys.FirstOrDefault(t => name.StartsWith(t + "-", StringComparison.Ordinal)) is { } own)
+            {
+                // A regression input (tests/assets/fuzz/TARGET-….…) seeds its own target as it is.
+                Add(own, bytes);
+                continue;
+            }
+
             byte[] structure = WithoutPixelData(bytes);
             Add("container", structure);
             Add("metadata", structure);
@@ -47,7 +57,7 @@ public static class Seeds
                 Add("c2pa", jumbf);
             }
 
-            if (Path.GetFileName(file).Contains("stealth", StringComparison.OrdinalIgnoreCase) && Image.DetectFormat(bytes) is not null)
+            if (name.Contains("stealth", StringComparison.OrdinalIgnoreCase) && Image.DetectFormat(bytes) is not null)
             {
                 using Image<Rgba32> image = Image.Load<Rgba32>(bytes);
                 if (image.Height <= 255)
