@@ -2,14 +2,18 @@
 # Runs the tests (real model, real images, real Redis and RabbitMQ) layer by layer and ends with one line:
 # "N passed, N failed, N skipped".
 #
-#   ./test.sh                       every layer: unit, component, integration, multihost (multihost as root only)
-#   ./test.sh unit                  one layer (unit, component, integration or multihost; several may be named)
+#   ./test.sh                       every layer: unit, component, integration, multihost (multihost as root only), fuzz
+#                                   (as root or where afl++ is installed)
+#   ./test.sh unit                  one layer (unit, component, integration, multihost or fuzz; several may be named)
 #   ./test.sh integration --filter "FullyQualifiedName~ClusterTests"   anything after the layers goes to dotnet test
 #
 # Layers: tests/UnitTests (no processes, fake time), tests/ComponentTests (one in-process Orleans cluster per
 # collection, the real model), tests/IntegrationTests (silos, gateway, CLI and decode workers as processes, Redis and
 # RabbitMQ, the console in Debian's chromium), and multihost: the tests of that project marked Category=MultiHost, a
-# cluster across network namespaces that the test makes itself (root only; the integration layer leaves them out).
+# cluster across network namespaces that the test makes itself (root only; the integration layer leaves them out); and
+# fuzz: fuzz/run.sh --all, afl-fuzz through SharpFuzz over each reader of untrusted bytes for ARTGRID_FUZZ_SECONDS (30) per
+# target, each target one test, passed when it ran its time without a crash or a hang (docs/FUZZING.md; as root it
+# installs Debian's afl++ when missing).
 # Only the integration and multihost layers need the servers: for them this starts private
 # Redis and RabbitMQ servers (deploy/servers.sh, installing Debian's packages when missing and run as root) on test
 # ports, 127.0.0.1 only, with their data in a temporary folder, and stops them at the end; as root it also installs
@@ -24,6 +28,7 @@ declare -A projects=(
   [component]=tests/ComponentTests/ArtGrid.ComponentTests.csproj
   [integration]=tests/IntegrationTests/ArtGrid.IntegrationTests.csproj
   [multihost]=tests/IntegrationTests/ArtGrid.IntegrationTests.csproj
+  [fuzz]=fuzz/run.sh
 )
 # The integration project's multihost tests run as a layer of their own.
 declare -A layer_filter=([integration]='Category!=MultiHost' [multihost]='Category=MultiHost')
@@ -34,6 +39,11 @@ if [ ${#layers[@]} -eq 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: not root: leaving out the multihost layer (network namespaces need root)" >&2
     layers=(unit component integration)
+  fi
+  if [ "$(id -u)" -eq 0 ] || command -v afl-fuzz >/dev/null 2>&1; then
+    layers+=(fuzz)
+  else
+    echo "test.sh: not root and no afl-fuzz: leaving out the fuzz layer (install it with: apt-get install -y afl++)" >&2
   fi
 fi
 
@@ -121,8 +131,19 @@ for layer in "${layers[@]}"; do
   fi
   [ "$layer" = integration ] && { ensure_chromium; ensure_djpeg; }
   [ "$layer" = multihost ] && ensure_iproute2
-  filter=$(filter_args "$layer")
   start=$(date +%s)
+  if [ "$layer" = fuzz ]; then
+    # One test per target: fuzz/run.sh writes a line per target it ran, passed or failed, to .fuzz/summary.tsv.
+    rm -f .fuzz/summary.tsv
+    FUZZ_DIR=.fuzz fuzz/run.sh --all "${ARTGRID_FUZZ_SECONDS:-30}" || rc=$?
+    p=0 f=0
+    [ -f .fuzz/summary.tsv ] && p=$(grep -c $'\tpassed\t' .fuzz/summary.tsv) f=$(grep -c $'\tfailed\t' .fuzz/summary.tsv)
+    [ $((p + f)) -eq 0 ] && f=1 # it stopped before fuzzing anything: one failure, said above
+    total=$((total + p + f)) passed=$((passed + p)) failed=$((failed + f))
+    summary+=("fuzz: $p passed, $f failed, 0 skipped in $(( $(date +%s) - start )) s")
+    continue
+  fi
+  filter=$(filter_args "$layer")
   dotnet test "${projects[$layer]}" -c Release --no-build --logger "trx;LogFileName=$layer.trx" --results-directory "$results" \
     ${filter:+--filter "$filter"} "${rest[@]}" || rc=$?
   seconds=$(( $(date +%s) - start ))

@@ -32,6 +32,9 @@ public static class TestAssets
     /// <summary>Real generator files with provenance metadata and what each should show (tests/assets/provenance).</summary>
     public static string ProvenanceSamplesDir => Path.Combine(RepositoryRoot, "tests", "assets", "provenance");
 
+    /// <summary>Inputs that fuzz/run.sh found crashing a reader, kept as they were found (tests/assets/fuzz).</summary>
+    public static string FuzzInput(string name) => Path.Combine(RepositoryRoot, "tests", "assets", "fuzz", name);
+
     private static string FindRoot()
     {
         for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))

@@ -364,8 +364,14 @@ internal static class CborValue
                 byte[] bytes = reader.ReadByteString();
                 return keepBytes ? bytes : bytes.Length;
             case CborReaderState.UnsignedInteger:
+                // CBOR integers run to 2^64 - 1 and -2^64, past a long either way (found by fuzz/run.sh c2pa: ReadInt64 threw
+                // OverflowException out of the reader). A number past a long is none of the sizes or offsets read as longs.
+                ulong unsigned = reader.ReadUInt64();
+                return unsigned <= long.MaxValue ? (object)(long)unsigned : unsigned;
             case CborReaderState.NegativeInteger:
-                return reader.ReadInt64();
+                // The value is -1 - n.
+                ulong negative = reader.ReadCborNegativeIntegerRepresentation();
+                return negative <= long.MaxValue ? (object)(-1L - (long)negative) : -1d - negative;
             case CborReaderState.HalfPrecisionFloat:
             case CborReaderState.SinglePrecisionFloat:
             case CborReaderState.DoublePrecisionFloat:

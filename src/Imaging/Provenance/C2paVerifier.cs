@@ -188,19 +188,28 @@ public static class C2paVerifier
 
         X509Certificate2 signer = chain[0];
         AsymmetricAlgorithm? key;
-        switch (algorithm)
+        try
         {
-            case Es256 or Es384 or Es512:
-                key = signer.GetECDsaPublicKey();
-                break;
-            case Ps256 or Ps384 or Ps512:
-                key = RsaKey(signer);
-                break;
-            case EdDsa:
-                // System.Security.Cryptography.Cose 10.0 verifies ECDSA and RSA (PSS and PKCS#1) only: .NET has no Ed25519.
-                return (Unverifiable("Ed25519 signature: .NET's COSE has no EdDSA"), chain);
-            default:
-                return (Unverifiable($"COSE algorithm {algorithm}"), chain);
+            switch (algorithm)
+            {
+                case Es256 or Es384 or Es512:
+                    key = signer.GetECDsaPublicKey();
+                    break;
+                case Ps256 or Ps384 or Ps512:
+                    key = RsaKey(signer);
+                    break;
+                case EdDsa:
+                    // System.Security.Cryptography.Cose 10.0 verifies ECDSA and RSA (PSS and PKCS#1) only: .NET has no Ed25519.
+                    return (Unverifiable("Ed25519 signature: .NET's COSE has no EdDSA"), chain);
+                default:
+                    return (Unverifiable($"COSE algorithm {algorithm}"), chain);
+            }
+        }
+        catch (CryptographicException ex)
+        {
+            // A certificate that parses but whose public key does not (found by fuzz/run.sh c2pa): OpenSSL refuses the key
+            // only when it is asked for it.
+            return (new C2paVerification(C2paVerificationStates.SignatureInvalid, "the signer's public key is unreadable: " + ex.Message), chain);
         }
 
         using (key)

@@ -405,7 +405,10 @@ public sealed class MetadataBlocks
 
     /// <summary>
     /// The first <paramref name="max"/> bytes a decompressing stream yields (whatever it would yield beyond is never
-    /// produced), or null when its data is not what it decompresses.
+    /// produced), or null when its data is not what it decompresses: <see cref="InvalidDataException"/> for most damage,
+    /// but zlib's other error codes come as ZLibException, an <see cref="IOException"/> (found by fuzz/run.sh metadata: a
+    /// zTXt chunk whose deflate data made inflate fail that way threw out of ProvenanceReader.Read). The streams here read
+    /// from memory, so an IOException can only be the data's.
     /// </summary>
     internal static byte[]? ReadCapped(Stream decompressing, int max)
     {
@@ -421,7 +424,7 @@ public sealed class MetadataBlocks
 
             return output.ToArray();
         }
-        catch (InvalidDataException)
+        catch (Exception ex) when (ex is InvalidDataException or IOException)
         {
             return null;
         }

@@ -193,7 +193,26 @@ internal static class DecodeProtocol
         public OrientedImage? Oriented { get; init; }
     }
 
+    /// <summary>
+    /// Parses a worker's frame; throws <see cref="InvalidDataException"/> or <see cref="EndOfStreamException"/> when it is
+    /// not a message the protocol allows.
+    /// </summary>
     public static WorkerMessage ReadWorkerMessage(byte[] payload)
+    {
+        try
+        {
+            return ParseWorkerMessage(payload);
+        }
+        catch (FormatException ex)
+        {
+            // BinaryReader.ReadString's length prefix of more than five 7-bit bytes (found by fuzz/run.sh protocol): the
+            // supervisor takes InvalidDataException as a broken protocol and replaces the worker; a FormatException
+            // escaped it.
+            throw new InvalidDataException("A string of the worker's message has a malformed length: " + ex.Message, ex);
+        }
+    }
+
+    private static WorkerMessage ParseWorkerMessage(byte[] payload)
     {
         using var r = new BinaryReader(new MemoryStream(payload, writable: false));
         var kind = (DecodeMessage)r.ReadByte();

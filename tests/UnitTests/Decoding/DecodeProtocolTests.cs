@@ -89,4 +89,23 @@ public sealed class DecodeProtocolTests
 
         await Assert.ThrowsAsync<InvalidDataException>(() => DecodeProtocol.ReadFrameAsync(pipe, maxLength: 4096));
     }
+
+    [Fact]
+    public async Task AStringWhoseLengthRunsPastFiveBytesIsAProtocolError()
+    {
+        // Found by fuzz/run.sh protocol, kept as found: the target's direction byte (1: what a worker writes), then a Ready
+        // frame whose decoder name has a length prefix of five bytes that all say "more follows". BinaryReader threw a
+        // FormatException, which the supervisor does not take for a broken protocol, so it escaped the decode call.
+        byte[] input = await File.ReadAllBytesAsync(TestAssets.FuzzInput("protocol-worker-string-length.bin"));
+        using var pipe = new MemoryStream(input, 1, input.Length - 1);
+
+        InvalidDataException refused = await Assert.ThrowsAsync<InvalidDataException>(async () =>
+        {
+            while (await DecodeProtocol.ReadFrameAsync(pipe, DecodeProtocol.MaxControlBytes) is { } frame)
+            {
+                DecodeProtocol.ReadWorkerMessage(frame);
+            }
+        });
+        Assert.IsType<FormatException>(refused.InnerException);
+    }
 }
