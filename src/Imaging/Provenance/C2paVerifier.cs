@@ -381,7 +381,7 @@ public static class C2paVerifier
         foreach (object? exclusion in exclusions)
         {
             if (exclusion is not Dictionary<string, object?> range || range.GetValueOrDefault("start") is not long start || range.GetValueOrDefault("length") is not long length
-                || start < position || length < 0 || start + length > file.Length)
+                || start < position || length < 0 || start > file.Length || length > file.Length - start)
             {
                 return null;
             }
