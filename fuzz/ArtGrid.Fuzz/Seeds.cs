@@ -305,7 +305,7 @@ public static class Seeds
 
         var worker = new MemoryStream();
         worker.WriteByte(1);
-        DecodeProtocol.WriteFrame(worker, DecodeProtocol.Ready(4242, "Skia"));
+        DecodeProtocol.WriteFrame(worker, DecodeProtocol.Ready(4242, "Skia", "Landlock ABI 7: no file writes, no TCP; seccomp: 34 system calls refused"));
         DecodeProtocol.WriteFrame(worker, DecodeProtocol.Header(1, 640, 480));
         Evidence[] evidence = [new(EvidenceSignals.SdWatermark, EvidenceStrength.Strong, "bit error rate 0.02", EvidenceDirection.Ai)];
         DecodeProtocol.WriteResult(worker, 1, new PreparedImage(null, null, "PNG", 3, 2, evidence), new byte[2 * 2 * 3], 3, 2, new byte[3 * 2 * 3]);
