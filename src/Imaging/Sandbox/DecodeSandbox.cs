@@ -243,7 +243,7 @@ public sealed partial class DecodeSandbox : IImagePreparer, IAsyncDisposable
         {
             Replace(slot, worker, "memory cap");
             return (PreparedImage.Fail(ErrorCodes.DecodeMemoryLimit,
-                $"Decoding needed more than the kernel's memory cap for a worker ({_options.MemoryLimitMegabytes / 4 * 5} MiB); the kernel stopped the decoder."), null);
+                $"Decoding needed more than the kernel's memory cap for a worker ({_options.MemoryCapBytes / (1024 * 1024)} MiB); the kernel stopped the decoder."), null);
         }
 
         Replace(slot, worker, "crashed");

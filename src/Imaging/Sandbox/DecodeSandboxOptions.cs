@@ -83,4 +83,11 @@ public sealed class DecodeSandboxOptions
     public int WorkerCount => Workers ?? Environment.ProcessorCount;
 
     public long MemoryLimitBytes => (long)MemoryLimitMegabytes * 1024 * 1024;
+
+    /// <summary>
+    /// The kernel's hard cap on a worker, where it gets a memory cgroup (<see cref="WorkerMemoryCgroup"/>): a quarter
+    /// above the poll's ceiling, so that the poll answers ordinary blow-ups and the cgroup those faster than a poll (it
+    /// also counts the page cache and kernel memory the poll does not see).
+    /// </summary>
+    public long MemoryCapBytes => MemoryLimitBytes / 4 * 5;
 }

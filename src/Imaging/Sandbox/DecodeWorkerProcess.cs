@@ -83,9 +83,7 @@ internal sealed partial class DecodeWorkerProcess : IDisposable
         Process process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName}.");
         var started = new DecodeWorkerProcess(process);
 
-        // The kernel's cap sits a quarter above the poll's ceiling: the poll answers ordinary blow-ups, the cgroup those
-        // faster than a poll (and counts the page cache and kernel memory the poll does not see).
-        started._cgroup = WorkerMemoryCgroup.TryCreate(process.Id, options.MemoryLimitBytes / 4 * 5, out string memoryCap);
+        started._cgroup = WorkerMemoryCgroup.TryCreate(process.Id, options.MemoryCapBytes, out string memoryCap);
         process.ErrorDataReceived += (_, e) =>
         {
             if (!string.IsNullOrEmpty(e.Data))

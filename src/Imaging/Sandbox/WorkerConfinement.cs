@@ -250,9 +250,6 @@ public static partial class WorkerConfinement
             ("keyctl", 250, 219), ("add_key", 248, 217), ("request_key", 249, 218),
         ];
 
-        /// <summary>The names of the refused calls, for docs and tests.</summary>
-        public static IEnumerable<string> RefusedNames => Refused.Select(r => r.Name);
-
         public static unsafe string Apply(out bool applied)
         {
             applied = false;
