@@ -120,6 +120,48 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task AHostKilledInTheMiddleOfADecode_TakesItsDecodeWorkerWithIt()
+    {
+        // One file that sends ImageSharp 2.1 into an endless loop, under a deadline of ten minutes: the worker is still
+        // decoding it when its host, the CLI, is killed (SIGKILL: no shutdown code runs). The worker's reader thread
+        // sees its stdin close and ends the worker; nothing else would, since the decode never returns.
+        string folder = Path.Combine(_dir, "orphan");
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "hangs.png"), TestAssets.InterlacedPalettePng(2));
+        using Process cli = Process.Start(Start(
+            new Dictionary<string, string>
+            {
+                ["ArtGrid__Preprocessing__Decoder"] = "ImageSharp",
+                ["ArtGrid__Preprocessing__Sandbox__Workers"] = "1",
+                ["ArtGrid__Preprocessing__Sandbox__Timeout"] = "00:10:00",
+            },
+            "score", folder))!;
+        Task<string> stderr = cli.StandardError.ReadToEndAsync();
+        Task<string> stdout = cli.StandardOutput.ReadToEndAsync();
+        int worker = 0;
+        try
+        {
+            // The worker decoding: the CLI's one child, past 8 CPU-seconds. An idle worker waits on its stdin and burns
+            // none, and its warm-up takes 2-3.
+            await Wait.UntilAsync(() => Cluster.TestProcesses.ChildrenOf(cli.Id) is [var only] && (worker = only) > 0, TimeSpan.FromMinutes(2), "the CLI's decode worker");
+            await Wait.UntilAsync(() => Cluster.TestProcesses.CpuSeconds(worker) > 8, TimeSpan.FromMinutes(3), $"worker {worker} decoding (8 CPU-seconds, past its warm-up)", TimeSpan.FromSeconds(1));
+            Assert.False(cli.HasExited, "the CLI ended while its worker was decoding");
+
+            cli.Kill(entireProcessTree: false);
+            await cli.WaitForExitAsync();
+            await Wait.UntilAsync(() => !Cluster.SiloProcess.IsRunning(worker), TimeSpan.FromSeconds(30), $"worker {worker} exiting after its host was killed");
+            Assert.Empty(await stdout);
+        }
+        finally
+        {
+            if (worker > 0 && Cluster.SiloProcess.IsRunning(worker))
+            {
+                Process.GetProcessById(worker).Kill();
+            }
+        }
+    }
+
+    [Fact]
     public async Task ScoresFromASimulatedDeviceAreMarkedSimulatedAndRealOnesAreNot()
     {
         var simulated = new Dictionary<string, string> { ["ArtGrid__Inference__Devices__0"] = "sim:0" };
@@ -237,6 +279,16 @@ public sealed class CliTests : IDisposable
 
     internal static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
+        using Process process = Process.Start(Start(environment, args))!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    private static ProcessStartInfo Start(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -255,11 +307,6 @@ public sealed class CliTests : IDisposable
             start.ArgumentList.Add(arg);
         }
 
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
+        return start;
     }
 }

@@ -89,13 +89,7 @@ public sealed class SiloProcess : IAsyncDisposable
         TestProcesses.TerminateAsync(_process, limit ?? TimeSpan.FromMinutes(3), $"Silo {Name}", () => Log);
 
     /// <summary>The silo's child processes now (its decode workers), from /proc.</summary>
-    public IReadOnlyList<int> ChildProcessIds() =>
-        [.. Directory.EnumerateDirectories($"/proc/{_process.Id}/task")
-            .Select(task => Path.Combine(task, "children"))
-            .Where(File.Exists)
-            .SelectMany(file => File.ReadAllText(file).Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Select(pid => int.Parse(pid, CultureInfo.InvariantCulture))
-            .Distinct()];
+    public IReadOnlyList<int> ChildProcessIds() => TestProcesses.ChildrenOf(_process.Id);
 
     /// <summary>Whether a process runs (exists and is not a zombie waiting to be reaped).</summary>
     public static bool IsRunning(int pid)

@@ -6,6 +6,23 @@ namespace ArtGrid.Tests.Cluster;
 /// <summary>Running the tests' commands to their end, and stopping their server processes as an orchestrator does.</summary>
 public static class TestProcesses
 {
+    /// <summary>A process's children now (a host's decode workers), from /proc.</summary>
+    public static IReadOnlyList<int> ChildrenOf(int pid) =>
+        [.. Directory.EnumerateDirectories($"/proc/{pid}/task")
+            .Select(task => Path.Combine(task, "children"))
+            .Where(File.Exists)
+            .SelectMany(file => File.ReadAllText(file).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Select(child => int.Parse(child, CultureInfo.InvariantCulture))
+            .Distinct()];
+
+    /// <summary>A process's user plus system time so far, from /proc (fields 14 and 15 of its stat, in 1/100 s).</summary>
+    public static double CpuSeconds(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
     /// <summary>Runs <paramref name="start"/> (its output redirected) to its end: its exit code, stdout and stderr.</summary>
     public static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(ProcessStartInfo start)
     {
