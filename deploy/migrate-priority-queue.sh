@@ -27,12 +27,11 @@
 # Needs curl and jq (Debian: apt-get install curl jq). Exit codes: 0 migrated (or nothing to do), 1 refused or failed.
 set -euo pipefail
 
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=deploy/lib.sh
+. "$SCRIPT_DIR/lib.sh"
+
 QUEUE=${1:-score-images}
-API=${ARTGRID_RABBITMQ_API:-http://127.0.0.1:15672}
-API=${API%/}
-USER_NAME=${ARTGRID_RABBITMQ_USER:-guest}
-PASSWORD=${ARTGRID_RABBITMQ_PASSWORD:-guest}
-VHOST=${ARTGRID_RABBITMQ_VHOST:-/}
 DIR=${ARTGRID_MIGRATION_DIR:-.artgrid/priority-migration}
 MAX_PRIORITY=9
 BATCH=50
@@ -41,44 +40,21 @@ TEMP="$QUEUE.priority-migration"
 say() { echo "migrate-priority-queue: $*" >&2; }
 die() { say "$*"; exit 1; }
 
-for tool in curl jq; do
-  command -v "$tool" >/dev/null || die "$tool is missing (Debian: apt-get install curl jq)"
-done
+mgmt_init
 [[ $QUEUE =~ ^[A-Za-z0-9._-]{1,200}$ ]] || die "not a queue name ArtGrid uses: $QUEUE"
 mkdir -p "$DIR"
 PENDING="$DIR/$QUEUE.batch.json"
 
-V=$(jq -rn --arg v "$VHOST" '$v|@uri')
-
-# api METHOD PATH [JSON]: the body on stdout; fails (with the API's answer) on anything but 2xx.
-api() {
-  local args=(-sS -u "$USER_NAME:$PASSWORD" -X "$1" -H 'content-type: application/json' -w '\n%{http_code}')
-  [ $# -ge 3 ] && args+=(--data "$3")
-  local out code
-  out=$(curl "${args[@]}" "$API/api/$2") || die "$1 /api/$2: the management API at $API cannot be reached"
-  code=${out##*$'\n'}
-  out=${out%$'\n'*}
-  case $code in
-    2??) printf '%s' "$out" ;;
-    *) echo "$code $out" >&2; return 1 ;;
-  esac
-}
-
-# status PATH: the HTTP status of a GET (200, 404, ...).
-status() {
-  curl -sS -o /dev/null -w '%{http_code}' -u "$USER_NAME:$PASSWORD" "$API/api/$1" || die "the management API at $API cannot be reached"
-}
-
-exists() { [ "$(status "$1")" = 200 ]; }
-priority_of() { api GET "queues/$V/$1" | jq -r '.arguments["x-max-priority"] // "none"'; }
-consumers_of() { api GET "queues/$V/$1" | jq -r '.consumers // 0'; }
+exists() { mgmt_exists "$@"; }
+priority_of() { mgmt_api GET "queues/$V/$1" | jq -r '.arguments["x-max-priority"] // "none"'; }
+consumers_of() { mgmt_api GET "queues/$V/$1" | jq -r '.consumers // 0'; }
 
 declare_priority_queue() {
-  api PUT "queues/$V/$1" "{\"durable\":true,\"auto_delete\":false,\"arguments\":{\"x-max-priority\":$MAX_PRIORITY}}" >/dev/null \
+  mgmt_api PUT "queues/$V/$1" "{\"durable\":true,\"auto_delete\":false,\"arguments\":{\"x-max-priority\":$MAX_PRIORITY}}" >/dev/null \
     || die "could not declare $1 with x-max-priority $MAX_PRIORITY"
 }
 
-bind() { api POST "bindings/$V/e/$QUEUE/q/$1" '{"routing_key":"","arguments":{}}' >/dev/null || die "could not bind $1 to the exchange $QUEUE"; }
+bind() { mgmt_api POST "bindings/$V/e/$QUEUE/q/$1" '{"routing_key":"","arguments":{}}' >/dev/null || die "could not bind $1 to the exchange $QUEUE"; }
 
 unbind() {
   # "~" is the management API's name of a binding with an empty routing key and no arguments.
@@ -86,35 +62,6 @@ unbind() {
   code=$(curl -sS -o /dev/null -w '%{http_code}' -u "$USER_NAME:$PASSWORD" -X DELETE "$API/api/bindings/$V/e/$QUEUE/q/$1/~") \
     || die "the management API at $API cannot be reached"
   case $code in 2??|404) ;; *) die "could not unbind $1 from the exchange $QUEUE ($code)" ;; esac
-}
-
-# publish_pending DEST: publishes the kept batch to queue DEST (through the default exchange), then removes it.
-publish_pending() {
-  [ -s "$PENDING" ] || { rm -f "$PENDING"; return 0; }
-  local message answer
-  while IFS= read -r message; do
-    answer=$(api POST "exchanges/$V/amq.default/publish" "$message") || answer=""
-    [[ $answer == *'"routed":true'* ]] \
-      || die "a message of $PENDING was not routed to $1; it stays in that file (rerun to publish it again)"
-  done < <(jq -c --arg q "$1" \
-    '.[] | {properties: (.properties | if type == "object" then . else {} end), routing_key: $q, payload: .payload, payload_encoding: .payload_encoding}' "$PENDING")
-  rm -f "$PENDING"
-}
-
-# move FROM TO: every message of FROM to TO, a batch at a time, each batch kept on disk until it is published.
-move() {
-  local moved=0 batch n
-  publish_pending "$2"
-  while true; do
-    batch=$(api POST "queues/$V/$1/get" "{\"count\":$BATCH,\"ackmode\":\"ack_requeue_false\",\"encoding\":\"base64\"}") \
-      || die "could not take messages from $1"
-    n=$(jq 'length' <<<"$batch")
-    [ "$n" -gt 0 ] || break
-    printf '%s' "$batch" >"$PENDING.tmp" && mv "$PENDING.tmp" "$PENDING"
-    publish_pending "$2"
-    moved=$((moved + n))
-  done
-  say "moved $moved message(s) from $1 to $2"
 }
 
 exists "overview" || die "the management API at $API does not answer (or refuses $USER_NAME): enable rabbitmq_management, or set ARTGRID_RABBITMQ_API"
@@ -129,7 +76,7 @@ drain() {
   bind "$to"
   unbind "$from"
   while exists "queues/$V/$from"; do
-    move "$from" "$to"
+    mgmt_move "$from" "$to"
     code=$(curl -sS -o /dev/null -w '%{http_code}' -u "$USER_NAME:$PASSWORD" -X DELETE "$API/api/queues/$V/$from?if-empty=true")
     case $code in 2??|404) ;; *) say "$from was not empty yet ($code): moving again" ;; esac
   done

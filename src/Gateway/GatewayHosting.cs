@@ -175,8 +175,9 @@ public static partial class GatewayHosting
 
 /// <summary>
 /// Unhandled exceptions as problems: a body over the limit is 413, a malformed one 400, a cluster, broker or Redis
-/// that cannot be reached 503, a Redis that is full (its maxmemory, with no eviction) 503, a saturated device 503 with its retry hint; anything else 500, its details logged and
-/// never answered.
+/// that cannot be reached 503, a Redis that is full (its maxmemory, with no eviction) 503, the gateway's own disk full
+/// (the review export's temporary file) 503, a saturated device 503 with its retry hint; anything else 500, its details
+/// logged and never answered.
 /// </summary>
 internal sealed partial class GatewayExceptionHandler(ILogger<GatewayExceptionHandler> logger) : IExceptionHandler
 {
@@ -196,6 +197,8 @@ internal sealed partial class GatewayExceptionHandler(ILogger<GatewayExceptionHa
                 => (GatewayProblems.Unavailable, "The message broker cannot be reached; nothing was taken.", TimeSpan.FromSeconds(5)),
             ScoreQueueMismatchException
                 => (GatewayProblems.Unavailable, "The job queue awaits a one-time migration (see the gateway's log); nothing was taken.", TimeSpan.FromSeconds(60)),
+            IOException full when DiskFull.Is(full)
+                => (GatewayProblems.Unavailable, $"The gateway's disk is full: no space left for a temporary file in {Path.GetTempPath()} (TMPDIR).", TimeSpan.FromSeconds(60)),
             _ => (GatewayProblems.InternalError, "The gateway failed; the error is in its log under this trace id.", null),
         };
         if (problem == GatewayProblems.InternalError || problem == GatewayProblems.Unavailable)

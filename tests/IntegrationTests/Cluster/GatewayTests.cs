@@ -256,6 +256,59 @@ public sealed class GatewayTests(ServersFixture cluster, ITestOutputHelper outpu
         Assert.Equal(JobStatus.Completed, scored.GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task WhenRedisIsGone_TheGatewayIsNotReadyNamingIt_RefusesAJobWith503TakingNothing_AndTakesTheSamePostOnceItIsBack()
+    {
+        // A Redis of this test's own (the shared one must not stop), and a cluster of one silo on it with a queue of its own.
+        await using PrivateRedis redis = await PrivateRedis.StartAsync();
+        var settings = new Dictionary<string, string>(cluster.SiloSettings)
+        {
+            ["ConnectionStrings__Redis"] = redis.Address,
+            ["ArtGrid__Silo__ClusterId"] = cluster.RunId + "-gone",
+            ["ArtGrid__Silo__ServiceId"] = cluster.RunId + "-gone",
+            ["ArtGrid__Bus__QueueName"] = $"score-images-{cluster.RunId}-gone",
+        };
+        await using SiloProcess silo = await SiloProcess.StartAsync("gone-redis", settings);
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(settings, new Dictionary<string, string> { ["ConnectionStrings__Redis"] = redis.Address });
+        HttpClient http = gateway.Client(gateway.Keys["score+read"]);
+        (string name, byte[] bytes) = cluster.DistinctImages(1, seed: 109)[0];
+        string jobId = $"{cluster.RunId}-redis-gone";
+
+        await redis.StopAsync();
+
+        // Not ready, and the readiness answer says Redis is why; live all the while (nothing to restart).
+        string? ready = null;
+        for (var clock = Stopwatch.StartNew(); ready is null && clock.Elapsed < TimeSpan.FromMinutes(1); await Task.Delay(500))
+        {
+            using HttpResponseMessage response = await http.GetAsync("/health/ready");
+            ready = response.StatusCode == HttpStatusCode.ServiceUnavailable ? await response.Content.ReadAsStringAsync() : null;
+        }
+
+        output.WriteLine($"/health/ready without Redis: {ready}");
+        Assert.True(ready is not null, "the gateway stayed ready with its Redis gone");
+        Assert.Contains("\"name\":\"redis\",\"status\":\"Unhealthy\"", ready, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
+
+        // A job posted meanwhile is refused, with a time to come back.
+        HttpResponseMessage refused = await http.PostAsJsonAsync("/v1/jobs", Job(jobId, (name, bytes)));
+        await AssertProblemAsync(refused, HttpStatusCode.ServiceUnavailable, "unavailable");
+        Assert.Contains("Redis", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.InRange(refused.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, 60);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
+
+        // Redis back: nothing of the refused post was recorded, the gateway is ready again, and the same post is taken and scored.
+        await redis.StartAgainAsync();
+        StackExchange.Redis.IDatabase db = redis.Connection.GetDatabase();
+        Assert.False(await db.KeyExistsAsync(JobRecord.RedisKey(jobId)));
+        Assert.False(await db.KeyExistsAsync(JobRecord.SubmissionRedisKey(jobId)));
+        string? notReady = await HttpPolling.UntilOkAsync(http, new Uri("/health/ready", UriKind.Relative), TimeSpan.FromMinutes(1), () => null);
+        Assert.True(notReady is null, $"the gateway did not become ready again: {notReady}\n{gateway.Log}");
+        HttpResponseMessage taken = await http.PostAsJsonAsync("/v1/jobs", Job(jobId, (name, bytes)));
+        Assert.True(taken.StatusCode == HttpStatusCode.Accepted, await DescribeAsync(taken, gateway));
+        JsonElement scored = await PollAsync(http, taken.Headers.Location!.ToString());
+        Assert.Equal(JobStatus.Completed, scored.GetProperty("status").GetString());
+    }
+
     // A PNG of noise, 1000 x 700: about 2 MB, as noise does not compress.
     private static byte[] Noise(int seed)
     {

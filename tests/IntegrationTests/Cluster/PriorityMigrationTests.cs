@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text;
 using ArtGrid.Hosting.Messaging;
 using RabbitMQ.Client;
@@ -15,21 +13,21 @@ namespace ArtGrid.Tests.Cluster;
 public sealed class PriorityMigrationTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly string _state = Directory.CreateTempSubdirectory("artgrid-priority-migration-").FullName;
-    private readonly int _amqpPort = TestServers.AmqpPort + 100;
+    private PrivateRabbitMq? _rabbit;
 
-    private int ManagementPort => _amqpPort + 10_000;
+    private PrivateRabbitMq Rabbit => _rabbit ?? throw new InvalidOperationException("not started");
 
-    private Uri RabbitMq => new($"amqp://guest:guest@127.0.0.1:{_amqpPort}/");
+    private Uri RabbitMq => Rabbit.Address;
 
-    public async Task InitializeAsync()
-    {
-        (int exit, string stdout, string stderr) = await ServersAsync("up");
-        Assert.True(exit == 0, $"servers.sh up rabbitmq failed ({exit}): {stdout}{stderr}");
-    }
+    public async Task InitializeAsync() => _rabbit = await PrivateRabbitMq.StartAsync(offset: 100);
 
     public async Task DisposeAsync()
     {
-        await ServersAsync("down");
+        if (_rabbit is not null)
+        {
+            await _rabbit.DisposeAsync();
+        }
+
         Directory.Delete(_state, recursive: true);
     }
 
@@ -100,40 +98,7 @@ public sealed class PriorityMigrationTests(ITestOutputHelper output) : IAsyncLif
         Assert.All(taken.GroupBy(m => m.Priority), g => Assert.Equal(g.Select(m => m.Id).Order(StringComparer.Ordinal), g.Select(m => m.Id)));
     }
 
-    private Task<(int Exit, string Stdout, string Stderr)> MigrateAsync(string queue)
-    {
-        ProcessStartInfo start = Script("migrate-priority-queue.sh", queue);
-        start.Environment["ARTGRID_RABBITMQ_API"] = $"http://127.0.0.1:{ManagementPort}";
-        start.Environment["ARTGRID_MIGRATION_DIR"] = Path.Combine(_state, "migration");
-        return TestProcesses.RunAsync(start);
-    }
-
-    private Task<(int Exit, string Stdout, string Stderr)> ServersAsync(string command)
-    {
-        ProcessStartInfo start = Script("servers.sh", command, "rabbitmq");
-        start.Environment["ARTGRID_STATE_DIR"] = Path.Combine(_state, "servers");
-        start.Environment["ARTGRID_AMQP_PORT"] = _amqpPort.ToString(CultureInfo.InvariantCulture);
-        start.Environment["ARTGRID_REDIS_PORT"] = (TestServers.RedisPort + 100).ToString(CultureInfo.InvariantCulture);
-        start.Environment["ARTGRID_RABBITMQ_MANAGEMENT_PORT"] = ManagementPort.ToString(CultureInfo.InvariantCulture);
-        start.Environment.Remove("ARTGRID_RABBITMQ_NODE");
-        start.Environment.Remove("ARTGRID_RABBITMQ_PROMETHEUS_PORT");
-        return TestProcesses.RunAsync(start);
-    }
-
-    private static ProcessStartInfo Script(string name, params string[] arguments)
-    {
-        var start = new ProcessStartInfo("bash")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = TestAssets.RepositoryRoot,
-        };
-        start.ArgumentList.Add(Path.Combine(TestAssets.RepositoryRoot, "deploy", name));
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        return start;
-    }
+    private Task<(int Exit, string Stdout, string Stderr)> MigrateAsync(string queue) =>
+        Rabbit.RunScriptAsync(
+            "migrate-priority-queue.sh", new Dictionary<string, string> { ["ARTGRID_MIGRATION_DIR"] = Path.Combine(_state, "migration") }, queue);
 }

@@ -25,6 +25,9 @@ public sealed class ServersFixture : IAsyncLifetime
 
     public EventLog Events { get; } = new();
 
+    /// <summary>The broker of the run: the shared test RabbitMQ unless a fixture of its own brings one (<see cref="PrivateRabbitMq"/>).</summary>
+    public Uri RabbitMq { get; init; } = TestServers.RabbitMq;
+
     public RedisConnection Redis { get; } = new(TestServers.Redis);
 
     public RedisJobRecords Records => new(Redis, TimeSpan.FromHours(1));
@@ -64,6 +67,7 @@ public sealed class ServersFixture : IAsyncLifetime
         ["ArtGrid__Silo__ClusterId"] = RunId,
         ["ArtGrid__Silo__ServiceId"] = RunId,
         ["ArtGrid__Bus__QueueName"] = QueueName,
+        ["ConnectionStrings__RabbitMq"] = RabbitMq.ToString(),
     };
 
     /// <summary>What every test cluster's silos run with, beside their addresses and ids.</summary>
@@ -89,10 +93,10 @@ public sealed class ServersFixture : IAsyncLifetime
     {
         await TestServers.EnsureRunningAsync();
         await EnsureSilosAsync(SiloCount);
-        await ScoreQueue.DeclareAsync(TestServers.RabbitMq, QueueName, CancellationToken.None);
+        await ScoreQueue.DeclareAsync(RabbitMq, QueueName, CancellationToken.None);
         _bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
-            rabbit.UseArtGrid(TestServers.RabbitMq, MessageData);
+            rabbit.UseArtGrid(RabbitMq, MessageData);
             // Durable, so that events published while the broker restarts or the test bus reconnects are kept.
             rabbit.ReceiveEndpoint($"artgrid-test-events-{RunId}", endpoint =>
             {
@@ -132,7 +136,7 @@ public sealed class ServersFixture : IAsyncLifetime
 
         // The event queue is durable (it must survive a broker restart mid-test), so it would go on collecting every
         // event published on a developer's broker after the run: remove it, and this run's command queues.
-        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = TestServers.RabbitMq };
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = RabbitMq };
         await using (RabbitMQ.Client.IConnection connection = await factory.CreateConnectionAsync())
         {
             foreach (string queue in new[] { $"artgrid-test-events-{RunId}", QueueName, QueueName + "_error" })

@@ -224,7 +224,7 @@ public sealed class MultiHostTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>What <c>artgrid score</c> (embedded, no servers) says of the same images, by content hash.</summary>
-    private static async Task<Dictionary<string, (double Probability, string Label)>> EmbeddedScoresAsync(IReadOnlyList<(string Name, byte[] Bytes)> images)
+    internal static async Task<Dictionary<string, (double Probability, string Label)>> EmbeddedScoresAsync(IReadOnlyList<(string Name, byte[] Bytes)> images)
     {
         string folder = Directory.CreateTempSubdirectory("artgrid-multihost-embedded-").FullName;
         try
