@@ -26,6 +26,9 @@ public sealed class LabProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code, once <see cref="HasExited"/>.</summary>
+    public int ExitCode => _process.ExitCode;
+
     public string Log => string.Join('\n', _log);
 
     /// <summary>The last <paramref name="lines"/> lines of the log, headed by the process's name.</summary>

@@ -9,6 +9,7 @@ using ArtGrid.Contracts;
 using ArtGrid.Hosting.Messaging;
 using ArtGrid.Tests.Cluster;
 using MassTransit;
+using StackExchange.Redis;
 using Xunit.Abstractions;
 
 namespace ArtGrid.Tests.MultiHost;
@@ -19,7 +20,9 @@ namespace ArtGrid.Tests.MultiHost;
 /// loopback between them. Silos run with their shipped settings (ports 11111, 30000 and 8081 on every host, as on real
 /// machines) and find the address they advertise themselves. A thousand jobs, a host that loses power mid-run and
 /// comes back, then every silo restarted in turn with SIGTERM: no job lost, no verdict published twice, and every
-/// verdict equal to the one the embedded mode gives the same image. Opt-in (needs root): <c>./test.sh multihost</c>.
+/// verdict equal to the one the embedded mode gives the same image. And a partition: the hosts of two silos cut off
+/// from each other while both still reach the servers, the third silo and the gateway (<see cref="NetworkLab.Cut"/>),
+/// with jobs sent before, during and after it. Opt-in (needs root): <c>./test.sh multihost</c>.
 /// </summary>
 [Trait("Category", "MultiHost")]
 public sealed class MultiHostTests(ITestOutputHelper output) : IAsyncLifetime
@@ -178,6 +181,186 @@ public sealed class MultiHostTests(ITestOutputHelper output) : IAsyncLifetime
 
         // 6. Restarted processes too listen on their host's address only.
         AssertNothingOnLoopback();
+    }
+
+    /// <summary>
+    /// Two partitions between the hosts of silo-1 and silo-2, each held 20 s with jobs sent before, during and after it.
+    /// With silo-3 up and reaching both, Orleans' indirect probes (each side asks silo-3 to probe the other, and it
+    /// answers) keep both members: no silo is declared dead, and calls between the two wait out the partition. With
+    /// silo-3 stopped, the two are alone: the first to vote declares the other dead (one vote is a majority of two), the
+    /// silo declared dead reads so in Redis and stops its process, and started again it joins. Either way every job
+    /// gets one verdict.
+    /// </summary>
+    [Fact]
+    public async Task APartitionBetweenTwoSiloHosts_WhileJobsFlow_EveryJobGetsOneVerdict_AndNoSiloIsLeftHung()
+    {
+        const int PerPhase = 80;
+        IReadOnlyList<(string Name, byte[] Bytes)> images = TestImages.Distinct(_run, 6 * PerPhase, seed: 20);
+        string[] jobIds = [.. Enumerable.Range(0, images.Count).Select(i => $"{_run}-{i}")];
+        var clock = Stopwatch.StartNew();
+
+        // 1. Three silos: silo-3 sees both sides. Nobody is declared dead; all three are members after the heal.
+        PartitionRound three = await PartitionAsync(images, 0, PerPhase, clock);
+        Assert.True(three.DeclaredDead.Count == 0, "with a third silo reaching both sides, declared dead: " + string.Join(", ", three.DeclaredDead.Keys));
+        Assert.All(_silos, silo => Assert.False(silo.HasExited, $"{silo.Name} exited:\n{silo.Tail(40)}"));
+        Assert.Equal(SiloCount, (await MembershipAsync()).Count(m => m.Status == "Active"));
+
+        // 2. silo-3 leaves (SIGTERM); the two others alone. Exactly one of them is declared dead and its process ends.
+        (int exitCode, _) = await _silos[2].TerminateAsync(TimeSpan.FromSeconds(90));
+        Assert.True(exitCode == 0, $"silo-3 exited with {exitCode} after SIGTERM:\n{_silos[2].Tail(60)}");
+        PartitionRound two = await PartitionAsync(images, 3 * PerPhase, PerPhase, clock);
+        (string deadName, TimeSpan declaredAfter) = Assert.Single(two.DeclaredDead);
+        int dead = _silos.FindIndex(s => s.Name == deadName);
+        LabProcess survivor = _silos[1 - dead];
+        await Wait.UntilAsync(() => _silos[dead].HasExited, TimeSpan.FromMinutes(2), $"{deadName}, declared dead, did not exit:\n{_silos[dead].Tail(60)}");
+        Assert.False(survivor.HasExited, $"{survivor.Name} exited as well:\n{survivor.Tail(60)}");
+        output.WriteLine($"{deadName} declared dead {declaredAfter.TotalSeconds:0.0} s after the cut and exited with code {_silos[dead].ExitCode}; {survivor.Name} kept on; " +
+                         "the dead silo's last word: " + _silos[dead].Log.Split('\n').LastOrDefault(l => l.Contains("dead", StringComparison.OrdinalIgnoreCase) && !l.TrimStart().StartsWith("at ", StringComparison.Ordinal)));
+
+        // 3. The dead silo and silo-3 started again: both join, and the jobs left finish.
+        foreach (int i in new[] { dead, 2 })
+        {
+            await _silos[i].DisposeAsync();
+            _silos[i] = StartSilo($"silo-{i + 1}", _silos[i].Host);
+        }
+
+        foreach (LabProcess silo in _silos)
+        {
+            await WaitReadyAsync(silo);
+        }
+
+        bool all = await _events.WaitForScoredAsync(jobIds, LongWait);
+        output.WriteLine($"all {jobIds.Length} verdicts after {clock.Elapsed.TotalSeconds:0.0} s: {all}");
+        Assert.True(all, $"{_events.CountScored(jobIds)} of {jobIds.Length} verdicts arrived; without one: " +
+                         string.Join(", ", jobIds.Where(id => !_events.Scored.ContainsKey(id)).Take(5)) + "\n" + Tails());
+        Assert.Equal(SiloCount, (await MembershipAsync()).Count(m => m.Status == "Active"));
+        await Task.Delay(TimeSpan.FromSeconds(3)); // room for a repeated publication to arrive, were there one
+
+        // 4. One verdict per job, recorded completed in Redis, no image error, nothing in the error queue.
+        var records = new RedisJobRecords(_redis!, TimeSpan.FromHours(1));
+        int republished = 0;
+        foreach (string jobId in jobIds)
+        {
+            ImagesScored[] published = [.. _events.Scored[jobId]];
+            Assert.Single(published.Select(e => (e.Verdict.CompletedAt, e.Verdict.AiProbability)).Distinct());
+            republished += published.Length - 1;
+            Assert.Null(Assert.Single(published[0].Verdict.Images).Error);
+            JobRecord record = (await records.GetAsync(jobId))!;
+            Assert.Equal(JobStatus.Completed, record.Status);
+            Assert.Equal(published[0].Verdict.CompletedAt, record.Verdict!.CompletedAt);
+        }
+
+        Assert.True(_events.Faults.IsEmpty, $"{_events.Faults.Count} jobs ended in the error queue: " + string.Join("; ", _events.Faults.Select(Describe)));
+        Assert.Equal(0u, await ErrorQueueDepthAsync());
+        output.WriteLine($"{jobIds.Length} jobs, one verdict each, {republished} repeated publications");
+    }
+
+    /// <summary>What one partition did: the silos declared dead (by name) and how long after the cut.</summary>
+    private sealed record PartitionRound(IReadOnlyDictionary<string, TimeSpan> DeclaredDead);
+
+    /// <summary>
+    /// Jobs [from, from + count) before the cut, as many during it, as many after the heal, between the hosts of silo-1
+    /// and silo-2; the partition held 20 s while the membership table is read every half second for members that were
+    /// active at the cut and are now dead. Waits for this round's jobs' verdicts, unless a silo was declared dead (the
+    /// caller restarts it first).
+    /// </summary>
+    private async Task<PartitionRound> PartitionAsync(IReadOnlyList<(string Name, byte[] Bytes)> images, int from, int count, Stopwatch clock)
+    {
+        TimeSpan hold = TimeSpan.FromSeconds(20);
+        LabHost a = _silos[0].Host, b = _silos[1].Host;
+        string[] before = [.. Enumerable.Range(from, count).Select(i => $"{_run}-{i}")];
+        string[] round = [.. Enumerable.Range(from, 3 * count).Select(i => $"{_run}-{i}")];
+        await SubmitAsync(images, from, from + count);
+        await Wait.UntilAsync(() => _events.CountScored(before) >= count / 2, LongWait, $"{count / 2} verdicts did not arrive:\n" + Tails());
+
+        HashSet<string> active = [.. (await MembershipAsync()).Where(m => m.Status == "Active").Select(m => m.Address)];
+        NetworkLab.Cut(a, b);
+        TimeSpan cutAt = clock.Elapsed;
+        int doneAtCut = _events.CountScored(round);
+        await SubmitAsync(images, from + count, from + 2 * count);
+        var declaredDead = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+        while (clock.Elapsed - cutAt < hold)
+        {
+            foreach (Member member in await MembershipAsync())
+            {
+                if (member.Status == "Dead" && active.Contains(member.Address))
+                {
+                    declaredDead.TryAdd(member.Name, clock.Elapsed - cutAt);
+                }
+            }
+
+            await Task.Delay(500);
+        }
+
+        int doneDuring = _events.CountScored(round) - doneAtCut;
+        NetworkLab.Heal(a, b);
+        TimeSpan healAt = clock.Elapsed;
+        await SubmitAsync(images, from + 2 * count, from + 3 * count);
+        string deaths = declaredDead.Count == 0 ? "none" : string.Join(", ", declaredDead.Select(d => $"{d.Key} after {d.Value.TotalSeconds:0.0} s"));
+        output.WriteLine($"{active.Count} members: cut {a.Name} | {b.Name} at {cutAt.TotalSeconds:0.0} s, healed {hold.TotalSeconds:0} s later; " +
+                         $"{doneDuring} verdicts during the partition; declared dead: {deaths}");
+        if (declaredDead.Count == 0)
+        {
+            bool done = await _events.WaitForScoredAsync(round, LongWait);
+            Assert.True(done, $"{_events.CountScored(round)} of {round.Length} verdicts arrived\n" + Tails());
+            output.WriteLine($"the round's last verdict {(clock.Elapsed - healAt).TotalSeconds:0.0} s after the heal");
+        }
+
+        return new PartitionRound(declaredDead);
+    }
+
+    /// <summary>One silo's row in the cluster's membership table in Redis (Orleans' Redis clustering).</summary>
+    private sealed record Member(string Name, string Address, string Status)
+    {
+        public override string ToString() => $"{Name} {Address} {Status}";
+    }
+
+    /// <summary>The rows of the membership table: a Redis hash per cluster, one JSON field per silo incarnation.</summary>
+    private async Task<IReadOnlyList<Member>> MembershipAsync()
+    {
+        IConnectionMultiplexer redis = await _redis!.GetAsync();
+        IDatabase db = redis.GetDatabase();
+        var members = new List<Member>();
+        await foreach (RedisKey key in redis.GetServer(redis.GetEndPoints()[0]).KeysAsync(pattern: "*/members/*"))
+        {
+            foreach (HashEntry field in await db.HashGetAllAsync(key))
+            {
+                if (field.Name == "Version")
+                {
+                    continue;
+                }
+
+                using JsonDocument row = JsonDocument.Parse(field.Value.ToString());
+                JsonElement status = row.RootElement.GetProperty("Status");
+                members.Add(new Member(
+                    row.RootElement.GetProperty("SiloName").GetString() ?? "",
+                    field.Name.ToString(),
+                    status.ValueKind == JsonValueKind.Number ? ((SiloStatusName)status.GetInt32()).ToString() : status.GetString()!));
+            }
+        }
+
+        return members;
+    }
+
+    /// <summary>Orleans' SiloStatus values, as its Redis table writes them.</summary>
+    private enum SiloStatusName
+    {
+        None = 0, Created = 1, Joining = 2, Active = 3, ShuttingDown = 4, Stopping = 5, Dead = 6,
+    }
+
+    private async Task<uint> ErrorQueueDepthAsync()
+    {
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = RabbitMq };
+        await using RabbitMQ.Client.IConnection connection = await factory.CreateConnectionAsync();
+        await using RabbitMQ.Client.IChannel channel = await connection.CreateChannelAsync();
+        try
+        {
+            return (await channel.QueueDeclarePassiveAsync(new BusOptions().QueueName + "_error")).MessageCount;
+        }
+        catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+        {
+            return 0; // MassTransit makes the error queue with the first message it moves there
+        }
     }
 
     private Task<(int Exit, string Stdout, string Stderr)> SubmitFromAsync(LabHost host, string[] paths)

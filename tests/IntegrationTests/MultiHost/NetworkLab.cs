@@ -11,6 +11,13 @@ namespace ArtGrid.Tests.MultiHost;
 /// process's own address on that network (.1), so the test reaches every host the way a client on the network would.
 /// Needs root and iproute2. Every namespace and link is named after the process that made it (agt&lt;pid&gt;…), removed
 /// at dispose whatever happened, and the leftovers of a run that died are removed when the next lab is made.
+/// <para>
+/// <see cref="Cut"/> partitions two hosts that both stay up: in each one's namespace a blackhole route to the other's
+/// address (/32), so that nothing between the two passes, in either direction, while each still reaches every other
+/// host on the bridge. A packet on a connection already open is dropped without a word, as on a broken network (TCP
+/// retransmits into the void); a new connection to the other host fails at once (the kernel answers the local
+/// sender EINVAL). <see cref="Heal"/> deletes the two routes. Routes need only iproute2, unlike firewall rules.
+/// </para>
 /// </summary>
 public sealed partial class NetworkLab : IAsyncDisposable
 {
@@ -99,6 +106,20 @@ public sealed partial class NetworkLab : IAsyncDisposable
         Run("ip", "-n", ns, "link", "set", "eth0", "up");
         Run("ip", "-n", ns, "link", "set", "lo", "up");
         return host;
+    }
+
+    /// <summary>Nothing passes between <paramref name="a"/> and <paramref name="b"/> until <see cref="Heal"/>.</summary>
+    public static void Cut(LabHost a, LabHost b)
+    {
+        Run("ip", "-n", a.Namespace, "route", "add", "blackhole", $"{b.Address}/32");
+        Run("ip", "-n", b.Namespace, "route", "add", "blackhole", $"{a.Address}/32");
+    }
+
+    /// <summary>Undoes <see cref="Cut"/>: the two hosts reach each other again.</summary>
+    public static void Heal(LabHost a, LabHost b)
+    {
+        Run("ip", "-n", a.Namespace, "route", "del", "blackhole", $"{b.Address}/32");
+        Run("ip", "-n", b.Namespace, "route", "del", "blackhole", $"{a.Address}/32");
     }
 
     public ValueTask DisposeAsync()
