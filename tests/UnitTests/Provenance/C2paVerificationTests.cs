@@ -139,7 +139,7 @@ public sealed class C2paVerificationTests
         return Assert.NotNull(C2paManifest.Parse(store, ProvenanceLimits.Default).Signed?.Signature).ToArray();
     }
 
-    private static Evidence Claim(byte[] file, C2paTrustList? trust = null) =>
+    internal static Evidence Claim(byte[] file, C2paTrustList? trust = null) =>
         Assert.Single(ProvenanceReader.Read(file, trust: trust), e => e.Signal is EvidenceSignals.C2pa or EvidenceSignals.C2paBroken);
 
     internal static string State(Evidence evidence)
