@@ -34,11 +34,44 @@ public sealed record C2paVerification(string State, string? Reason = null)
 /// </summary>
 public sealed class C2paTrustList
 {
-    private C2paTrustList(X509Certificate2Collection anchors) => Anchors = anchors;
+    private C2paTrustList(X509Certificate2Collection anchors, DateTimeOffset? verificationTime = null)
+    {
+        Anchors = anchors;
+        VerificationTime = verificationTime;
+    }
 
     public X509Certificate2Collection Anchors { get; }
 
+    /// <summary>
+    /// When the signer's certificates must be valid; null (the default) is the time of the check. Time-stamps in a
+    /// claim are not read, so a claim whose signer's certificate has since expired is "untrusted signer (…NotTimeValid)".
+    /// </summary>
+    public DateTimeOffset? VerificationTime { get; }
+
+    /// <summary>The same anchors, with certificates checked as of <paramref name="time"/>.</summary>
+    public C2paTrustList At(DateTimeOffset time) => new(Anchors, time);
+
     public static C2paTrustList FromCertificates(IEnumerable<X509Certificate2> anchors) => new([.. anchors]);
+
+    /// <summary>The value of <c>C2paTrustAnchors</c> that turns trust anchors off: no claim is then "verified".</summary>
+    public const string NoneOption = "none";
+
+    /// <summary>
+    /// The trust list that ships with ArtGrid: the C2PA Conformance Program's (c2pa-trust/C2PA-TRUST-LIST.pem beside the
+    /// program; its source, commit and licence in the README there).
+    /// </summary>
+    public static string ShippedPath => Path.Combine(AppContext.BaseDirectory, "c2pa-trust", "C2PA-TRUST-LIST.pem");
+
+    /// <summary>
+    /// The anchors the <c>C2paTrustAnchors</c> option names: unset, the shipped list (<see cref="ShippedPath"/>); empty or
+    /// "none", no anchors (null); otherwise the PEM file or folder at that path, as <see cref="Load"/> reads it.
+    /// </summary>
+    public static C2paTrustList? FromOption(string? option) => option switch
+    {
+        null => Load(ShippedPath),
+        _ when string.IsNullOrWhiteSpace(option) || option.Trim().Equals(NoneOption, StringComparison.OrdinalIgnoreCase) => null,
+        _ => Load(option),
+    };
 
     /// <summary>
     /// The anchors at <paramref name="path"/> (a PEM file or a folder of them); null when no path is configured. Throws
@@ -493,6 +526,10 @@ public static class C2paVerifier
         builder.ChainPolicy.ExtraStore.AddRange(chain[1..]);
         builder.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         builder.ChainPolicy.DisableCertificateDownloads = true;
+        if (trust.VerificationTime is { } time)
+        {
+            builder.ChainPolicy.VerificationTime = time.UtcDateTime;
+        }
         try
         {
             if (builder.Build(chain[0]))
