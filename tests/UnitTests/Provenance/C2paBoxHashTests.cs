@@ -110,6 +110,20 @@ public sealed class C2paBoxHashTests
         Assert.StartsWith(C2paVerificationStates.HashMismatch, C2paVerificationTests.State(claim), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ABoxHashInAGifIsUnverifiable_NamingTheContainer()
+    {
+        // Bing's store moved into a GIF the way c2pa-rs embeds one (a C2PA_GIF application extension): read, its
+        // signature and assertions check, and its box hash, over JPEG segments, is not checked in a GIF.
+        byte[] store = Assert.IsType<byte[]>(MetadataBlocks.Scan(File.ReadAllBytes(Bing), ProvenanceLimits.Default).Jumbf);
+        byte[] gif = PublicFixtureTests.WithGifApplicationExtension(File.ReadAllBytes(Path.Combine(PublicDir, "c2pa-ts", "c2pa.gif")), "C2PA_GIF"u8, [1, 0, 0], store);
+
+        Evidence claim = C2paVerificationTests.Claim(gif);
+
+        Assert.Equal(C2paVerificationStates.Unverifiable + " (c2pa.hash.boxes not checked in GIF)", C2paVerificationTests.State(claim));
+        Assert.Equal((EvidenceSignals.C2pa, EvidenceStrength.Moderate), (claim.Signal, claim.Strength));
+    }
+
     private static int CountApp11(ReadOnlySpan<byte> segments)
     {
         int count = 0;

@@ -131,7 +131,7 @@ public sealed class PublicFixtureTests
 
     private static string Claim(Evidence evidence) => evidence.Detail[..evidence.Detail.LastIndexOf(" (verification: ", StringComparison.Ordinal)];
 
-    private static byte[] WithGifApplicationExtension(byte[] gif, ReadOnlySpan<byte> identifier, byte[] authentication, byte[] data)
+    internal static byte[] WithGifApplicationExtension(byte[] gif, ReadOnlySpan<byte> identifier, byte[] authentication, byte[] data)
     {
         var block = new List<byte> { 0x21, 0xFF, 11 };
         block.AddRange(identifier.ToArray());
