@@ -36,7 +36,8 @@ public static class Targets
     /// chunks to IEND, the PNG without its text), which never throw, and the metadata walk over JPEG segments, PNG chunks,
     /// WebP RIFF chunks and GIF blocks (with APP11 JUMBF reassembly), whose caller (<see cref="ProvenanceReader.Read"/>)
     /// takes an <see cref="ArgumentException"/>, <see cref="IndexOutOfRangeException"/> or
-    /// <see cref="InvalidDataException"/> as an unreadable container.
+    /// <see cref="InvalidDataException"/> as an unreadable container; and the C2PA box map of a JPEG or PNG
+    /// (<see cref="C2paBoxMap.Map"/>), which never throws and keeps every box inside the file.
     /// </summary>
     public static void Container(byte[] data)
     {
@@ -56,6 +57,12 @@ public static class Targets
         }
         catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidDataException)
         {
+        }
+
+        // The box map a C2PA box hash is checked over: never throws, every box inside the file.
+        if (C2paBoxMap.Map(data) is { } boxes && boxes.Find(b => b.Start < 0 || b.Length < 0 || b.End > data.Length) is { Name: not null } outside)
+        {
+            throw new InvalidOperationException($"Box {outside} lies outside the {data.Length}-byte file.");
         }
     }
 

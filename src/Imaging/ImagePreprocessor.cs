@@ -36,7 +36,7 @@ public sealed class ImagePreprocessor
         _options = options.Value;
         _configuration = CreateConfiguration(_options);
         _decoder = FrameDecoders.Create(_options.Decoder, _configuration, out string? problem);
-        _trust = C2paTrustList.Load(_options.C2paTrustAnchors);
+        _trust = C2paTrustList.FromOption(_options.C2paTrustAnchors);
         DecoderProblem = problem is null ? null : $"the {_options.Decoder} decoder is not available, {_decoder.Kind} decodes instead: {problem}";
     }
 

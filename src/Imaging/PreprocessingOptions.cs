@@ -58,10 +58,11 @@ public sealed class PreprocessingOptions
     public DecodeIsolation Isolation { get; set; } = DecodeIsolation.Sandbox;
 
     /// <summary>
-    /// Trust anchors for C2PA signers: a PEM file of root certificates, or a folder of <c>.pem</c>/<c>.crt</c>/<c>.cer</c>
-    /// files (the C2PA trust list, or a deployment's own). Unset: claim signatures and hashes are still checked, but no
-    /// claim is "verified" ("unverified (trust list not configured)"), so none decides a verdict. A path that holds no
-    /// certificate stops the decoder from starting.
+    /// Trust anchors for C2PA signers: a PEM file of root (or issuing) certificates, or a folder of
+    /// <c>.pem</c>/<c>.crt</c>/<c>.cer</c> files. Unset: the C2PA trust list that ships with ArtGrid
+    /// (<see cref="Provenance.C2paTrustList.ShippedPath"/>). "none" or empty: no anchors; claim signatures and hashes are
+    /// still checked, but no claim is "verified" ("unverified (trust list not configured)"), so none decides a verdict.
+    /// A path that holds no certificate stops the decoder from starting.
     /// </summary>
     public string? C2paTrustAnchors { get; set; }
 

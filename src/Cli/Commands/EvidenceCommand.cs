@@ -11,18 +11,34 @@ public static class EvidenceCommand
     public static Command Create()
     {
         var paths = new Argument<string[]>("paths") { Description = "Image files and folders (walked recursively).", Arity = ArgumentArity.OneOrMore };
+        var trustAnchors = new Option<string?>("--trust-anchors")
+        {
+            Description = "C2PA trust anchors: a PEM file or folder; 'none' for no list. Default: the C2PA trust list that ships with ArtGrid.",
+        };
         var command = new Command("evidence", "Print what each image file says about its origin (C2PA, IPTC, generator settings), without scoring.")
         {
             paths,
+            trustAnchors,
         };
-        command.SetAction((result, cancellationToken) => RunAsync(result.GetValue(paths)!, Console.Out, cancellationToken));
+        command.SetAction((result, cancellationToken) => RunAsync(result.GetValue(paths)!, Console.Out, cancellationToken, result.GetValue(trustAnchors)));
         return command;
     }
 
-    public static async Task<int> RunAsync(string[] paths, TextWriter output, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string[] paths, TextWriter output, CancellationToken cancellationToken, string? trustAnchors = null)
     {
         if (await InputFiles.ExpandOrReportAsync(paths, "evidence") is not { } files)
         {
+            return ExitCodes.Usage;
+        }
+
+        C2paTrustList? trust;
+        try
+        {
+            trust = C2paTrustList.FromOption(trustAnchors);
+        }
+        catch (InvalidOperationException ex)
+        {
+            await Console.Error.WriteLineAsync($"artgrid evidence: {ex.Message}");
             return ExitCodes.Usage;
         }
 
@@ -32,7 +48,7 @@ public static class EvidenceCommand
             ScoreLineError? error = null;
             try
             {
-                evidence = ProvenanceReader.Read(await File.ReadAllBytesAsync(file, cancellationToken));
+                evidence = ProvenanceReader.Read(await File.ReadAllBytesAsync(file, cancellationToken), trust: trust);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

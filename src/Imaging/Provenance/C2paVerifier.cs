@@ -34,11 +34,44 @@ public sealed record C2paVerification(string State, string? Reason = null)
 /// </summary>
 public sealed class C2paTrustList
 {
-    private C2paTrustList(X509Certificate2Collection anchors) => Anchors = anchors;
+    private C2paTrustList(X509Certificate2Collection anchors, DateTimeOffset? verificationTime = null)
+    {
+        Anchors = anchors;
+        VerificationTime = verificationTime;
+    }
 
     public X509Certificate2Collection Anchors { get; }
 
+    /// <summary>
+    /// When the signer's certificates must be valid; null (the default) is the time of the check. Time-stamps in a
+    /// claim are not read, so a claim whose signer's certificate has since expired is "untrusted signer (…NotTimeValid)".
+    /// </summary>
+    public DateTimeOffset? VerificationTime { get; }
+
+    /// <summary>The same anchors, with certificates checked as of <paramref name="time"/>.</summary>
+    public C2paTrustList At(DateTimeOffset time) => new(Anchors, time);
+
     public static C2paTrustList FromCertificates(IEnumerable<X509Certificate2> anchors) => new([.. anchors]);
+
+    /// <summary>The value of <c>C2paTrustAnchors</c> that turns trust anchors off: no claim is then "verified".</summary>
+    public const string NoneOption = "none";
+
+    /// <summary>
+    /// The trust list that ships with ArtGrid: the C2PA Conformance Program's (c2pa-trust/C2PA-TRUST-LIST.pem beside the
+    /// program; its source, commit and licence in the README there).
+    /// </summary>
+    public static string ShippedPath => Path.Combine(AppContext.BaseDirectory, "c2pa-trust", "C2PA-TRUST-LIST.pem");
+
+    /// <summary>
+    /// The anchors the <c>C2paTrustAnchors</c> option names: unset, the shipped list (<see cref="ShippedPath"/>); empty or
+    /// "none", no anchors (null); otherwise the PEM file or folder at that path, as <see cref="Load"/> reads it.
+    /// </summary>
+    public static C2paTrustList? FromOption(string? option) => option switch
+    {
+        null => Load(ShippedPath),
+        _ when string.IsNullOrWhiteSpace(option) || option.Trim().Equals(NoneOption, StringComparison.OrdinalIgnoreCase) => null,
+        _ => Load(option),
+    };
 
     /// <summary>
     /// The anchors at <paramref name="path"/> (a PEM file or a folder of them); null when no path is configured. Throws
@@ -76,7 +109,8 @@ public sealed class C2paTrustList
 /// Checks a C2PA claim with what .NET has, as the C2PA specification's validation asks, in this order: the claim
 /// signature (a COSE_Sign1 whose detached payload is the claim's CBOR, checked with <c>System.Security.Cryptography.Cose</c>
 /// against the signer certificate of its <c>x5chain</c> header), the hash of every assertion the claim lists, the
-/// file's hard binding (<c>c2pa.hash.data</c>: the file's bytes minus the excluded ranges), then the signer's chain
+/// file's hard binding (<c>c2pa.hash.data</c>: the file's bytes minus the excluded ranges; <c>c2pa.hash.boxes</c>: runs of
+/// the file's top-level boxes, in a JPEG or a PNG, see <see cref="C2paBoxMap"/>), then the signer's chain
 /// (<see cref="X509Chain"/> to the configured anchors, revocation not checked: no network). Never throws on what the
 /// file holds: a malformed structure is a state.
 /// </summary>
@@ -318,8 +352,9 @@ public static class C2paVerifier
         return null;
     }
 
-    // The hard binding: c2pa.hash.data (every byte of the file but the excluded ranges, in order) is checked; a box hash
-    // (c2pa.hash.boxes), a BMFF or collection hash is not, and says so.
+    // The hard binding: c2pa.hash.data (every byte of the file but the excluded ranges, in order) and c2pa.hash.boxes
+    // (the hash of each run of named top-level boxes) are checked; a box hash in a container other than JPEG and PNG, a
+    // BMFF or a collection hash is not, and says so.
     private static C2paVerification? CheckBinding(Dictionary<string, object?> claim, C2paSignedParts signed, ReadOnlySpan<byte> file, ProvenanceLimits limits)
     {
         string defaultAlgorithm = claim.GetValueOrDefault("alg") as string ?? "sha256";
@@ -328,43 +363,127 @@ public static class C2paVerifier
         foreach ((string label, C2paAssertionBox box) in signed.Assertions)
         {
             string name = label.IndexOf("__", StringComparison.Ordinal) is var i and > 0 ? label[..i] : label;
-            if (name.StartsWith("c2pa.hash.", StringComparison.Ordinal) && name != "c2pa.hash.data")
+            if (name is not ("c2pa.hash.data" or "c2pa.hash.boxes"))
             {
-                other ??= name;
+                if (name.StartsWith("c2pa.hash.", StringComparison.Ordinal))
+                {
+                    other ??= name;
+                }
+
                 continue;
             }
 
-            if (name != "c2pa.hash.data")
+            if (box.Content is not { } content || CborValue.Read(content, limits.MaxTextBytes, keepBytes: true) is not Dictionary<string, object?> data)
             {
-                continue;
+                return new C2paVerification(C2paVerificationStates.HashMismatch, $"{name} is not a CBOR map");
             }
 
-            if (box.Content is not { } content || CborValue.Read(content, limits.MaxTextBytes, keepBytes: true) is not Dictionary<string, object?> data
-                || data.GetValueOrDefault("hash") is not byte[] expected)
+            C2paVerification? state = name == "c2pa.hash.data" ? CheckDataHash(data, file, defaultAlgorithm) : CheckBoxHash(data, file, defaultAlgorithm);
+            if (state is not null)
             {
-                return new C2paVerification(C2paVerificationStates.HashMismatch, "a data hash without a hash");
-            }
-
-            string algorithm = data.GetValueOrDefault("alg") as string ?? defaultAlgorithm;
-            if (HashAlgorithm(algorithm) is not { } hashAlgorithm)
-            {
-                return Unverifiable($"hash algorithm '{algorithm}'");
-            }
-
-            if (HashExcluding(file, data.GetValueOrDefault("exclusions") as List<object?> ?? [], hashAlgorithm) is not { } actual)
-            {
-                return new C2paVerification(C2paVerificationStates.HashMismatch, "the data hash's exclusions do not fit the file");
-            }
-
-            if (!CryptographicOperations.FixedTimeEquals(actual, expected))
-            {
-                return new C2paVerification(C2paVerificationStates.HashMismatch);
+                return state;
             }
 
             checkedOne = true;
         }
 
         return checkedOne ? null : Unverifiable(other is null ? "no hard binding" : $"{other} not checked");
+    }
+
+    private static C2paVerification? CheckDataHash(Dictionary<string, object?> data, ReadOnlySpan<byte> file, string defaultAlgorithm)
+    {
+        if (data.GetValueOrDefault("hash") is not byte[] expected)
+        {
+            return new C2paVerification(C2paVerificationStates.HashMismatch, "a data hash without a hash");
+        }
+
+        string algorithm = data.GetValueOrDefault("alg") as string ?? defaultAlgorithm;
+        if (HashAlgorithm(algorithm) is not { } hashAlgorithm)
+        {
+            return Unverifiable($"hash algorithm '{algorithm}'");
+        }
+
+        if (HashExcluding(file, data.GetValueOrDefault("exclusions") as List<object?> ?? [], hashAlgorithm) is not { } actual)
+        {
+            return new C2paVerification(C2paVerificationStates.HashMismatch, "the data hash's exclusions do not fit the file");
+        }
+
+        return CryptographicOperations.FixedTimeEquals(actual, expected) ? null : new C2paVerification(C2paVerificationStates.HashMismatch);
+    }
+
+    // A box hash: a list of {names, hash, alg?, excluded?, pad}. Each entry's names take the file's next boxes in order
+    // (C2paBoxMap names them); its hash is over the bytes from the first of them to the end of the last. The C2PA store's
+    // own box is listed alone and not hashed, nor is an entry marked excluded; "pad" is filler a writer reserves to
+    // rewrite the assertion in place, not hashed. As c2pa-rs checks it: a PNG's signature ("PNGh") may be left out of the
+    // list, and boxes after the last one listed are not checked.
+    private static C2paVerification? CheckBoxHash(Dictionary<string, object?> data, ReadOnlySpan<byte> file, string defaultAlgorithm)
+    {
+        if (data.GetValueOrDefault("boxes") is not List<object?> { Count: > 0 } entries)
+        {
+            return new C2paVerification(C2paVerificationStates.HashMismatch, "a box hash without boxes");
+        }
+
+        if (C2paBoxMap.Map(file) is not { Count: > 0 } map)
+        {
+            return Unverifiable($"c2pa.hash.boxes not checked in {C2paBoxMap.ContainerName(file)}");
+        }
+
+        int index = 0;
+        if (map[0].Name == "PNGh" && entries[0] is Dictionary<string, object?> first && (first.GetValueOrDefault("names") as List<object?>)?.FirstOrDefault() is string firstName && firstName != "PNGh")
+        {
+            index = 1;
+        }
+
+        string assertionAlgorithm = data.GetValueOrDefault("alg") as string ?? defaultAlgorithm;
+        foreach (object? item in entries)
+        {
+            if (item is not Dictionary<string, object?> entry || entry.GetValueOrDefault("names") is not List<object?> { Count: > 0 } names
+                || entry.GetValueOrDefault("hash") is not byte[] expected)
+            {
+                return new C2paVerification(C2paVerificationStates.HashMismatch, "a box hash entry without names or hash");
+            }
+
+            long start = -1, end = -1;
+            bool store = false;
+            foreach (object? listed in names)
+            {
+                if (index >= map.Count || listed is not string boxName || map[index].Name != boxName)
+                {
+                    return new C2paVerification(C2paVerificationStates.HashMismatch, $"box '{listed}' is not the file's next box ({(index < map.Count ? map[index].Name : "none left")})");
+                }
+
+                if (start < 0)
+                {
+                    start = map[index].Start;
+                    store = boxName == C2paBoxMap.C2paBoxName;
+                    if (store && names.Count != 1)
+                    {
+                        return new C2paVerification(C2paVerificationStates.HashMismatch, "the C2PA box listed with others");
+                    }
+                }
+
+                end = map[index].End;
+                index++;
+            }
+
+            if (store || entry.GetValueOrDefault("excluded") is true)
+            {
+                continue;
+            }
+
+            string algorithm = entry.GetValueOrDefault("alg") as string ?? assertionAlgorithm;
+            if (Hash(algorithm, file[(int)start..(int)end]) is not { } actual)
+            {
+                return Unverifiable($"hash algorithm '{algorithm}'");
+            }
+
+            if (!CryptographicOperations.FixedTimeEquals(actual, expected))
+            {
+                return new C2paVerification(C2paVerificationStates.HashMismatch, $"in boxes {string.Join(' ', names)}");
+            }
+        }
+
+        return null;
     }
 
     // The file's bytes in order, each excluded range (start, length) left out; null when a range is out of order or
@@ -407,6 +526,10 @@ public static class C2paVerifier
         builder.ChainPolicy.ExtraStore.AddRange(chain[1..]);
         builder.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         builder.ChainPolicy.DisableCertificateDownloads = true;
+        if (trust.VerificationTime is { } time)
+        {
+            builder.ChainPolicy.VerificationTime = time.UtcDateTime;
+        }
         try
         {
             if (builder.Build(chain[0]))

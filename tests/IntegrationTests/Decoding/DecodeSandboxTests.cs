@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Imaging;
 using ArtGrid.Imaging.Decoding;
+using ArtGrid.Imaging.Provenance;
 using ArtGrid.Imaging.Sandbox;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -97,9 +98,12 @@ public sealed class DecodeSandboxTests
         // One request: the tensor and the C2PA manifest the file carries, read in the worker, not in this process.
         Assert.NotNull(decoded.Tensor);
         Evidence c2pa = Assert.Single(decoded.Evidence!);
-        // Verified in the worker too: valid, but no trust anchors here, so moderate.
-        Assert.Equal((EvidenceSignals.C2pa, EvidenceStrength.Moderate, EvidenceDirection.Ai), (c2pa.Signal, c2pa.Strength, c2pa.Indicates));
-        Assert.EndsWith("(verification: unverified (trust list not configured))", c2pa.Detail, StringComparison.Ordinal);
+        // Verified in the worker too, against the C2PA trust list that ships beside it (the default, no option set):
+        // exactly what this process finds with that list (`verified` while the signer's certificate is valid; ArtGrid
+        // reads no time-stamp, so `untrusted signer (…NotTimeValid)` after it ends, here as there).
+        Assert.Equal(Assert.Single(ProvenanceReader.Read(chatGpt, trust: C2paTrustList.FromOption(null))), c2pa);
+        Assert.Equal((EvidenceSignals.C2pa, EvidenceDirection.Ai), (c2pa.Signal, c2pa.Indicates));
+        Assert.DoesNotContain(C2paVerificationStates.TrustListNotConfigured, c2pa.Detail, StringComparison.Ordinal);
 
         // The manifest sits before the pixels: a file cut short still shows it, beside its decoding error, as a
         // manifest whose data hash no longer matches.

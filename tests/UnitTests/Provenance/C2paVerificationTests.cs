@@ -17,6 +17,10 @@ public sealed class C2paVerificationTests
     // c2pa-rs's test roots (sdk/tests/fixtures/certs/trust/test_cert_root_bundle.pem): what its make_test_images signers chain to.
     private static readonly string TestRoots = Path.Combine(PublicDir, "c2pa-rs", "test_cert_root_bundle.pem");
 
+    // The shipped C2PA trust list, its certificates checked as of a fixed day: the signers' certificates of the files
+    // that verify against it expire (Gemini's in February 2027, OpenAI's in March 2027), and ArtGrid reads no time-stamp.
+    internal static readonly C2paTrustList ShippedTrust = C2paTrustList.FromOption(null)!.At(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
+
     // Signed files whose claim checks today (signature, assertions and data hash): c2pa-rs's JPEGs (ES256 and PS256,
     // one APP11 segment or five), ChatGPT's PNG (caBX).
     public static TheoryData<string> ValidFiles() => new(
@@ -127,6 +131,43 @@ public sealed class C2paVerificationTests
         Assert.Equal(8, Assert.IsType<C2paTrustList>(C2paTrustList.Load(TestRoots)).Anchors.Count);
     }
 
+    [Fact]
+    public void TheShippedC2paTrustListIsTheDefault_AndNoneOrAPathReplacesIt()
+    {
+        Assert.True(File.Exists(C2paTrustList.ShippedPath), C2paTrustList.ShippedPath);
+        int inFile = File.ReadLines(C2paTrustList.ShippedPath).Count(line => line == "-----BEGIN CERTIFICATE-----");
+        Assert.Equal(30, inFile);
+        Assert.Equal(inFile, Assert.IsType<C2paTrustList>(C2paTrustList.FromOption(null)).Anchors.Count);
+        Assert.Contains(C2paTrustList.FromOption(null)!.Anchors, c => c.Subject.Contains("CN=Google C2PA Root CA G3", StringComparison.Ordinal));
+
+        Assert.Null(C2paTrustList.FromOption("none"));
+        Assert.Null(C2paTrustList.FromOption(" None "));
+        Assert.Null(C2paTrustList.FromOption(""));
+        Assert.Equal(8, Assert.IsType<C2paTrustList>(C2paTrustList.FromOption(TestRoots)).Anchors.Count);
+        Assert.Throws<InvalidOperationException>(() => C2paTrustList.FromOption(Path.Combine(PublicDir, "c2pa-rs", "LICENSE-MIT")));
+    }
+
+    [Fact]
+    public void AChatGptImageWhoseSignerChainsToTheC2paTrustListIsVerified_UntilItsCertificateExpires()
+    {
+        // OpenAI Media Service, issued by Trufo's claim signing CA (on the list), valid from March 2026 to March 2027.
+        byte[] file = File.ReadAllBytes(Path.Combine(TestAssets.ProvenanceSamplesDir, "prov_0035.png"));
+
+        Evidence claim = Claim(file, ShippedTrust);
+
+        Assert.Equal(C2paVerificationStates.Verified, State(claim));
+        Assert.Equal((EvidenceSignals.C2pa, EvidenceStrength.Strong, EvidenceDirection.Ai), (claim.Signal, claim.Strength, claim.Indicates));
+        Assert.Contains("OpenAI", claim.Detail, StringComparison.Ordinal);
+
+        // Checked after the certificate's end, with no time-stamp read: an untrusted signer, moderate, deciding nothing.
+        Evidence later = Claim(file, ShippedTrust.At(new DateTimeOffset(2027, 6, 1, 0, 0, 0, TimeSpan.Zero)));
+        Assert.Equal(C2paVerificationStates.UntrustedSigner + " (OpenAI Media Service: NotTimeValid)", State(later));
+        Assert.Equal(EvidenceStrength.Moderate, later.Strength);
+
+        // c2pa-rs's test signer is not on it.
+        Assert.StartsWith(C2paVerificationStates.UntrustedSigner, State(Claim(File.ReadAllBytes(Path.Combine(PublicDir, "c2pa-rs", "C.jpg")), ShippedTrust)), StringComparison.Ordinal);
+    }
+
     private static ImageScore Merge(Evidence evidence, string classifierLabel) =>
         VerdictPolicy.MergeImage(
             new ImageScore(0, "x.jpg", "00", null, 0.2, "m/1", null, false, null, [evidence]) { ClassifierLabel = classifierLabel },
@@ -139,7 +180,7 @@ public sealed class C2paVerificationTests
         return Assert.NotNull(C2paManifest.Parse(store, ProvenanceLimits.Default).Signed?.Signature).ToArray();
     }
 
-    private static Evidence Claim(byte[] file, C2paTrustList? trust = null) =>
+    internal static Evidence Claim(byte[] file, C2paTrustList? trust = null) =>
         Assert.Single(ProvenanceReader.Read(file, trust: trust), e => e.Signal is EvidenceSignals.C2pa or EvidenceSignals.C2paBroken);
 
     internal static string State(Evidence evidence)

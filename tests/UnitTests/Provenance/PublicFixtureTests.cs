@@ -119,11 +119,19 @@ public sealed class PublicFixtureTests
         Assert.All(fixture.Detail, part => Assert.True(evidence.Any(e => e.Detail.Contains(part, StringComparison.Ordinal)), $"no detail says '{part}':\n{report}"));
         string[] states = [.. evidence.Where(e => e.Detail.Contains("(verification: ", StringComparison.Ordinal)).Select(C2paVerificationTests.State)];
         Assert.Equal(fixture.Verification.Length == 0 ? [] : [fixture.Verification], states);
+
+        // With the trust list that ships with ArtGrid (the default): an untrusted signer's reason (its name and what the
+        // chain lacked) is left out.
+        string[] trusted = [.. ProvenanceReader.Read(bytes, trust: C2paVerificationTests.ShippedTrust)
+            .Where(e => e.Detail.Contains("(verification: ", StringComparison.Ordinal))
+            .Select(C2paVerificationTests.State)
+            .Select(state => state.StartsWith(C2paVerificationStates.UntrustedSigner, StringComparison.Ordinal) ? C2paVerificationStates.UntrustedSigner : state)];
+        Assert.Equal(fixture.Trusted.Length == 0 ? [] : [fixture.Trusted], trusted);
     }
 
     private static string Claim(Evidence evidence) => evidence.Detail[..evidence.Detail.LastIndexOf(" (verification: ", StringComparison.Ordinal)];
 
-    private static byte[] WithGifApplicationExtension(byte[] gif, ReadOnlySpan<byte> identifier, byte[] authentication, byte[] data)
+    internal static byte[] WithGifApplicationExtension(byte[] gif, ReadOnlySpan<byte> identifier, byte[] authentication, byte[] data)
     {
         var block = new List<byte> { 0x21, 0xFF, 11 };
         block.AddRange(identifier.ToArray());
@@ -159,11 +167,12 @@ public sealed class PublicFixtureTests
     internal static readonly IReadOnlyDictionary<string, Fixture> Fixtures = File.ReadLines(Path.Combine(PublicDir, "expected.csv"))
         .Skip(1)
         .Select(line => line.Split(','))
-        .Select(c => new Fixture(c[0], c[1], [.. c[4].Split(';', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)], c[5].Split('|', StringSplitOptions.RemoveEmptyEntries), c[10], c[11]))
+        .Select(c => new Fixture(c[0], c[1], [.. c[4].Split(';', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)], c[5].Split('|', StringSplitOptions.RemoveEmptyEntries), c[10], c[11], c[12]))
         .ToDictionary(f => f.File, StringComparer.Ordinal);
 
     /// <param name="Verification">The state of its C2PA claim, checked without a trust list; empty when it has none.</param>
-    internal sealed record Fixture(string File, string Source, string[] Evidence, string[] Detail, string Sha256, string Verification);
+    /// <param name="Trusted">The same, checked with the shipped C2PA trust list (<see cref="C2paVerificationTests.ShippedTrust"/>).</param>
+    internal sealed record Fixture(string File, string Source, string[] Evidence, string[] Detail, string Sha256, string Verification, string Trusted);
 
     /// <summary>Skips the theory, saying why, while any file fetch.sh downloads is missing.</summary>
     private sealed class FetchedFixturesTheoryAttribute : TheoryAttribute
