@@ -36,9 +36,20 @@ public sealed partial class ImageScorer(
     /// </summary>
     public async Task<ScoredImage> ScoreAsync(int index, ImageRef image, string modelId, bool keepOriented, CancellationToken cancellationToken = default)
     {
-        ScoredImage scored = await ScoreCoreAsync(index, image, modelId, keepOriented, cancellationToken);
+        ScoredImage scored = await ScoreCoreAsync(index, image, modelId, keepOriented, useCache: true, cancellationToken);
         instruments.ImageScored(scored.Score.Error?.Code ?? scored.Score.ClassifierLabel ?? "none", scored.Score.Cached);
         return scored;
+    }
+
+    /// <summary>
+    /// Scores the image without the result cache, neither read nor written: for a job scored while Redis cannot be
+    /// reached, where each lookup would wait for the Redis client's timeout before it missed.
+    /// </summary>
+    public async Task<ImageScore> ScoreUncachedAsync(int index, ImageRef image, string modelId, CancellationToken cancellationToken = default)
+    {
+        ScoredImage scored = await ScoreCoreAsync(index, image, modelId, keepOriented: false, useCache: false, cancellationToken);
+        instruments.ImageScored(scored.Score.Error?.Code ?? scored.Score.ClassifierLabel ?? "none", cached: false);
+        return scored.Score;
     }
 
     /// <summary>
@@ -106,7 +117,7 @@ public sealed partial class ImageScorer(
             Generator = cached.Generator,
         };
 
-    private async Task<ScoredImage> ScoreCoreAsync(int index, ImageRef image, string modelId, bool keepOriented, CancellationToken cancellationToken)
+    private async Task<ScoredImage> ScoreCoreAsync(int index, ImageRef image, string modelId, bool keepOriented, bool useCache, CancellationToken cancellationToken)
     {
         if (TryLoad(modelId, out Exception? failure) is not { } model)
         {
@@ -124,7 +135,7 @@ public sealed partial class ImageScorer(
 
         string sha256 = await Task.Run(() => Sha256Of(bytes), cancellationToken);
         double readMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        CachedScore? cached = await cache.TryGetAsync(sha256, model.Id, cancellationToken);
+        CachedScore? cached = useCache ? await cache.TryGetAsync(sha256, model.Id, cancellationToken) : null;
         if (cached is not null)
         {
             OrientedImage? pixels = keepOriented ? (await preparer.PrepareAsync(bytes, model.Input, keepOriented: true, cancellationToken)).Oriented : null;
@@ -162,7 +173,7 @@ public sealed partial class ImageScorer(
 
         double inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         string label = VerdictPolicy.Label(result.AiProbability, model.Config);
-        if (!result.Simulated)
+        if (useCache && !result.Simulated)
         {
             await cache.SetAsync(sha256, model.Id, new CachedScore(label, result.AiProbability, evidence, result.ActivationMap, result.Generator), cancellationToken);
         }

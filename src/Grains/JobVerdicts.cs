@@ -23,4 +23,11 @@ public sealed class JobVerdicts(IGrainFactory grains, IOptions<VerdictOptions> o
 
         return verdict;
     }
+
+    /// <summary>
+    /// The verdict policy's merge alone, without the author's grain (its state is in Redis): for a job scored while Redis
+    /// cannot be reached, whose verdict leaves the author's context out and does not count the job for them.
+    /// </summary>
+    public JobVerdict Merge(string jobId, IReadOnlyList<ImageScore> scores, JobMetadata metadata, string modelId) =>
+        VerdictPolicy.Merge(jobId, scores, metadata, options.Value, modelId, time.GetUtcNow());
 }

@@ -43,6 +43,13 @@ public sealed class BusOptions
 
     public TimeSpan PublishTimeout => TimeSpan.FromSeconds(PublishTimeoutSeconds);
 
+    /// <summary>
+    /// Whether a job whose images all travel in the message is scored while this silo cannot reach Redis: without the
+    /// result cache, the job record or the author's grain, and published with <c>ImagesScored.Unrecorded</c> set. Off,
+    /// such a job fails and is retried by the bus until Redis is back, as every other job is.
+    /// </summary>
+    public bool ScoreWithoutRedis { get; set; } = true;
+
     /// <summary>How long claim-checked image bytes stay in Redis.</summary>
     [Range(0.01, 24 * 365)]
     public double MessageDataHours { get; set; } = 24;

@@ -8,6 +8,7 @@ using ArtGrid.Hosting.Operations;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace ArtGrid.Hosting.Messaging;
 
@@ -30,6 +31,14 @@ namespace ArtGrid.Hosting.Messaging;
 /// out, moves it to the "_error" queue with the exception and publishes <c>Fault&lt;ScoreImages&gt;</c>. What it
 /// publishes or answers must reach the broker within <see cref="BusOptions.PublishTimeout"/> (<see cref="BusDeadline"/>).
 /// While every device is saturated, a job waits at the <see cref="IntakeGate"/> before it starts.
+/// <para>
+/// When Redis cannot be reached (the round trip that records the delivery fails to connect or times out), a job whose
+/// images all travel in the message is scored here all the same, with the version this silo last resolved: without the
+/// result cache, the job record or the author's grain (all in Redis), and published flagged
+/// (<see cref="ImagesScored.Unrecorded"/>), so that a moderation queue keeps flowing through the outage. Nothing records
+/// such a job, so a redelivery or a re-send of it is scored and published again. Any other job, a silo that never
+/// resolved a version, or <see cref="BusOptions.ScoreWithoutRedis"/> off: the failure is thrown and retried, as before.
+/// </para>
 /// </summary>
 public sealed partial class ScoreImagesConsumer(
     IGrainFactory grains,
@@ -79,7 +88,17 @@ public sealed partial class ScoreImagesConsumer(
         await intake.WaitAsync(context.CancellationToken);
 
         // One round trip records the delivery and says what became of an earlier one (a redelivery, a re-send).
-        JobRecord? finished = await records.ReceivedAsync(command.JobId, time.GetUtcNow(), command.Images);
+        JobRecord? finished;
+        try
+        {
+            finished = await records.ReceivedAsync(command.JobId, time.GetUtcNow(), command.Images);
+        }
+        catch (Exception ex) when (ScoringWithoutRedis(ex, command) is { } lastModelId)
+        {
+            await ScoreUnrecordedAsync(context, lastModelId, ex);
+            return;
+        }
+
         if (finished is { Status: JobStatus.Rejected, Rejection: { } earlier })
         {
             // A replay of a rejected job: answer again, publish nothing new.
@@ -162,8 +181,38 @@ public sealed partial class ScoreImagesConsumer(
         await RespondIfAskedAsync(context, ImagesScored.Of(verdict));
     }
 
-    // The command's images as bytes, or null when one can never be read: the command is then rejected.
-    private async Task<ImageRef[]?> ResolveOrRejectAsync(ConsumeContext<ScoreImages> context)
+    // The model version to score a job with while Redis cannot be reached, or null when the job must wait for Redis:
+    // another failure, the option off, an image that is not in the message, or no version resolved yet on this silo.
+    private string? ScoringWithoutRedis(Exception exception, ScoreImages command) =>
+        exception is RedisConnectionException or RedisTimeoutException
+        && options.Value.ScoreWithoutRedis
+        && command.Images.All(image => ImageData.IsInline(image.Data))
+            ? activeVersions.LastKnownModelId(activeVersions.ScoringModel)
+            : null;
+
+    // Scores the job on this silo without Redis: no cache, no job record, no author; published and answered flagged.
+    private async Task ScoreUnrecordedAsync(ConsumeContext<ScoreImages> context, string modelId, Exception redis)
+    {
+        ScoreImages command = context.Message;
+        LogScoringWithoutRedis(command.JobId, modelId, redis.GetType().Name, redis.Message);
+        ImageRef[]? images = await ResolveOrRejectAsync(context, record: false);
+        if (images is null)
+        {
+            return;
+        }
+
+        ImageScore[] scores = await Task.WhenAll(images.Select((image, index) => scorer.ScoreUncachedAsync(index, image, modelId, context.CancellationToken)));
+        JobVerdict verdict = verdicts.Merge(command.JobId, scores, command.Metadata ?? JobMetadata.None, modelId);
+        ImagesScored scored = ImagesScored.Of(verdict) with { Unrecorded = ImagesScored.RedisUnreachable };
+        await BusDeadline.WithinAsync(options.Value.PublishTimeout, $"the unrecorded verdict of job {command.JobId}", token => context.Publish(scored, token), context.CancellationToken);
+        instruments.Completed("unrecorded");
+        LogScored(command.JobId, verdict.Label ?? "none", verdict.Model, verdict.Images.Count);
+        await RespondIfAskedAsync(context, scored);
+    }
+
+    // The command's images as bytes, or null when one can never be read: the command is then rejected (and the
+    // rejection recorded, unless Redis cannot be reached).
+    private async Task<ImageRef[]?> ResolveOrRejectAsync(ConsumeContext<ScoreImages> context, bool record = true)
     {
         try
         {
@@ -171,12 +220,12 @@ public sealed partial class ScoreImagesConsumer(
         }
         catch (ImageUnavailableException ex) when (ex.Permanent)
         {
-            await RejectAsync(context, RejectionCodes.UnresolvableImage, $"{ex.Code}: {ex.Message}", ex.ImageIndex);
+            await RejectAsync(context, RejectionCodes.UnresolvableImage, $"{ex.Code}: {ex.Message}", ex.ImageIndex, record);
             return null;
         }
     }
 
-    private async Task RejectAsync(ConsumeContext<ScoreImages> context, string code, string reason, int? imageIndex)
+    private async Task RejectAsync(ConsumeContext<ScoreImages> context, string code, string reason, int? imageIndex, bool record = true)
     {
         var rejection = new ScoreImagesRejected
         {
@@ -188,7 +237,7 @@ public sealed partial class ScoreImagesConsumer(
         };
         LogRejected(rejection.JobId, code, reason);
         instruments.Completed("rejected");
-        if (ScoreImagesValidator.IsValidJobId(rejection.JobId))
+        if (record && ScoreImagesValidator.IsValidJobId(rejection.JobId))
         {
             await records.RejectedAsync(rejection);
         }
@@ -215,4 +264,7 @@ public sealed partial class ScoreImagesConsumer(
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Debug, Message = "Job {JobId} scored by {Model}: {Label}, {Images} image(s)")]
     private partial void LogScored(string jobId, string label, string model, int images);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Job {JobId} scored by {Model} without Redis ({Failure}: {Reason}): not cached, not recorded, author not counted; published flagged unrecorded")]
+    private partial void LogScoringWithoutRedis(string jobId, string model, string failure, string reason);
 }

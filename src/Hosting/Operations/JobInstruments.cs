@@ -3,7 +3,8 @@ using System.Diagnostics.Metrics;
 namespace ArtGrid.Hosting.Operations;
 
 /// <summary>
-/// The bus consumer's instruments on the "ArtGrid" meter: jobs finished by outcome ("scored", "replayed", "rejected"),
+/// The bus consumer's instruments on the "ArtGrid" meter: jobs finished by outcome ("scored", "replayed", "rejected",
+/// "unrecorded": scored while Redis could not be reached),
 /// and how long each job message waited in the broker before a silo took it (now minus its sent time: the queue's age
 /// as consumers see it, which no broker counter gives).
 /// </summary>
@@ -19,7 +20,7 @@ public sealed class JobInstruments
     public JobInstruments(IMeterFactory meters)
     {
         Meter meter = meters.Create(ArtGridMeter.Name);
-        _completed = meter.CreateCounter<long>(CompletedName, "{job}", "Jobs the consumer finished, by outcome (scored, replayed, rejected).");
+        _completed = meter.CreateCounter<long>(CompletedName, "{job}", "Jobs the consumer finished, by outcome (scored, replayed, rejected, unrecorded).");
         _queueWait = meter.CreateHistogram<double>(QueueWaitName, "ms", "Time a job message waited in the broker before a silo took it.");
     }
 

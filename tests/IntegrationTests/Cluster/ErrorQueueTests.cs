@@ -65,6 +65,9 @@ public sealed class ErrorQueueTests(ErrorQueueFixture fixture, ITestOutputHelper
             ["ArtGrid__Bus__RetryLimit"] = RetryLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["ArtGrid__Bus__RetryMinSeconds"] = "0.5",
             ["ArtGrid__Bus__RetryMaxSeconds"] = "2",
+
+            // Off, a job waits for Redis through the retries instead of being scored without it (RedisOutageTests).
+            ["ArtGrid__Bus__ScoreWithoutRedis"] = "false",
         };
 
         // An image carried in the message (nothing of the job is in the Redis that goes away), sent with a priority.
