@@ -204,19 +204,22 @@ public sealed class GatewayTests(ServersFixture cluster, ITestOutputHelper outpu
         Assert.False(await redis.KeyExistsAsync(JobRecord.SubmissionRedisKey(jobId)));
     }
 
+    // The settings of a cluster of a test's own on its own Redis: cluster, service and queue named for the test.
+    private Dictionary<string, string> ClusterOfItsOwn(PrivateRedis redis, string suffix) => new(cluster.SiloSettings)
+    {
+        ["ConnectionStrings__Redis"] = redis.Address,
+        ["ArtGrid__Silo__ClusterId"] = $"{cluster.RunId}-{suffix}",
+        ["ArtGrid__Silo__ServiceId"] = $"{cluster.RunId}-{suffix}",
+        ["ArtGrid__Bus__QueueName"] = $"score-images-{cluster.RunId}-{suffix}",
+    };
+
     [Fact]
     public async Task WhenRedisIsFull_AJobIsRefusedWith503TakingNothing_AndTheSamePostIsTakenOnceThereIsRoom()
     {
         // A Redis of this test's own (the shared one must not fill), with no eviction, as docs/OPERATIONS.md asks of
         // it, and a cluster of one silo on it, with a queue of its own.
         await using PrivateRedis redis = await PrivateRedis.StartAsync();
-        var settings = new Dictionary<string, string>(cluster.SiloSettings)
-        {
-            ["ConnectionStrings__Redis"] = redis.Address,
-            ["ArtGrid__Silo__ClusterId"] = cluster.RunId + "-full",
-            ["ArtGrid__Silo__ServiceId"] = cluster.RunId + "-full",
-            ["ArtGrid__Bus__QueueName"] = $"score-images-{cluster.RunId}-full",
-        };
+        Dictionary<string, string> settings = ClusterOfItsOwn(redis, "full");
         await using SiloProcess silo = await SiloProcess.StartAsync("full-redis", settings);
         await using GatewayProcess gateway = await GatewayProcess.StartAsync(settings, new Dictionary<string, string> { ["ConnectionStrings__Redis"] = redis.Address });
         HttpClient http = gateway.Client(gateway.Keys["score+read"]);
@@ -261,13 +264,7 @@ public sealed class GatewayTests(ServersFixture cluster, ITestOutputHelper outpu
     {
         // A Redis of this test's own (the shared one must not stop), and a cluster of one silo on it with a queue of its own.
         await using PrivateRedis redis = await PrivateRedis.StartAsync();
-        var settings = new Dictionary<string, string>(cluster.SiloSettings)
-        {
-            ["ConnectionStrings__Redis"] = redis.Address,
-            ["ArtGrid__Silo__ClusterId"] = cluster.RunId + "-gone",
-            ["ArtGrid__Silo__ServiceId"] = cluster.RunId + "-gone",
-            ["ArtGrid__Bus__QueueName"] = $"score-images-{cluster.RunId}-gone",
-        };
+        Dictionary<string, string> settings = ClusterOfItsOwn(redis, "gone");
         await using SiloProcess silo = await SiloProcess.StartAsync("gone-redis", settings);
         await using GatewayProcess gateway = await GatewayProcess.StartAsync(settings, new Dictionary<string, string> { ["ConnectionStrings__Redis"] = redis.Address });
         HttpClient http = gateway.Client(gateway.Keys["score+read"]);
