@@ -8,23 +8,13 @@ using Xunit.Abstractions;
 
 namespace ArtGrid.Tests.Cluster;
 
-/// <summary>The bus and events of a run of its own, with no silo: the test starts its silo on a full disk.</summary>
-public sealed class DiskFullFixture : IAsyncLifetime
-{
-    public ServersFixture Servers { get; } = new() { SiloCount = 0 };
-
-    public Task InitializeAsync() => Servers.InitializeAsync();
-
-    public Task DisposeAsync() => Servers.DisposeAsync();
-}
-
 /// <summary>
 /// A silo and a gateway whose temporary folder and home are on a disk filled to its last byte (a tmpfs mounted for the
 /// test, so root only). The silo writes nothing there that it needs: it starts, is ready, and its decode workers score
 /// as the embedded mode does. The gateway's review export, which needs a temporary file, answers a 503 naming the full
 /// disk, and works again once there is room.
 /// </summary>
-public sealed class DiskFullTests(DiskFullFixture fixture, ITestOutputHelper output) : IClassFixture<DiskFullFixture>
+public sealed class DiskFullTests(ServersWithoutSilos fixture, ITestOutputHelper output) : IClassFixture<ServersWithoutSilos>
 {
     [RootFact]
     public async Task ASiloAndAGatewayOnAFullDisk_StartAndScoreAsTheEmbeddedModeDoes_AndTheReviewExportSaysTheDiskIsFull()

@@ -9,16 +9,6 @@ using Xunit.Abstractions;
 
 namespace ArtGrid.Tests.Cluster;
 
-/// <summary>The bus and events of a run of its own, and no silo on the shared Redis: the test's silo uses a Redis of its own.</summary>
-public sealed class RedisOutageFixture : IAsyncLifetime
-{
-    public ServersFixture Servers { get; } = new() { SiloCount = 0 };
-
-    public Task InitializeAsync() => Servers.InitializeAsync();
-
-    public Task DisposeAsync() => Servers.DisposeAsync();
-}
-
 /// <summary>
 /// Redis gone for a whole minute in the middle of a run (killed, then started again from its append-only file, as a
 /// deployment's Redis restarts): a silo stays live but not ready and says why; jobs that arrive meanwhile, their images in
@@ -26,7 +16,7 @@ public sealed class RedisOutageFixture : IAsyncLifetime
 /// probability the same image gets once Redis is back; jobs in progress when it went away end with a verdict each; nothing
 /// faults; and once Redis is back, jobs are recorded, cached and unflagged again.
 /// </summary>
-public sealed class RedisOutageTests(RedisOutageFixture fixture, ITestOutputHelper output) : IClassFixture<RedisOutageFixture>
+public sealed class RedisOutageTests(ServersWithoutSilos fixture, ITestOutputHelper output) : IClassFixture<ServersWithoutSilos>
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(60);
 

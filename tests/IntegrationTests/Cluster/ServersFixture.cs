@@ -274,3 +274,16 @@ public sealed class ServersCollection : ICollectionFixture<ServersFixture>
 {
     public const string Name = "servers";
 }
+
+/// <summary>
+/// The servers, bus and events of a run of its own with no silo: for a test class that starts its silos itself, on a
+/// Redis of its own or a disk of its own.
+/// </summary>
+public sealed class ServersWithoutSilos : IAsyncLifetime
+{
+    public ServersFixture Servers { get; } = new() { SiloCount = 0 };
+
+    public Task InitializeAsync() => Servers.InitializeAsync();
+
+    public Task DisposeAsync() => Servers.DisposeAsync();
+}
