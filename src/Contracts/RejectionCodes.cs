@@ -9,4 +9,10 @@ public static class RejectionCodes
 
     /// <summary>An image reference cannot be resolved, and retrying will not change that.</summary>
     public const string UnresolvableImage = "unresolvable_image";
+
+    /// <summary>
+    /// An image named by its SHA-256 alone (<see cref="ImageReference.Sha256"/>) is not in the result cache for the job's
+    /// model version: send the job again, under the same id, with the image's bytes. Not recorded against the job id.
+    /// </summary>
+    public const string NotCached = "not_cached";
 }

@@ -29,11 +29,19 @@ public static class ScoreImagesValidator
     public static bool IsValidJobId(string? jobId) =>
         !string.IsNullOrWhiteSpace(jobId) && jobId.Length <= MaxJobIdLength && !jobId.Any(char.IsControl);
 
-    /// <summary>A reference names exactly one source: data, url or key.</summary>
+    /// <summary>A reference names exactly one source: data, url, key or sha256 (64 hex digits).</summary>
     public static string? ValidateReference(ImageReference reference)
     {
         // MassTransit hands a missing MessageData property over as an empty value (HasValue false), not as null.
-        int sources = (reference.Data is { HasValue: true } ? 1 : 0) + (reference.Url is not null ? 1 : 0) + (reference.Key is not null ? 1 : 0);
-        return sources == 1 ? null : $"image '{reference.Name}' names {sources} sources; exactly one of data, url or key is needed";
+        int sources = (reference.Data is { HasValue: true } ? 1 : 0) + (reference.Url is not null ? 1 : 0) + (reference.Key is not null ? 1 : 0) + (reference.Sha256 is not null ? 1 : 0);
+        if (sources != 1)
+        {
+            return $"image '{reference.Name}' names {sources} sources; exactly one of data, url, key or sha256 is needed";
+        }
+
+        return reference.Sha256 is { } sha256 && !IsSha256(sha256) ? $"image '{reference.Name}': sha256 must be 64 hex digits" : null;
     }
+
+    /// <summary>Whether <paramref name="value"/> is a SHA-256 as <see cref="ImageReference.Sha256"/> takes it: 64 hex digits, either case.</summary>
+    public static bool IsSha256(string value) => value.Length == 64 && value.All(char.IsAsciiHexDigit);
 }

@@ -19,4 +19,7 @@ public static class ErrorCodes
     public const string DecodeMemoryLimit = "decode_memory_limit";
     public const string Overloaded = "overloaded";
     public const string InferenceFailed = "inference_failed";
+
+    /// <summary>The image was named by its SHA-256 alone and the result cache holds no score of it for the job's model.</summary>
+    public const string NotCached = "not_cached";
 }

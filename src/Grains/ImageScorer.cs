@@ -53,14 +53,17 @@ public sealed partial class ImageScorer(
     }
 
     /// <summary>
-    /// The scores of a job's images when the message carries every one (<see cref="ImageSourceKind.Inline"/>) and the
-    /// result cache holds every one, or null: anything else (another kind of reference, a miss, an image over the size
-    /// limit, a model this silo cannot load) is left to <see cref="ScoreAsync(int, ImageRef, string, CancellationToken)"/>,
-    /// which decides it the same way. Reads nothing but the cache; the hits are counted only when the whole job is one.
+    /// Each image's score from the result cache, null where it misses; or null for the whole job when not every image
+    /// is inline (within the size limit) or named by its hash (<see cref="ImageSourceKind.Hash"/>), or the model does
+    /// not load on this silo. A job that is all hits needs no grain: its verdict is made from these (then
+    /// <see cref="CountCacheHits"/>); anything else is left to <see cref="ScoreAsync(int, ImageRef, string, CancellationToken)"/>,
+    /// which decides it the same way. The lookups go out together: one round trip to Redis for the job, whatever its
+    /// number of images. Reads nothing but the cache, and counts nothing.
     /// </summary>
-    public async Task<ImageScore[]?> TryCachedAsync(IReadOnlyList<ImageRef> images, string modelId, CancellationToken cancellationToken = default)
+    public async Task<ImageScore?[]?> LookUpAsync(IReadOnlyList<ImageRef> images, string modelId, CancellationToken cancellationToken = default)
     {
-        if (images.Count == 0 || !images.All(image => image is { Kind: ImageSourceKind.Inline, Bytes: { } bytes } && ImageLimits.CheckLength(bytes.Length, preprocessing.Value.MaxBytes) is null))
+        if (images.Count == 0 || !images.All(image => image is { Kind: ImageSourceKind.Hash, Sha256: not null }
+            || (image is { Kind: ImageSourceKind.Inline, Bytes: { } bytes } && ImageLimits.CheckLength(bytes.Length, preprocessing.Value.MaxBytes) is null)))
         {
             return null;
         }
@@ -70,25 +73,22 @@ public sealed partial class ImageScorer(
             return null;
         }
 
-        // The lookups go out together: one round trip to Redis for the job, whatever its number of images.
-        ImageScore?[] scores = await Task.WhenAll(images.Select(async (image, index) =>
+        return await Task.WhenAll(images.Select(async (image, index) =>
         {
             long start = Stopwatch.GetTimestamp();
-            string sha256 = Sha256Of(image.Bytes!);
+            string sha256 = image.Sha256 ?? Sha256Of(image.Bytes!);
             double readMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             return await cache.TryGetAsync(sha256, model.Id, cancellationToken) is { } cached ? FromCache(index, image, sha256, model.Id, cached, readMs) : null;
         }));
-        if (scores.Any(score => score is null))
-        {
-            return null;
-        }
+    }
 
-        foreach (ImageScore score in scores!)
+    /// <summary>Counts a job answered whole from <see cref="LookUpAsync"/> as <see cref="ScoreAsync(int, ImageRef, string, CancellationToken)"/> counts its images.</summary>
+    public void CountCacheHits(IEnumerable<ImageScore> scores)
+    {
+        foreach (ImageScore score in scores)
         {
             instruments.ImageScored(score.ClassifierLabel ?? "none", cached: true);
         }
-
-        return scores!;
     }
 
     // The job's model version as this silo loads it, or null with the reason it does not load.
@@ -124,6 +124,14 @@ public sealed partial class ImageScorer(
             // The catalog checked the version on its own silo; this silo's repository disagrees (a deployment fault).
             LogModelUnavailable(modelId, failure!);
             return Failed(index, image, null, modelId, new ImageError(ErrorCodes.InferenceFailed, $"Model '{modelId}' does not load on this silo: {failure!.Message}"));
+        }
+
+        if (image is { Kind: ImageSourceKind.Hash, Sha256: { } known })
+        {
+            // No bytes to score: the cache answers, or the image fails (its entry expired since the consumer looked).
+            return useCache && await cache.TryGetAsync(known, model.Id, cancellationToken) is { } hit
+                ? new ScoredImage(FromCache(index, image, known, model.Id, hit, 0), null)
+                : Failed(index, image, known, model.Id, new ImageError(ErrorCodes.NotCached, $"Image '{image.Name}' was sent by its SHA-256 alone, and the result cache holds no score of it for {model.Id}: send its bytes."));
         }
 
         long start = Stopwatch.GetTimestamp();

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Security.Cryptography;
 using System.Text.Json;
 using ArtGrid.Contracts;
 using ArtGrid.Hosting.Messaging;
@@ -12,7 +13,9 @@ namespace ArtGrid.Cli.Commands;
 /// <c>--author</c>, <c>--source</c>, <c>--licence</c>, <c>--declared-ai</c>, <c>--tag</c>, at the priority of
 /// <c>--priority</c>, to the queue declared as the silos declare it (<see cref="ScoreQueue"/>). Every job is checked against
 /// <see cref="ScoreImagesValidator"/> before anything is uploaded. With <c>--wait</c> it awaits each verdict (request/response) and
-/// prints the same JSON lines as <c>score</c>, in input order; without it, one line per job sent.
+/// prints the same JSON lines as <c>score</c>, in input order; without it, one line per job sent. With <c>--by-hash</c>
+/// (and <c>--wait</c>) a file is first sent as its SHA-256 alone (<see cref="ImageReference.Sha256"/>), and a job the
+/// result cache cannot answer (<see cref="RejectionCodes.NotCached"/>) is sent again, under the same id, with the bytes.
 /// </summary>
 public static class SubmitCommand
 {
@@ -42,10 +45,11 @@ public static class SubmitCommand
         declaredAi.AcceptOnlyFromAmong("true", "false");
         var tags = new Option<string[]>("--tag") { Description = "A tag of the job; repeatable." };
         var priority = new Option<int>("--priority") { Description = "The jobs' priority, 0 (the default) to 9: higher jobs are taken from the queue first.", DefaultValueFactory = _ => 0 };
+        var byHash = new Option<bool>("--by-hash") { Description = "With --wait: send each file as its SHA-256 first, its bytes only when the cluster has not scored it (re-uploads cost no upload)." };
 
         var command = new Command("submit", "Send images to a running ArtGrid cluster over RabbitMQ (see deploy/local-cluster.sh).")
         {
-            paths, urls, bus, redis, queue, wait, perFolder, timeout, inFlight, author, source, licence, declaredAi, tags, priority,
+            paths, urls, bus, redis, queue, wait, perFolder, timeout, inFlight, author, source, licence, declaredAi, tags, priority, byHash,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -56,6 +60,11 @@ public static class SubmitCommand
                 if (jobPriority is < 0 or > ScoreQueue.MaxPriority)
                 {
                     throw new UsageException($"--priority {jobPriority}: a priority is 0 to {ScoreQueue.MaxPriority}.");
+                }
+
+                if (result.GetValue(byHash) && !result.GetValue(wait))
+                {
+                    throw new UsageException("--by-hash needs --wait: a job the cluster has not scored comes back rejected, and is sent again with its bytes.");
                 }
 
                 settings = new SubmitSettings(
@@ -73,7 +82,8 @@ public static class SubmitCommand
                         result.GetValue(licence),
                         result.GetValue(declaredAi) is { } declared ? declared == "true" : null,
                         result.GetValue(tags)),
-                    (byte)jobPriority);
+                    (byte)jobPriority,
+                    result.GetValue(byHash));
             }
             catch (UsageException ex)
             {
@@ -97,6 +107,7 @@ public static class SubmitCommand
     /// <param name="InFlight">Jobs awaited at once.</param>
     /// <param name="Metadata">What the uploader says about every job.</param>
     /// <param name="Priority">Every job's priority, 0 to 9 (<see cref="ScoreImages.Priority"/>, and the message's).</param>
+    /// <param name="ByHash">With <paramref name="Wait"/>: files sent as their SHA-256 first, as bytes only when the cache misses.</param>
     public sealed record SubmitSettings(
         IReadOnlyList<SubmitInput> Inputs,
         string Bus,
@@ -107,7 +118,8 @@ public static class SubmitCommand
         TimeSpan Timeout,
         int InFlight,
         JobMetadata Metadata,
-        byte Priority = 0);
+        byte Priority = 0,
+        bool ByHash = false);
 
     // One job as planned: its id and its images, checked against the job rules before any byte is read.
     private sealed record PlannedJob(string JobId, SubmitInput[] Images)
@@ -189,7 +201,7 @@ public static class SubmitCommand
                 {
                     try
                     {
-                        ScoreImages command = await BuildAsync(job, settings.Metadata, settings.Priority, repository, cancellationToken);
+                        ScoreImages command = await BuildAsync(job, settings.Metadata, settings.Priority, repository, byHash: false, cancellationToken);
                         await endpoint.Send(command, context => context.SetPriority(command.Priority), cancellationToken);
                         await output.WriteLineAsync(JsonSerializer.Serialize(new { jobId = command.JobId, paths = job.Displays, error = (ScoreLineError?)null }, ScoreLine.Json));
                     }
@@ -207,7 +219,7 @@ public static class SubmitCommand
             IRequestClient<ScoreImages> client = busControl.CreateRequestClient<ScoreImages>(queueAddress, RequestTimeout.After(s: (int)Math.Ceiling(settings.Timeout.TotalSeconds)));
             using var inFlight = new SemaphoreSlim(settings.InFlight);
             using var uploads = new SemaphoreSlim(MaxConcurrentUploads);
-            Task<ImageScore[]>[] pending = [.. jobs.Select(job => AwaitJobAsync(job, settings.Metadata, settings.Priority, client, repository, inFlight, uploads, cancellationToken))];
+            Task<ImageScore[]>[] pending = [.. jobs.Select(job => AwaitJobAsync(job, settings, client, repository, inFlight, uploads, cancellationToken))];
             for (int j = 0; j < jobs.Count; j++)
             {
                 ImageScore[] scores = await pending[j];
@@ -232,8 +244,7 @@ public static class SubmitCommand
 
     private static async Task<ImageScore[]> AwaitJobAsync(
         PlannedJob job,
-        JobMetadata metadata,
-        byte priority,
+        SubmitSettings settings,
         IRequestClient<ScoreImages> client,
         IMessageDataRepository repository,
         SemaphoreSlim inFlight,
@@ -243,26 +254,37 @@ public static class SubmitCommand
         await inFlight.WaitAsync(cancellationToken);
         try
         {
-            ScoreImages command;
-            await uploads.WaitAsync(cancellationToken);
-            try
+            // By hash, a job the cache cannot answer comes back not_cached: the same job again, with its bytes.
+            bool byHash = settings.ByHash && job.Images.Any(input => input.Path is not null);
+            while (true)
             {
-                command = await BuildAsync(job, metadata, priority, repository, cancellationToken);
-            }
-            finally
-            {
-                uploads.Release();
-            }
+                ScoreImages command;
+                await uploads.WaitAsync(cancellationToken);
+                try
+                {
+                    command = await BuildAsync(job, settings.Metadata, settings.Priority, repository, byHash, cancellationToken);
+                }
+                finally
+                {
+                    uploads.Release();
+                }
 
-            Response<ImagesScored, ScoreImagesRejected> response = await client.GetResponse<ImagesScored, ScoreImagesRejected>(
-                command, request => request.UseExecute(context => context.SetPriority(priority)), cancellationToken);
-            if (response.Is(out Response<ImagesScored>? scored))
-            {
-                return [.. scored.Message.Verdict.Images.OrderBy(s => s.Index)];
-            }
+                Response<ImagesScored, ScoreImagesRejected> response = await client.GetResponse<ImagesScored, ScoreImagesRejected>(
+                    command, request => request.UseExecute(context => context.SetPriority(settings.Priority)), cancellationToken);
+                if (response.Is(out Response<ImagesScored>? scored))
+                {
+                    return [.. scored.Message.Verdict.Images.OrderBy(s => s.Index)];
+                }
 
-            ScoreImagesRejected rejected = response.Is(out Response<ScoreImagesRejected>? r) ? r.Message : throw new InvalidOperationException("Unexpected response.");
-            return Failed(job, rejected.Code, rejected.Reason);
+                ScoreImagesRejected rejected = response.Is(out Response<ScoreImagesRejected>? r) ? r.Message : throw new InvalidOperationException("Unexpected response.");
+                if (byHash && rejected.Code == RejectionCodes.NotCached)
+                {
+                    byHash = false;
+                    continue;
+                }
+
+                return Failed(job, rejected.Code, rejected.Reason);
+            }
         }
         catch (RequestTimeoutException)
         {
@@ -290,16 +312,23 @@ public static class SubmitCommand
         _ => new ImageError("submit_failed", $"{ex.GetType().Name}: {ex.Message}"),
     };
 
-    private static async Task<ScoreImages> BuildAsync(PlannedJob job, JobMetadata metadata, byte priority, IMessageDataRepository repository, CancellationToken cancellationToken)
+    private static async Task<ScoreImages> BuildAsync(PlannedJob job, JobMetadata metadata, byte priority, IMessageDataRepository repository, bool byHash, CancellationToken cancellationToken)
     {
         var images = new ImageReference[job.Images.Length];
         var data = new ImageData(repository);
         for (int i = 0; i < images.Length; i++)
         {
             SubmitInput input = job.Images[i];
-            images[i] = input.Path is { } path
-                ? new ImageReference { Name = SubmitInputs.Name(input), Data = await data.OfAsync(await File.ReadAllBytesAsync(path, cancellationToken), cancellationToken) }
-                : new ImageReference { Name = SubmitInputs.Name(input), Url = input.Url };
+            if (input.Path is not { } path)
+            {
+                images[i] = new ImageReference { Name = SubmitInputs.Name(input), Url = input.Url };
+                continue;
+            }
+
+            byte[] bytes = await File.ReadAllBytesAsync(path, cancellationToken);
+            images[i] = byHash
+                ? new ImageReference { Name = SubmitInputs.Name(input), Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)) }
+                : new ImageReference { Name = SubmitInputs.Name(input), Data = await data.OfAsync(bytes, cancellationToken) };
         }
 
         var command = new ScoreImages

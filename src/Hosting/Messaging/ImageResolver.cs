@@ -7,7 +7,8 @@ namespace ArtGrid.Hosting.Messaging;
 
 /// <summary>
 /// Turns a command's image references into bytes: claim-checked message data, a guarded URL fetch, or a key in the
-/// configured image store. Throws <see cref="ImageUnavailableException"/>; <c>Permanent</c> says whether a retry
+/// configured image store; an image named by its SHA-256 stays a hash (<see cref="ImageSourceKind.Hash"/>), for the
+/// result cache to answer. Throws <see cref="ImageUnavailableException"/>; <c>Permanent</c> says whether a retry
 /// could help (Redis away: no; data expired, URL refused: yes).
 /// </summary>
 public sealed class ImageResolver(UrlImageFetcher urls, FileImageStore store)
@@ -17,6 +18,12 @@ public sealed class ImageResolver(UrlImageFetcher urls, FileImageStore store)
         var images = new ImageRef[references.Count];
         for (int i = 0; i < references.Count; i++)
         {
+            if (references[i].Sha256 is { } sha256)
+            {
+                images[i] = ImageRef.FromHash(references[i].Name, sha256);
+                continue;
+            }
+
             try
             {
                 images[i] = ImageRef.FromBytes(references[i].Name, await ReadAsync(references[i], cancellationToken));

@@ -87,7 +87,7 @@ public sealed class RedisJobRecords(
         for (int index = 0; index < (images?.Count ?? 0); index++)
         {
             ImageReference image = images![index];
-            if (image.Url is not null || image.Key is not null)
+            if (image.Url is not null || image.Key is not null || image.Sha256 is not null)
             {
                 continue;
             }

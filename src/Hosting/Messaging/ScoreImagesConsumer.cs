@@ -18,10 +18,14 @@ namespace ArtGrid.Hosting.Messaging;
 /// <list type="bullet">
 /// <item>a job whose record is completed and published (a redelivery, a re-send: the one round trip that records the
 /// delivery returns that record) is answered from the record, and nothing is published again;</item>
-/// <item>a job whose images all travel in the message and are all in the result cache (a re-upload) gets its verdict
-/// here, made as the grain makes it (<see cref="JobVerdicts"/>), recorded and published by the same completion: no
-/// grain activation, no grain state. Two deliveries of such a job racing each other both publish the same verdict
-/// (the record's first completion stands), as after a crash between the event and its mark.</item>
+/// <item>a job whose images all travel in the message, or are named by their SHA-256 alone, and are all in the result
+/// cache (a re-upload) gets its verdict here, made as the grain makes it (<see cref="JobVerdicts"/>), recorded and
+/// published by the same completion: no grain activation, no grain state. Two deliveries of such a job racing each
+/// other both publish the same verdict (the record's first completion stands), as after a crash between the event and
+/// its mark;</item>
+/// <item>a job with an image named by its SHA-256 that the result cache does not hold is rejected
+/// (<see cref="RejectionCodes.NotCached"/>) without recording the rejection, so that the same job id sent again with
+/// the bytes is scored.</item>
 /// </list>
 /// Otherwise, on a redelivery the grain answers the verdict it already has, or the job record's, and scores nothing.
 /// Images the message carries inline are not fetched; for the others the grain is asked first whether the job has a
@@ -116,11 +120,12 @@ public sealed partial class ScoreImagesConsumer(
         }
 
         JobVerdict? recorded = finished is { Status: JobStatus.Completed, Verdict: { } v } ? v : null;
-        bool allInline = command.Images.All(image => ImageData.IsInline(image.Data));
+        bool inHand = command.Images.All(image => image.Sha256 is not null || ImageData.IsInline(image.Data));
         ImageRef[]? resolved = null;
-        if (recorded is null && allInline)
+        if (recorded is null && inHand)
         {
-            // Nothing to fetch: the images are in hand, and a job the cache answers whole needs no grain.
+            // Nothing to fetch: the images are in hand (or named by their hash), and a job the cache answers whole
+            // needs no grain.
             resolved = await ResolveOrRejectAsync(context);
             if (resolved is null)
             {
@@ -128,8 +133,11 @@ public sealed partial class ScoreImagesConsumer(
             }
 
             string modelId = await activeVersions.ModelIdAsync(activeVersions.ScoringModel, context.CancellationToken);
-            if (await scorer.TryCachedAsync(resolved, modelId, context.CancellationToken) is { } scores)
+            ImageScore?[]? hits = await scorer.LookUpAsync(resolved, modelId, context.CancellationToken);
+            if (hits is not null && hits.All(hit => hit is not null))
             {
+                ImageScore[] scores = hits!;
+                scorer.CountCacheHits(scores);
                 JobVerdict made = await verdicts.MakeAsync(command.JobId, scores, command.Metadata ?? JobMetadata.None, modelId, context.CancellationToken);
                 // Once started, the completion runs to the end (its deadline bounds it), as the grain's does.
                 JobVerdict standing = await completion.PublishAsync(made, CancellationToken.None);
@@ -138,11 +146,19 @@ public sealed partial class ScoreImagesConsumer(
                 await RespondIfAskedAsync(context, ImagesScored.Of(standing));
                 return;
             }
+
+            int missed = hits is null ? -1 : Enumerable.Range(0, resolved.Length).FirstOrDefault(i => resolved[i].Kind == ImageSourceKind.Hash && hits[i] is null, -1);
+            if (missed >= 0)
+            {
+                // Not recorded: the producer sends the same job again with the bytes.
+                await RejectAsync(context, RejectionCodes.NotCached, $"image {missed} ('{resolved[missed].Name}') was sent by its SHA-256 alone, and the result cache holds no score of {resolved[missed].Sha256} for {modelId}: send the job again with its bytes", missed, record: false);
+                return;
+            }
         }
 
         IJobGrain job = grains.GetGrain<IJobGrain>(command.JobId);
         JobVerdict? verdict = null;
-        if (recorded is null && !allInline)
+        if (recorded is null && !inHand)
         {
             // Images to fetch (claim check, URL, store): first ask the grain whether it has the verdict already.
             verdict = await job.ResumeAsync(context.CancellationToken);

@@ -12,7 +12,7 @@ namespace ArtGrid.Tests.Cluster;
 /// <summary>
 /// The cheap path of a job, on the real cluster: small images carried in the message itself (no claim check), large
 /// ones still claim-checked, a job the result cache answers whole made without a grain, and the job record as the
-/// verdict that stands when a crash left the grain without state.
+/// verdict that stands when a crash left the grain without state; a re-upload sent by its content hash alone.
 /// </summary>
 [Collection(ServersCollection.Name)]
 public sealed class CachedPathTests(ServersFixture cluster)
@@ -172,6 +172,77 @@ public sealed class CachedPathTests(ServersFixture cluster)
         Assert.NotNull(await cluster.Events.WaitForAsync(() => cluster.Events.Scored.GetValueOrDefault(jobId), TimeSpan.FromSeconds(30)));
         await Task.Delay(TimeSpan.FromSeconds(2)); // room for a second publication to show up, were there one
         Assert.Single(cluster.Events.Scored[jobId]);
+    }
+
+    [Fact]
+    public async Task AnImageSentByItsHash_IsAnsweredFromTheCache_AndAHashTheCacheLacks_IsRejectedUnrecorded_UntilTheBytesCome()
+    {
+        await cluster.EnsureSilosAsync(2);
+        (string name, byte[] bytes) = cluster.DistinctImages(1, seed: 39)[0];
+        string sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        var byHash = new ImageReference { Name = name, Sha256 = sha256 };
+
+        // Never scored: rejected not_cached, naming the image, and nothing recorded against the job id...
+        string jobId = $"{cluster.RunId}-by-hash";
+        ScoreImagesRejected missed = Assert.IsType<ScoreImagesRejected>(await AskAsync(jobId, byHash));
+        Assert.Equal(RejectionCodes.NotCached, missed.Code);
+        Assert.Equal(0, missed.ImageIndex);
+        Assert.Contains(sha256, missed.Reason, StringComparison.Ordinal);
+        Assert.NotEqual(JobStatus.Rejected, (await cluster.Records.GetAsync(jobId))?.Status);
+
+        // ...so that the same job id with the bytes is scored.
+        ImagesScored scored = Assert.IsType<ImagesScored>(await AskAsync(jobId, new ImageReference { Name = name, Data = await new ImageData(cluster.MessageData).OfAsync(bytes) }));
+        ImageScore first = Assert.Single(scored.Verdict.Images);
+        Assert.False(first.Cached);
+        Assert.Equal(sha256, first.Sha256);
+
+        // Another job, the hash alone (in capitals too): the cached score, with no bytes sent, recorded and published.
+        foreach ((string id, string hash) in new[] { ($"{cluster.RunId}-by-hash-again", sha256), ($"{cluster.RunId}-by-hash-upper", sha256.ToUpperInvariant()) })
+        {
+            ImagesScored hit = Assert.IsType<ImagesScored>(await AskAsync(id, byHash with { Sha256 = hash }));
+            ImageScore image = Assert.Single(hit.Verdict.Images);
+            Assert.True(image.Cached);
+            Assert.Null(image.Error);
+            Assert.Equal(sha256, image.Sha256);
+            Assert.Equal(name, image.Name);
+            Assert.Equal(first.AiProbability, image.AiProbability);
+            Assert.Equal(scored.Verdict.Label, hit.Verdict.Label);
+            JobRecord? record = await cluster.PublishedRecordAsync(id);
+            Assert.Equal(JobStatus.Completed, record!.Status);
+            Assert.Null(await cluster.Records.GetImageAddressAsync(id, 0)); // no bytes were sent, so reviewers have none
+        }
+    }
+
+    [Fact]
+    public async Task AJobOfANewImageAndAKnownHash_IsScoredWhole_TheNewOneInferredAndTheHashFromTheCache()
+    {
+        await cluster.EnsureSilosAsync(2);
+        IReadOnlyList<(string Name, byte[] Bytes)> images = cluster.DistinctImages(2, seed: 41);
+        ImagesScored known = await ScoreAsync($"{cluster.RunId}-known", images[0].Name, await new ImageData(cluster.MessageData).OfAsync(images[0].Bytes));
+        string sha256 = Assert.Single(known.Verdict.Images).Sha256!;
+
+        var data = new ImageData(cluster.MessageData);
+        ImagesScored mixed = Assert.IsType<ImagesScored>(await AskAsync(
+            $"{cluster.RunId}-mixed",
+            new ImageReference { Name = images[1].Name, Data = await data.OfAsync(images[1].Bytes) },
+            new ImageReference { Name = images[0].Name, Sha256 = sha256 }));
+        ImageScore[] scores = [.. mixed.Verdict.Images.OrderBy(s => s.Index)];
+        Assert.Equal(2, scores.Length);
+        Assert.All(scores, s => Assert.Null(s.Error));
+        Assert.False(scores[0].Cached);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(images[1].Bytes)), scores[0].Sha256);
+        Assert.True(scores[1].Cached);
+        Assert.Equal(known.Verdict.Images[0].AiProbability, scores[1].AiProbability);
+    }
+
+    // A request of the images, answered with the verdict or the rejection.
+    private async Task<object> AskAsync(string jobId, params ImageReference[] images)
+    {
+        IRequestClient<ScoreImages> client = cluster.Bus.CreateRequestClient<ScoreImages>(cluster.Queue, RequestTimeout.After(m: 3));
+        Response<ImagesScored, ScoreImagesRejected> response = await client
+            .GetResponse<ImagesScored, ScoreImagesRejected>(new ScoreImages { JobId = jobId, Images = images, SubmittedAt = DateTimeOffset.UtcNow })
+            .WaitAsync(Wait);
+        return response.Message;
     }
 
     private async Task<ImagesScored> ScoreAsync(string jobId, string name, MessageData<byte[]> data)

@@ -6,7 +6,8 @@ namespace ArtGrid.Tests.Cluster;
 
 /// <summary>
 /// <c>artgrid submit</c>, run as a process, against the real cluster: the job metadata it sends reaches the verdict, and
-/// a URL becomes a URL reference that silos without URL fetching refuse. Read back from the job records in Redis.
+/// a URL becomes a URL reference that silos without URL fetching refuse, and <c>--by-hash</c> sends bytes only for images
+/// the cluster has not scored. Read back from the job records in Redis and the published events.
 /// </summary>
 [Collection(ServersCollection.Name)]
 public sealed class SubmitCliTests(ServersFixture cluster, ITestOutputHelper output)
@@ -50,6 +51,63 @@ public sealed class SubmitCliTests(ServersFixture cluster, ITestOutputHelper out
         Assert.Equal(RejectionCodes.UnresolvableImage, records[2].Rejection!.Code);
         Assert.Contains("url_disabled", records[2].Rejection!.Reason, StringComparison.Ordinal);
         output.WriteLine($"labels {string.Join(", ", verdicts.Select(v => v.Label))}; author {last}; url job: {records[2].Rejection!.Reason}");
+    }
+
+    [Fact]
+    public async Task SubmitByHash_SendsTheBytesOnlyOfImagesTheClusterHasNotScored()
+    {
+        await cluster.EnsureSilosAsync(2);
+        string folder = Directory.CreateTempSubdirectory("artgrid-by-hash-").FullName;
+        try
+        {
+            IReadOnlyList<(string Name, byte[] Bytes)> images = cluster.DistinctImages(2, seed: 43);
+            foreach ((string name, byte[] bytes) in images)
+            {
+                await File.WriteAllBytesAsync(Path.Combine(folder, name), bytes);
+            }
+
+            string[] hashes = [.. images.Select(i => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(i.Bytes)))];
+            string[] arguments = ["submit", folder, "--wait", "--by-hash", "--bus", TestServers.RabbitMq.ToString(), "--redis", TestServers.Redis, "--queue", cluster.QueueName];
+
+            // Without --wait a not_cached answer would go unheard: a usage error.
+            (int usage, _, string usageError) = await CliTests.RunAsync([.. arguments.Where(a => a != "--wait")]);
+            Assert.Equal(2, usage);
+            Assert.Contains("--by-hash needs --wait", usageError, StringComparison.Ordinal);
+
+            // Twice: the first run's hashes miss and the jobs go again with their bytes; the second is answered by hash.
+            var runs = new List<JsonElement[]>();
+            for (int run = 0; run < 2; run++)
+            {
+                (int exit, string stdout, string stderr) = await CliTests.RunAsync(arguments);
+                Assert.True(exit == 0, stderr);
+                JsonElement[] lines = [.. stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)];
+                Assert.Equal(2, lines.Length);
+                Assert.All(lines, l => Assert.Equal(JsonValueKind.Null, l.GetProperty("error").ValueKind));
+                Assert.Equal(hashes.Order(), lines.Select(l => l.GetProperty("sha256").GetString()!).Order());
+                runs.Add(lines);
+            }
+
+            Assert.Equal(runs[0].Select(l => l.GetProperty("aiProbability").GetDouble()), runs[1].Select(l => l.GetProperty("aiProbability").GetDouble()));
+
+            // What reached the cluster: per image, a not_cached rejection, an uncached verdict whose bytes reviewers have,
+            // then a cached verdict of a job that carried no bytes.
+            ImagesScored[] verdicts = [.. cluster.Events.Scored.Values.SelectMany(q => q).Where(e => hashes.Contains(e.Verdict.Images[0].Sha256))];
+            Assert.Equal(4, verdicts.Length);
+            foreach (ImagesScored verdict in verdicts)
+            {
+                Uri? bytes = await cluster.Records.GetImageAddressAsync(verdict.JobId, 0);
+                Assert.True(verdict.Verdict.Images[0].Cached == (bytes is null), $"job {verdict.JobId}: cached {verdict.Verdict.Images[0].Cached}, bytes at {bytes}");
+            }
+
+            Assert.Equal(2, verdicts.Count(v => v.Verdict.Images[0].Cached));
+            string[] uncachedJobs = [.. verdicts.Where(v => !v.Verdict.Images[0].Cached).Select(v => v.JobId)];
+            Assert.All(uncachedJobs, id => Assert.Equal(RejectionCodes.NotCached, Assert.Single(cluster.Events.Rejected[id]).Code));
+            output.WriteLine($"by hash: {string.Join(", ", verdicts.Select(v => $"{v.JobId} cached={v.Verdict.Images[0].Cached}"))}");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     private async Task<JobRecord> WaitForOutcomeAsync(string jobId)
