@@ -13,7 +13,9 @@ namespace ArtGrid.Bench;
 /// path, against what the bus itself costs. In one run, on the same broker, in paired rounds whose order alternates:
 /// (a) raw MassTransit request/response round trips (a trivial consumer on a private queue in this process), and (b)
 /// cached jobs through the silos: <see cref="ScoreImages"/> requests over images the cluster has scored, built as
-/// <c>artgrid submit --wait</c> builds them, closed loop with <see cref="Concurrency"/> callers. Beside the rates, where
+/// <c>artgrid submit --wait</c> builds them, closed loop with <see cref="Concurrency"/> callers; (c) raw round trips
+/// carrying the cached job's image; and (d) the cached jobs again with each image named by its SHA-256 alone, as
+/// <c>artgrid submit --wait --by-hash</c> sends a re-upload (<see cref="ImageReference.Sha256"/>). Beside the rates, where
 /// a cached job's cost goes: Redis commands per job by command (INFO commandstats before and after each phase) and CPU
 /// milliseconds per job of the silos, Redis, RabbitMQ and this process.
 /// </summary>
@@ -24,6 +26,7 @@ internal static class CachedJobsBench
     private const string Raw = "raw";
     private const string Cached = "cached";
     private const string RawImage = "raw+image";
+    private const string ByHash = "by-hash";
 
     public static Task<IReadOnlyDictionary<string, double>> RunAsync(QueueBenchContext context, CancellationToken cancellationToken) =>
         RunAsync(context, claimCheckAll: false, cancellationToken);
@@ -42,6 +45,7 @@ internal static class CachedJobsBench
         }
 
         byte[][] images = [.. paths.Select(File.ReadAllBytes)];
+        string[] hashes = [.. images.Select(bytes => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)))];
         await using var probe = await ServerProbe.ConnectAsync(context.Redis, context.Amqp, context.Cluster);
         await using var redis = new RedisConnection(context.Redis);
         var messageData = new RedisMessageDataRepository(redis, TimeSpan.FromHours(1));
@@ -72,8 +76,9 @@ internal static class CachedJobsBench
             int job = 0;
             Task<string?> RawAsync(int i) => PingAsync(echo, i, null, cancellationToken);
             Task<string?> RawImageAsync(int i) => PingAsync(echo, i, images[i % images.Length], cancellationToken);
-            Task<string?> CachedAsync(int i) => JobAsync(score, messageData, claimCheckAll, true, $"{context.Cluster.RunId}-cached-{Interlocked.Increment(ref job)}", paths[i % paths.Length], images[i % images.Length], cancellationToken);
-            Task<string?> PrimeAsync(int i) => JobAsync(score, messageData, claimCheckAll, false, $"{context.Cluster.RunId}-prime-{i}", paths[i], images[i], cancellationToken);
+            Task<string?> CachedAsync(int i) => JobAsync(score, messageData, claimCheckAll, null, true, $"{context.Cluster.RunId}-cached-{Interlocked.Increment(ref job)}", paths[i % paths.Length], images[i % images.Length], cancellationToken);
+            Task<string?> ByHashAsync(int i) => JobAsync(score, messageData, claimCheckAll, hashes[i % hashes.Length], true, $"{context.Cluster.RunId}-hash-{Interlocked.Increment(ref job)}", paths[i % paths.Length], images[i % images.Length], cancellationToken);
+            Task<string?> PrimeAsync(int i) => JobAsync(score, messageData, claimCheckAll, null, false, $"{context.Cluster.RunId}-prime-{i}", paths[i], images[i], cancellationToken);
 
             // Every image scored once (not measured; after the uncached part they are cache hits already), then a
             // warm-up of each phase (JIT, connections, grain activations on every silo).
@@ -84,6 +89,7 @@ internal static class CachedJobsBench
                 ("prime", images.Length, (Func<int, Task<string?>>)PrimeAsync),
                 (Raw, rawPerRound / 4, RawAsync),
                 (Cached, Math.Min(jobsPerRound, 4 * Concurrency), CachedAsync),
+                (ByHash, Math.Min(jobsPerRound, 4 * Concurrency), ByHashAsync),
             })
             {
                 Phase phase = await Phase.RunAsync(name, -1, count, call, probe, cancellationToken);
@@ -101,8 +107,9 @@ internal static class CachedJobsBench
                     () => Phase.RunAsync(Raw, r, rawPerRound, RawAsync, probe, cancellationToken),
                     () => Phase.RunAsync(Cached, r, jobsPerRound, CachedAsync, probe, cancellationToken),
                     () => Phase.RunAsync(RawImage, r, jobsPerRound, RawImageAsync, probe, cancellationToken),
+                    () => Phase.RunAsync(ByHash, r, jobsPerRound, ByHashAsync, probe, cancellationToken),
                 ];
-                foreach (int p in round % 2 == 0 ? [0, 1, 2] : new[] { 2, 1, 0 })
+                foreach (int p in round % 2 == 0 ? [0, 1, 2, 3] : new[] { 3, 2, 1, 0 })
                 {
                     Phase phase = await kinds[p]();
                     phases.Add(phase);
@@ -251,13 +258,18 @@ internal static class CachedJobsBench
             : null;
     }
 
-    // As `artgrid submit --wait`: the job's image as message data (inline when small), a request, the answer checked.
-    private static async Task<string?> JobAsync(IRequestClient<ScoreImages> client, IMessageDataRepository messageData, bool claimCheckAll, bool cached, string jobId, string path, byte[] bytes, CancellationToken cancellationToken)
+    // As `artgrid submit --wait`: the job's image as message data (inline when small), or as its SHA-256 alone where
+    // one is given (`--by-hash`, the image scored before), a request, the answer checked.
+    private static async Task<string?> JobAsync(IRequestClient<ScoreImages> client, IMessageDataRepository messageData, bool claimCheckAll, string? sha256, bool cached, string jobId, string path, byte[] bytes, CancellationToken cancellationToken)
     {
         var command = new ScoreImages
         {
             JobId = jobId,
-            Images = [new ImageReference { Name = Path.GetFileName(path), Data = claimCheckAll ? await ImageData.ClaimCheckAsync(messageData, bytes, cancellationToken) : await new ImageData(messageData).OfAsync(bytes, cancellationToken) }],
+            Images =
+            [
+                sha256 is not null ? new ImageReference { Name = Path.GetFileName(path), Sha256 = sha256 }
+                : new ImageReference { Name = Path.GetFileName(path), Data = claimCheckAll ? await ImageData.ClaimCheckAsync(messageData, bytes, cancellationToken) : await new ImageData(messageData).OfAsync(bytes, cancellationToken) },
+            ],
             Metadata = JobMetadata.None,
             SubmittedAt = DateTimeOffset.UtcNow,
         };
@@ -285,9 +297,12 @@ internal static class CachedJobsBench
         Phase[] raw = [.. phases.Where(p => p.Name == Raw)];
         Phase[] cached = [.. phases.Where(p => p.Name == Cached)];
         Phase[] rawImage = [.. phases.Where(p => p.Name == RawImage)];
+        Phase[] byHash = [.. phases.Where(p => p.Name == ByHash)];
         double rawRate = raw.Sum(p => p.Ok) / raw.Sum(p => p.Seconds);
         double cachedRate = cached.Sum(p => p.Ok) / cached.Sum(p => p.Seconds);
         double rawImageRate = rawImage.Sum(p => p.Ok) / rawImage.Sum(p => p.Seconds);
+        double byHashRate = byHash.Sum(p => p.Ok) / byHash.Sum(p => p.Seconds);
+        Spread hashRatio = Spread.OfRatios([.. byHash.Select(p => p.PerSecond)], [.. raw.Select(p => p.PerSecond)]);
         Spread ratio = Spread.OfRatios([.. cached.Select(p => p.PerSecond)], [.. raw.Select(p => p.PerSecond)]);
         Spread imageRatio = Spread.OfRatios([.. cached.Select(p => p.PerSecond)], [.. rawImage.Select(p => p.PerSecond)]);
         int cachedOk = cached.Sum(p => p.Ok);
@@ -295,16 +310,17 @@ internal static class CachedJobsBench
         double commandsPerJob = commands.Values.Sum() / (double)cachedOk;
         double PerJob(Func<Phase, double> cpu) => cached.Sum(cpu) / cachedOk;
 
-        var rounds = new Table("round", "raw round trips", "raw /s", "raw+image /s", "cached jobs", "cached s", "cached jobs/s", "ratio", "ratio to raw+image");
-        foreach ((Phase r, Phase c, Phase i) in raw.Zip(cached, rawImage))
+        var rounds = new Table("round", "raw round trips", "raw /s", "raw+image /s", "cached jobs", "cached s", "cached jobs/s", "ratio", "ratio to raw+image", "by-hash jobs/s", "by-hash ratio");
+        foreach ((Phase r, Phase c, Phase i, Phase h) in raw.Zip(cached, rawImage).Zip(byHash, (t, h) => (t.First, t.Second, t.Third, h)))
         {
-            rounds.Row(r.Round + 1, r.Ok, r.PerSecond, i.PerSecond, c.Ok, c.Seconds, c.PerSecond, c.PerSecond / r.PerSecond, c.PerSecond / i.PerSecond);
+            rounds.Row(r.Round + 1, r.Ok, r.PerSecond, i.PerSecond, c.Ok, c.Seconds, c.PerSecond, c.PerSecond / r.PerSecond, c.PerSecond / i.PerSecond, h.PerSecond, h.PerSecond / r.PerSecond);
         }
 
-        rounds.Row("all", raw.Sum(p => p.Ok), rawRate, rawImageRate, cachedOk, cached.Sum(p => p.Seconds), cachedRate, ratio, imageRatio);
+        rounds.Row("all", raw.Sum(p => p.Ok), rawRate, rawImageRate, cachedOk, cached.Sum(p => p.Seconds), cachedRate, ratio, imageRatio, byHashRate, hashRatio);
         rounds.Print(
             $"Cached jobs against raw request/response ({context.Silos} silos, {Concurrency} callers, closed loop, after {settleSeconds:0} s of warm-up with the silos idling at " +
-            $"{settledIdle:0} CPU ms/s; ratio = cached jobs/s over raw round trips/s, median of the rounds [range]; raw+image: raw round trips carrying the cached job's image inline)");
+            $"{settledIdle:0} CPU ms/s; ratio = cached jobs/s over raw round trips/s, median of the rounds [range]; raw+image: raw round trips carrying the cached job's image inline; " +
+            "by-hash: the cached jobs with each image named by its SHA-256 alone)");
 
         var cost = new Table("per cached job", "value");
         cost.Row("Redis commands", commandsPerJob);
@@ -326,6 +342,10 @@ internal static class CachedJobsBench
         cost.Row("Redis commands per raw round trip", Phase.Sum(raw.Select(p => p.RedisCommands)).Values.Sum() / (double)raw.Sum(p => p.Ok));
         cost.Row("CPU ms per raw round trip, RabbitMQ + this process", raw.Sum(p => p.RabbitCpuMs + p.SelfCpuMs) / raw.Sum(p => p.Ok));
         cost.Row("CPU ms per raw+image round trip, RabbitMQ + this process", rawImage.Sum(p => p.RabbitCpuMs + p.SelfCpuMs) / rawImage.Sum(p => p.Ok));
+        int byHashOk = byHash.Sum(p => p.Ok);
+        double PerHashJob(Func<Phase, double> cpu) => byHash.Sum(cpu) / byHashOk;
+        cost.Row("by hash: Redis commands", Phase.Sum(byHash.Select(p => p.RedisCommands)).Values.Sum() / (double)byHashOk);
+        cost.Row("by hash: CPU ms, silos / Redis / RabbitMQ / callers", $"{PerHashJob(p => p.SiloCpuMs):0.00} / {PerHashJob(p => p.RedisCpuMs):0.00} / {PerHashJob(p => p.RabbitCpuMs):0.00} / {PerHashJob(p => p.SelfCpuMs):0.00}");
         cost.Print("Where a cached job's cost goes (Redis INFO commandstats and process CPU time over the cached phases)");
 
         var sizes = new Table("payload KiB", "inline round trips/s", "claim-checked round trips/s", "inline / claim-checked");
@@ -354,6 +374,11 @@ internal static class CachedJobsBench
             ["raw_round_trips_per_s"] = rawRate,
             ["cached_jobs_vs_raw_image"] = imageRatio.Median,
             ["raw_image_round_trips_per_s"] = rawImageRate,
+            ["cached_hash_jobs_ratio"] = hashRatio.Median,
+            ["cached_hash_jobs_per_s"] = byHashRate,
+            ["cpu_ms_per_raw_round_trip"] = raw.Sum(p => p.SiloCpuMs + p.RedisCpuMs + p.RabbitCpuMs + p.SelfCpuMs) / raw.Sum(p => p.Ok),
+            ["cpu_ms_per_cached_job"] = cached.Sum(p => p.SiloCpuMs + p.RedisCpuMs + p.RabbitCpuMs + p.SelfCpuMs) / cachedOk,
+            ["cpu_ms_per_hash_job"] = byHash.Sum(p => p.SiloCpuMs + p.RedisCpuMs + p.RabbitCpuMs + p.SelfCpuMs) / byHashOk,
             ["silo_idle_cpu_ms_per_s"] = settledIdle,
             ["redis_commands_per_cached_job"] = commandsPerJob,
             ["silo_cpu_ms_per_cached_job"] = PerJob(p => p.SiloCpuMs),
