@@ -64,6 +64,33 @@ public sealed class PipelineTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AnImageNamedByItsHash_IsItsCachedScore_OrFailsNotCachedAlone()
+    {
+        byte[] distinct = [.. File.ReadAllBytes(TestAssets.Photo), .. Guid.NewGuid().ToByteArray()]; // trailing bytes: a hash no test has cached
+        string sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(distinct));
+
+        // Not cached yet: that image fails not_cached, the job's other image is scored.
+        var early = new ScoreJob($"hash-early-{Guid.NewGuid():N}", [ImageRef.FromHash("h.jpg", sha256.ToUpperInvariant()), ImageRef.FromFile(TestAssets.SampleImages[0])], JobMetadata.None);
+        JobVerdict missed = await fixture.Grains.GetGrain<IJobGrain>(early.JobId).ScoreAsync(early);
+        Assert.Equal(ErrorCodes.NotCached, missed.Images[0].Error?.Code);
+        Assert.Equal(sha256, missed.Images[0].Sha256);
+        Assert.Null(missed.Images[1].Error);
+
+        // Scored from its bytes once, then named by its hash: the cached score.
+        var bytes = new ScoreJob($"hash-bytes-{Guid.NewGuid():N}", [ImageRef.FromBytes("b.jpg", distinct)], JobMetadata.None);
+        ImageScore scored = (await fixture.Grains.GetGrain<IJobGrain>(bytes.JobId).ScoreAsync(bytes)).Images[0];
+        var byHash = new ScoreJob($"hash-late-{Guid.NewGuid():N}", [ImageRef.FromHash("h.jpg", sha256)], JobMetadata.None);
+        ImageScore hit = (await fixture.Grains.GetGrain<IJobGrain>(byHash.JobId).ScoreAsync(byHash)).Images[0];
+
+        Assert.False(scored.Cached);
+        Assert.Equal(sha256, scored.Sha256);
+        Assert.True(hit.Cached, hit.Error?.Message);
+        Assert.Equal(scored.AiProbability, hit.AiProbability);
+        Assert.Equal(scored.ClassifierLabel, hit.ClassifierLabel);
+        Assert.Equal("h.jpg", hit.Name);
+    }
+
+    [Fact]
     public async Task ManyConcurrentImagesAreBatchedWithoutLoss()
     {
         // 24 distinct images at once against a device queue of 8: the ingestion retries on the device's hint.
