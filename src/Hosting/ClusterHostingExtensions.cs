@@ -41,6 +41,7 @@ public static class ClusterHostingExtensions
         builder.Services.AddArtGridSection<ResultCacheOptions, ResultCacheOptionsValidator>(ResultCacheOptions.SectionName);
         builder.Services.AddSingleton<IResultCache, RedisResultCache>();
         builder.Services.AddSingleton<IJobCompletion, BusJobCompletion>();
+        builder.Services.AddSingleton<Replies>();
         builder.Services.AddArtGridImageSources();
         builder.Services.AddSingleton<ImageResolver>();
         builder.Services.AddArtGridGrainServices();

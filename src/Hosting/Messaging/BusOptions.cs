@@ -44,6 +44,14 @@ public sealed class BusOptions
     public TimeSpan PublishTimeout => TimeSpan.FromSeconds(PublishTimeoutSeconds);
 
     /// <summary>
+    /// How long a reply the broker returned (no queue at the requester's reply address) is sent again, in the
+    /// background (<see cref="Replies"/>). A requester's reply queue is missing while its bus reconnects after a
+    /// broker restart, which MassTransit does up to about 40 s after the broker is back; after that, the requester is gone.
+    /// </summary>
+    [Range(0, 3600)]
+    public double ReplyRetrySeconds { get; set; } = 90;
+
+    /// <summary>
     /// Whether a job whose images all travel in the message is scored while this silo cannot reach Redis: without the
     /// result cache, the job record or the author's grain, and published with <c>ImagesScored.Unrecorded</c> set. Off,
     /// such a job fails and is retried by the bus until Redis is back, as every other job is.

@@ -53,6 +53,7 @@ public sealed partial class ScoreImagesConsumer(
     JobVerdicts verdicts,
     IJobCompletion completion,
     IntakeGate intake,
+    Replies replies,
     TimeProvider time,
     IOptions<BusOptions> options,
     JobInstruments instruments,
@@ -262,15 +263,10 @@ public sealed partial class ScoreImagesConsumer(
         await RespondIfAskedAsync(context, rejection);
     }
 
-    private async Task RespondIfAskedAsync<T>(ConsumeContext<ScoreImages> context, T response)
-        where T : class
-    {
-        if (context.RequestId is not null)
-        {
-            // RespondAsync takes no token: the deadline lets the consumer go, and the send ends with its channel.
-            await BusDeadline.WithinAsync(options.Value.PublishTimeout, $"the reply to job {context.Message.JobId}", _ => context.RespondAsync(response), context.CancellationToken);
-        }
-    }
+    // Through Replies: sent mandatory, so that a reply no queue takes (its requester's reply queue not declared again yet
+    // after a broker restart, or its requester gone) comes back instead of vanishing, and is sent again in the background.
+    private Task RespondIfAskedAsync<T>(ConsumeContext<ScoreImages> context, T response)
+        where T : class => replies.SendAsync(context, context.Message.JobId ?? "", response);
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Job {JobId} rejected ({Code}): {Reason}")]
     private partial void LogRejected(string jobId, string code, string reason);
