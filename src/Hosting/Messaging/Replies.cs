@@ -42,15 +42,22 @@ public sealed partial class Replies(
     public int Pending => Volatile.Read(ref _pending);
 
     /// <summary>
-    /// Answers <paramref name="request"/> with <paramref name="reply"/> when it is a request (it has a request id and a
-    /// response address), within <see cref="BusOptions.PublishTimeout"/>; a reply the broker returns is sent again in
-    /// the background and this returns.
+    /// Answers <paramref name="request"/> with <paramref name="reply"/> when it is a request (it has a request id),
+    /// within <see cref="BusOptions.PublishTimeout"/>: to its response address, where a reply the broker returns is sent
+    /// again in the background and this returns; published, as MassTransit does, when it names no response address.
     /// </summary>
     public async Task SendAsync<T>(ConsumeContext request, string jobId, T reply)
         where T : class
     {
-        if (request.RequestId is not { } requestId || request.ResponseAddress is not { } address)
+        if (request.RequestId is not { } requestId)
         {
+            return;
+        }
+
+        if (request.ResponseAddress is not { } address)
+        {
+            // A request with nowhere to answer: MassTransit publishes the reply instead, as it always did here.
+            await BusDeadline.WithinAsync(options.Value.PublishTimeout, $"the reply to job {jobId}", _ => request.RespondAsync(reply), request.CancellationToken);
             return;
         }
 
