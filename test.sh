@@ -17,8 +17,8 @@
 # Only the integration and multihost layers need the servers: for them this starts private
 # Redis and RabbitMQ servers (deploy/servers.sh, installing Debian's packages when missing and run as root) on test
 # ports, 127.0.0.1 only, with their data in a temporary folder, and stops them at the end; as root it also installs
-# chromium, libjpeg-turbo-progs (djpeg, for the queue bench's test) and libturbojpeg0 (the JPEG decoder) when
-# missing. ARTGRID_REDIS_PORT / ARTGRID_AMQP_PORT choose other ports (defaults 6390 / 5690, so that a local cluster
+# chromium, libjpeg-turbo-progs and libvips-tools (djpeg and vips, for the queue bench's test) and libturbojpeg0
+# (the JPEG decoder) when missing. ARTGRID_REDIS_PORT / ARTGRID_AMQP_PORT choose other ports (defaults 6390 / 5690, so that a local cluster
 # on the standard ports is left alone); ARTGRID_CHROMIUM another browser executable.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -100,10 +100,11 @@ ensure_chromium() {
   apt_install chromium "the console's browser tests"
 }
 
-# The queue bench's test compares our JPEG decoding with libjpeg-turbo's djpeg.
+# The queue bench's test compares our JPEG decoding with libjpeg-turbo's djpeg, on the photo mix that
+# bench/photo-mix.sh builds with libvips' vips.
 ensure_djpeg() {
-  command -v djpeg >/dev/null 2>&1 && return 0
-  apt_install libjpeg-turbo-progs "the queue bench's test (jpeg_vs_djpeg)"
+  command -v djpeg >/dev/null 2>&1 || apt_install libjpeg-turbo-progs "the queue bench's test (jpeg_vs_djpeg)"
+  command -v vips >/dev/null 2>&1 || apt_install libvips-tools "the queue bench's test (its photo mix)"
 }
 
 # JPEGs are decoded by the system's libjpeg-turbo (TurboJPEG API); the decoder tests check that it is there.

@@ -60,7 +60,7 @@ public sealed class SubmitCliTests(ServersFixture cluster, ITestOutputHelper out
         string folder = Directory.CreateTempSubdirectory("artgrid-by-hash-").FullName;
         try
         {
-            IReadOnlyList<(string Name, byte[] Bytes)> images = cluster.DistinctImages(2, seed: 43);
+            IReadOnlyList<(string Name, byte[] Bytes)> images = cluster.DistinctImages(2, seed: 1043);
             foreach ((string name, byte[] bytes) in images)
             {
                 await File.WriteAllBytesAsync(Path.Combine(folder, name), bytes);
