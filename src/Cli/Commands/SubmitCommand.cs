@@ -254,7 +254,8 @@ public static class SubmitCommand
         await inFlight.WaitAsync(cancellationToken);
         try
         {
-            // By hash, a job the cache cannot answer comes back not_cached: the same job again, with its bytes.
+            // By hash, a job the cache cannot answer comes back not_cached (invalid_command from a silo older than
+            // hashes): the same job again, with its bytes.
             bool byHash = settings.ByHash && job.Images.Any(input => input.Path is not null);
             while (true)
             {
@@ -277,7 +278,8 @@ public static class SubmitCommand
                 }
 
                 ScoreImagesRejected rejected = response.Is(out Response<ScoreImagesRejected>? r) ? r.Message : throw new InvalidOperationException("Unexpected response.");
-                if (byHash && rejected.Code == RejectionCodes.NotCached)
+                // invalid_command too: this job met the rules here, so only a silo from before hashes refuses it.
+                if (byHash && rejected.Code is RejectionCodes.NotCached or RejectionCodes.InvalidCommand)
                 {
                     byHash = false;
                     continue;
