@@ -278,10 +278,16 @@ public static class SubmitCommand
                 }
 
                 ScoreImagesRejected rejected = response.Is(out Response<ScoreImagesRejected>? r) ? r.Message : throw new InvalidOperationException("Unexpected response.");
-                // invalid_command too: this job met the rules here, so only a silo from before hashes refuses it.
                 if (byHash && rejected.Code is RejectionCodes.NotCached or RejectionCodes.InvalidCommand)
                 {
+                    // invalid_command too: the job met the rules here, so only a silo from before hashes refuses it. That
+                    // silo recorded the rejection against the job id, which would answer it again: a new id for the bytes.
                     byHash = false;
+                    if (rejected.Code == RejectionCodes.InvalidCommand)
+                    {
+                        job = job with { JobId = NewId.NextGuid().ToString("N") };
+                    }
+
                     continue;
                 }
 
