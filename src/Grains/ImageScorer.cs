@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using ArtGrid.GrainInterfaces;
 using ArtGrid.Grains.Devices;
 using ArtGrid.Imaging;
@@ -76,7 +75,7 @@ public sealed partial class ImageScorer(
         return await Task.WhenAll(images.Select(async (image, index) =>
         {
             long start = Stopwatch.GetTimestamp();
-            string sha256 = image.Sha256 ?? Sha256Of(image.Bytes!);
+            string sha256 = image.Sha256 ?? ContentHash.Of(image.Bytes!);
             double readMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             return await cache.TryGetAsync(sha256, model.Id, cancellationToken) is { } cached ? FromCache(index, image, sha256, model.Id, cached, readMs) : null;
         }));
@@ -105,8 +104,6 @@ public sealed partial class ImageScorer(
             return null;
         }
     }
-
-    private static string Sha256Of(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     // A cache hit, answered as it was scored: the label, probability, evidence, map and generator the entry keeps.
     private static ImageScore FromCache(int index, ImageRef image, string sha256, string modelId, CachedScore cached, double readMs) =>
@@ -141,7 +138,7 @@ public sealed partial class ImageScorer(
             return Failed(index, image, null, model.Id, readError!);
         }
 
-        string sha256 = await Task.Run(() => Sha256Of(bytes), cancellationToken);
+        string sha256 = await Task.Run(() => ContentHash.Of(bytes), cancellationToken);
         double readMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         CachedScore? cached = useCache ? await cache.TryGetAsync(sha256, model.Id, cancellationToken) : null;
         if (cached is not null)

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Security.Cryptography;
 using System.Text.Json;
 using ArtGrid.Contracts;
 using ArtGrid.Hosting.Messaging;
@@ -335,7 +334,7 @@ public static class SubmitCommand
 
             byte[] bytes = await File.ReadAllBytesAsync(path, cancellationToken);
             images[i] = byHash
-                ? new ImageReference { Name = SubmitInputs.Name(input), Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)) }
+                ? new ImageReference { Name = SubmitInputs.Name(input), Sha256 = ContentHash.Of(bytes) }
                 : new ImageReference { Name = SubmitInputs.Name(input), Data = await data.OfAsync(bytes, cancellationToken) };
         }
 

@@ -1,7 +1,6 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.IO.Compression;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ArtGrid.Contracts;
@@ -191,7 +190,7 @@ public sealed class ReviewStore(RedisConnection redis, RedisJobRecords records, 
         }
 
         byte[]? bytes = await ReadClaimCheckAsync(jobId, index);
-        bool keep = bytes is not null && image.Sha256 is { } sha && Convert.ToHexStringLower(SHA256.HashData(bytes)) == sha.ToLowerInvariant();
+        bool keep = bytes is not null && image.Sha256 is { } sha && ContentHash.Of(bytes) == sha.ToLowerInvariant();
         IDatabase db = await redis.GetDatabaseAsync();
         bool alreadyKept = !keep && image.Sha256 is not null && await db.KeyExistsAsync(ReviewKeys.KeptImage(image.Sha256));
         DateTimeOffset now = time.GetUtcNow();
