@@ -17,7 +17,10 @@ namespace ArtGrid.Bench;
 /// carrying the cached job's image; and (d) the cached jobs again with each image named by its SHA-256 alone, as
 /// <c>artgrid submit --wait --by-hash</c> sends a re-upload (<see cref="ImageReference.Sha256"/>). Beside the rates, where
 /// a cached job's cost goes: Redis commands per job by command (INFO commandstats before and after each phase) and CPU
-/// milliseconds per job of the silos, Redis, RabbitMQ and this process.
+/// milliseconds per job of the silos, Redis, RabbitMQ and this process. And the contract's own floor: the by-hash jobs
+/// sent to a trivial consumer in this process that answers each with a verdict the silos gave (no Redis, no cache, no
+/// record), once publishing the <see cref="ImagesScored"/> event as a silo does (<c>floor</c>) and once replying alone
+/// (<c>floor-reply</c>): what the job's messages cost on this bus whatever a silo does.
 /// </summary>
 internal static class CachedJobsBench
 {
@@ -27,6 +30,8 @@ internal static class CachedJobsBench
     private const string Cached = "cached";
     private const string RawImage = "raw+image";
     private const string ByHash = "by-hash";
+    private const string Floor = "floor";
+    private const string FloorReply = "floor-reply";
 
     public static Task<IReadOnlyDictionary<string, double>> RunAsync(QueueBenchContext context, CancellationToken cancellationToken) =>
         RunAsync(context, claimCheckAll: false, cancellationToken);
@@ -50,6 +55,9 @@ internal static class CachedJobsBench
         await using var redis = new RedisConnection(context.Redis);
         var messageData = new RedisMessageDataRepository(redis, TimeSpan.FromHours(1));
         string echoQueue = $"cached-bench-echo-{context.Cluster.RunId}";
+        string floorQueue = $"cached-bench-floor-{context.Cluster.RunId}";
+        string floorReplyQueue = $"cached-bench-floor-reply-{context.Cluster.RunId}";
+        var verdict = new ContractFloorConsumer.Template();
 
         // The trivial consumer on a bus of its own (as a silo is another process's), the callers on another.
         IBusControl echoBus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
@@ -63,6 +71,15 @@ internal static class CachedJobsBench
                 endpoint.ConcurrentMessageLimit = 16;
                 endpoint.Consumer<EchoConsumer>();
             });
+            foreach ((string queue, bool publish) in new[] { (floorQueue, true), (floorReplyQueue, false) })
+            {
+                rabbit.ReceiveEndpoint(queue, endpoint =>
+                {
+                    endpoint.PrefetchCount = 32;
+                    endpoint.ConcurrentMessageLimit = 16;
+                    endpoint.Consumer(() => new ContractFloorConsumer(verdict, publish));
+                });
+            }
         });
         IBusControl bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.UseArtGrid(context.Amqp, messageData));
         await echoBus.StartAsync(cancellationToken);
@@ -73,11 +90,15 @@ internal static class CachedJobsBench
             // As every producer sends to the priority queue: declared with its argument, sent through its exchange.
             Uri scoreQueue = await ScoreQueue.DeclareAsync(context.Amqp, context.Cluster.QueueName, cancellationToken);
             IRequestClient<ScoreImages> score = bus.CreateRequestClient<ScoreImages>(scoreQueue, RequestTimeout.After(s: 60));
+            IRequestClient<ScoreImages> floor = bus.CreateRequestClient<ScoreImages>(new Uri($"queue:{floorQueue}"), RequestTimeout.After(s: 20));
+            IRequestClient<ScoreImages> floorReply = bus.CreateRequestClient<ScoreImages>(new Uri($"queue:{floorReplyQueue}"), RequestTimeout.After(s: 20));
             int job = 0;
             Task<string?> RawAsync(int i) => PingAsync(echo, i, null, cancellationToken);
             Task<string?> RawImageAsync(int i) => PingAsync(echo, i, images[i % images.Length], cancellationToken);
             Task<string?> CachedAsync(int i) => JobAsync(score, messageData, claimCheckAll, null, true, $"{context.Cluster.RunId}-cached-{Interlocked.Increment(ref job)}", paths[i % paths.Length], images[i % images.Length], cancellationToken);
             Task<string?> ByHashAsync(int i) => JobAsync(score, messageData, claimCheckAll, hashes[i % hashes.Length], true, $"{context.Cluster.RunId}-hash-{Interlocked.Increment(ref job)}", paths[i % paths.Length], images[i % images.Length], cancellationToken);
+            Task<string?> FloorAsync(int i) => JobAsync(floor, messageData, claimCheckAll, hashes[i % hashes.Length], true, $"{context.Cluster.RunId}-floor-{Interlocked.Increment(ref job)}", paths[i % paths.Length], images[i % images.Length], cancellationToken);
+            Task<string?> FloorReplyAsync(int i) => JobAsync(floorReply, messageData, claimCheckAll, hashes[i % hashes.Length], true, $"{context.Cluster.RunId}-floor-reply-{Interlocked.Increment(ref job)}", paths[i % paths.Length], images[i % images.Length], cancellationToken);
             Task<string?> PrimeAsync(int i) => JobAsync(score, messageData, claimCheckAll, null, false, $"{context.Cluster.RunId}-prime-{i}", paths[i], images[i], cancellationToken);
 
             // Every image scored once (not measured; after the uncached part they are cache hits already), then a
@@ -90,8 +111,16 @@ internal static class CachedJobsBench
                 (Raw, rawPerRound / 4, RawAsync),
                 (Cached, Math.Min(jobsPerRound, 4 * Concurrency), CachedAsync),
                 (ByHash, Math.Min(jobsPerRound, 4 * Concurrency), ByHashAsync),
+                (Floor, Math.Min(jobsPerRound, 4 * Concurrency), FloorAsync),
+                (FloorReply, Math.Min(jobsPerRound, 4 * Concurrency), FloorReplyAsync),
             })
             {
+                if (name == Floor)
+                {
+                    // The floor's answer: a verdict of the silos, for one of these images.
+                    verdict.Scored = await VerdictAsync(score, $"{context.Cluster.RunId}-floor-template", paths[0], hashes[0], cancellationToken);
+                }
+
                 Phase phase = await Phase.RunAsync(name, -1, count, call, probe, cancellationToken);
                 warmUp.Add(phase);
                 Progress.Say($"cached: warm-up {phase.Name,-6} {phase.Ok}/{phase.Count} ok in {phase.Seconds:0.00} s{(phase.Errors.Count > 0 ? $"; first error: {phase.Errors[0]}" : "")}");
@@ -108,8 +137,10 @@ internal static class CachedJobsBench
                     () => Phase.RunAsync(Cached, r, jobsPerRound, CachedAsync, probe, cancellationToken),
                     () => Phase.RunAsync(RawImage, r, jobsPerRound, RawImageAsync, probe, cancellationToken),
                     () => Phase.RunAsync(ByHash, r, jobsPerRound, ByHashAsync, probe, cancellationToken),
+                    () => Phase.RunAsync(Floor, r, jobsPerRound, FloorAsync, probe, cancellationToken),
+                    () => Phase.RunAsync(FloorReply, r, jobsPerRound, FloorReplyAsync, probe, cancellationToken),
                 ];
-                foreach (int p in round % 2 == 0 ? [0, 1, 2, 3] : new[] { 3, 2, 1, 0 })
+                foreach (int p in round % 2 == 0 ? [0, 1, 2, 3, 4, 5] : new[] { 5, 4, 3, 2, 1, 0 })
                 {
                     Phase phase = await kinds[p]();
                     phases.Add(phase);
@@ -128,14 +159,18 @@ internal static class CachedJobsBench
                 var factory = new RabbitMQ.Client.ConnectionFactory { Uri = context.Amqp };
                 await using RabbitMQ.Client.IConnection connection = await factory.CreateConnectionAsync(CancellationToken.None);
                 await using RabbitMQ.Client.IChannel channel = await connection.CreateChannelAsync(cancellationToken: CancellationToken.None);
-                await channel.QueueDeleteAsync(echoQueue, ifUnused: false, ifEmpty: false, cancellationToken: CancellationToken.None);
+                foreach (string queue in new[] { echoQueue, floorQueue, floorReplyQueue })
+                {
+                    await channel.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false, cancellationToken: CancellationToken.None);
+                }
             });
         }
     }
 
     /// <summary>
     /// <c>artgrid-bench cached-jobs [--quick] [--claim-check-all] [--silo-dll PATH] [--silos N] [--redis HOST:PORT]
-    /// [--amqp URI] [--out DIR]</c>: the part on its own (<c>--silo-dll</c>: another build's silo, to compare two builds).
+    /// [--amqp URI] [--silo-setting NAME=VALUE ...] [--out DIR]</c>: the part on its own (<c>--silo-dll</c>: another build's
+    /// silo, to compare two builds; <c>--silo-setting</c>: one build under other settings).
     /// </summary>
     public static async Task<int> RunCommandAsync(string[] args)
     {
@@ -148,12 +183,14 @@ internal static class CachedJobsBench
         try
         {
             (string redis, Uri amqp) = CommandLine.Servers(args);
+            IReadOnlyDictionary<string, string> siloSettings = CommandLine.SiloSettings(args);
+            int silos = CommandLine.PositiveInt(args, "--silos", 2);
             await BenchCluster.CheckServersAsync(redis, amqp);
             string siloDll = CommandLine.Option(args, "--silo-dll") ?? BenchCluster.BuildOutputs().SiloDll;
             string outDir = CommandLine.Option(args, "--out") ?? Path.Combine(PhotoMix.RepositoryRoot(), "bench-results");
             string[] images = [.. Directory.EnumerateFiles(Path.Combine(PhotoMix.RepositoryRoot(), "samples"), "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal)];
             await using var cluster = new BenchCluster("c" + Guid.NewGuid().ToString("N")[..10], redis, amqp);
-            var context = new QueueBenchContext(cluster, siloDll, "", redis, amqp, images, outDir, args.Contains("--quick"), CommandLine.PositiveInt(args, "--silos", 2));
+            var context = new QueueBenchContext(cluster, siloDll, "", redis, amqp, images, outDir, args.Contains("--quick"), silos, siloSettings);
             IReadOnlyDictionary<string, double> figures = await RunAsync(context, args.Contains("--claim-check-all"), stop.Token);
             Console.WriteLine(string.Join(' ', figures.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Key}={f.Value:0.###}"))));
             return 0;
@@ -162,6 +199,11 @@ internal static class CachedJobsBench
         {
             Console.Error.WriteLine($"artgrid-bench cached-jobs: {ex.Message}");
             return 3;
+        }
+        catch (FormatException ex)
+        {
+            Console.Error.WriteLine($"artgrid-bench cached-jobs: {ex.Message} (see artgrid-bench without arguments)");
+            return 2;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -291,6 +333,21 @@ internal static class CachedJobsBench
             : Phase.NotCached;
     }
 
+    // One by-hash job's verdict, as the silos give it: the floor consumer's answer.
+    private static async Task<ImagesScored> VerdictAsync(IRequestClient<ScoreImages> client, string jobId, string path, string sha256, CancellationToken cancellationToken)
+    {
+        var command = new ScoreImages
+        {
+            JobId = jobId,
+            Images = [new ImageReference { Name = Path.GetFileName(path), Sha256 = sha256 }],
+            Metadata = JobMetadata.None,
+            SubmittedAt = DateTimeOffset.UtcNow,
+        };
+        Response<ImagesScored, ScoreImagesRejected> response = await client.GetResponse<ImagesScored, ScoreImagesRejected>(command, cancellationToken);
+        return response.Message as ImagesScored
+            ?? throw new SetupException($"the floor's verdict: the silos rejected a cached image ({((ScoreImagesRejected)response.Message).Reason})");
+    }
+
     private static IReadOnlyDictionary<string, double> Report(
         QueueBenchContext context, List<Phase> phases, List<Phase> warmUp, IReadOnlyList<(int Bytes, double Inline, double ClaimChecked)> sweep, double settledIdle, double settleSeconds)
     {
@@ -298,6 +355,11 @@ internal static class CachedJobsBench
         Phase[] cached = [.. phases.Where(p => p.Name == Cached)];
         Phase[] rawImage = [.. phases.Where(p => p.Name == RawImage)];
         Phase[] byHash = [.. phases.Where(p => p.Name == ByHash)];
+        Phase[] floor = [.. phases.Where(p => p.Name == Floor)];
+        Phase[] floorReply = [.. phases.Where(p => p.Name == FloorReply)];
+        Spread floorRatio = Spread.OfRatios([.. floor.Select(p => p.PerSecond)], [.. raw.Select(p => p.PerSecond)]);
+        Spread floorReplyRatio = Spread.OfRatios([.. floorReply.Select(p => p.PerSecond)], [.. raw.Select(p => p.PerSecond)]);
+        Spread hashOfFloor = Spread.OfRatios([.. byHash.Select(p => p.PerSecond)], [.. floor.Select(p => p.PerSecond)]);
         double rawRate = raw.Sum(p => p.Ok) / raw.Sum(p => p.Seconds);
         double cachedRate = cached.Sum(p => p.Ok) / cached.Sum(p => p.Seconds);
         double rawImageRate = rawImage.Sum(p => p.Ok) / rawImage.Sum(p => p.Seconds);
@@ -310,17 +372,19 @@ internal static class CachedJobsBench
         double commandsPerJob = commands.Values.Sum() / (double)cachedOk;
         double PerJob(Func<Phase, double> cpu) => cached.Sum(cpu) / cachedOk;
 
-        var rounds = new Table("round", "raw round trips", "raw /s", "raw+image /s", "cached jobs", "cached s", "cached jobs/s", "ratio", "ratio to raw+image", "by-hash jobs/s", "by-hash ratio");
-        foreach ((Phase r, Phase c, Phase i, Phase h) in raw.Zip(cached, rawImage).Zip(byHash, (t, h) => (t.First, t.Second, t.Third, h)))
+        var rounds = new Table("round", "raw round trips", "raw /s", "raw+image /s", "cached jobs", "cached s", "cached jobs/s", "ratio", "ratio to raw+image", "by-hash jobs/s", "by-hash ratio", "floor /s", "floor ratio", "floor-reply ratio");
+        for (int k = 0; k < raw.Length; k++)
         {
-            rounds.Row(r.Round + 1, r.Ok, r.PerSecond, i.PerSecond, c.Ok, c.Seconds, c.PerSecond, c.PerSecond / r.PerSecond, c.PerSecond / i.PerSecond, h.PerSecond, h.PerSecond / r.PerSecond);
+            (Phase r, Phase c, Phase i, Phase h, Phase f, Phase fr) = (raw[k], cached[k], rawImage[k], byHash[k], floor[k], floorReply[k]);
+            rounds.Row(r.Round + 1, r.Ok, r.PerSecond, i.PerSecond, c.Ok, c.Seconds, c.PerSecond, c.PerSecond / r.PerSecond, c.PerSecond / i.PerSecond, h.PerSecond, h.PerSecond / r.PerSecond, f.PerSecond, f.PerSecond / r.PerSecond, fr.PerSecond / r.PerSecond);
         }
 
-        rounds.Row("all", raw.Sum(p => p.Ok), rawRate, rawImageRate, cachedOk, cached.Sum(p => p.Seconds), cachedRate, ratio, imageRatio, byHashRate, hashRatio);
+        rounds.Row("all", raw.Sum(p => p.Ok), rawRate, rawImageRate, cachedOk, cached.Sum(p => p.Seconds), cachedRate, ratio, imageRatio, byHashRate, hashRatio, Rate(floor), floorRatio, floorReplyRatio);
         rounds.Print(
             $"Cached jobs against raw request/response ({context.Silos} silos, {Concurrency} callers, closed loop, after {settleSeconds:0} s of warm-up with the silos idling at " +
             $"{settledIdle:0} CPU ms/s; ratio = cached jobs/s over raw round trips/s, median of the rounds [range]; raw+image: raw round trips carrying the cached job's image inline; " +
-            "by-hash: the cached jobs with each image named by its SHA-256 alone)");
+            "by-hash: the cached jobs with each image named by its SHA-256 alone; floor: the by-hash jobs answered by a trivial consumer with a silo's verdict and its event, " +
+            "floor-reply: the same with no event)");
 
         var cost = new Table("per cached job", "value");
         cost.Row("Redis commands", commandsPerJob);
@@ -346,6 +410,9 @@ internal static class CachedJobsBench
         double PerHashJob(Func<Phase, double> cpu) => byHash.Sum(cpu) / byHashOk;
         cost.Row("by hash: Redis commands", Phase.Sum(byHash.Select(p => p.RedisCommands)).Values.Sum() / (double)byHashOk);
         cost.Row("by hash: CPU ms, silos / Redis / RabbitMQ / callers", $"{PerHashJob(p => p.SiloCpuMs):0.00} / {PerHashJob(p => p.RedisCpuMs):0.00} / {PerHashJob(p => p.RabbitCpuMs):0.00} / {PerHashJob(p => p.SelfCpuMs):0.00}");
+        double PerFloorJob(Phase[] kind) => kind.Sum(p => p.AllCpuMs) / kind.Sum(p => p.Ok);
+        cost.Row("floor: CPU ms, RabbitMQ / this process (callers and the trivial consumer)", $"{floor.Sum(p => p.RabbitCpuMs) / floor.Sum(p => p.Ok):0.00} / {floor.Sum(p => p.SelfCpuMs) / floor.Sum(p => p.Ok):0.00}");
+        cost.Row("floor-reply: CPU ms, RabbitMQ / this process", $"{floorReply.Sum(p => p.RabbitCpuMs) / floorReply.Sum(p => p.Ok):0.00} / {floorReply.Sum(p => p.SelfCpuMs) / floorReply.Sum(p => p.Ok):0.00}");
         cost.Print("Where a cached job's cost goes (Redis INFO commandstats and process CPU time over the cached phases)");
 
         var sizes = new Table("payload KiB", "inline round trips/s", "claim-checked round trips/s", "inline / claim-checked");
@@ -379,6 +446,11 @@ internal static class CachedJobsBench
             ["cpu_ms_per_raw_round_trip"] = raw.Sum(p => p.AllCpuMs) / raw.Sum(p => p.Ok),
             ["cpu_ms_per_cached_job"] = cached.Sum(p => p.AllCpuMs) / cachedOk,
             ["cpu_ms_per_hash_job"] = byHash.Sum(p => p.AllCpuMs) / byHashOk,
+            ["contract_floor_ratio"] = floorRatio.Median,
+            ["contract_floor_reply_only_ratio"] = floorReplyRatio.Median,
+            ["cached_hash_jobs_vs_floor"] = hashOfFloor.Median,
+            ["cpu_ms_per_floor_job"] = PerFloorJob(floor),
+            ["cpu_ms_per_floor_reply_job"] = PerFloorJob(floorReply),
             ["silo_idle_cpu_ms_per_s"] = settledIdle,
             ["redis_commands_per_cached_job"] = commandsPerJob,
             ["silo_cpu_ms_per_cached_job"] = PerJob(p => p.SiloCpuMs),
@@ -402,6 +474,8 @@ internal static class CachedJobsBench
         Progress.Say($"cached: raw numbers in {json}");
         return figures;
     }
+
+    private static double Rate(Phase[] kind) => kind.Sum(p => p.Ok) / kind.Sum(p => p.Seconds);
 
     /// <summary>One closed-loop phase: its wall time, its answers, and what it cost the servers.</summary>
     private sealed record Phase(string Name, int Round, int Count, int Ok, double Seconds, IReadOnlyList<string> Errors, Dictionary<string, long> RedisCommands, double SiloCpuMs, double RedisCpuMs, double RabbitCpuMs, double SelfCpuMs)
@@ -579,5 +653,30 @@ public sealed class EchoConsumer : IConsumer<BenchPing>
     {
         int bytes = context.Message.Payload is { HasValue: true } payload ? (await payload.Value).Length : 0;
         await context.RespondAsync(new BenchPong { Sequence = context.Message.Sequence, PayloadBytes = bytes });
+    }
+}
+
+/// <summary>
+/// The job contract's trivial consumer: it answers a <see cref="ScoreImages"/> with a silo's verdict (one image, cached),
+/// under the job's id, publishing the <see cref="ImagesScored"/> event first as a silo does where <c>publish</c> is set.
+/// </summary>
+public sealed class ContractFloorConsumer(ContractFloorConsumer.Template template, bool publish) : IConsumer<ScoreImages>
+{
+    public async Task Consume(ConsumeContext<ScoreImages> context)
+    {
+        ImagesScored scored = template.Scored ?? throw new InvalidOperationException("the floor has no verdict yet");
+        ImagesScored answer = scored with { JobId = context.Message.JobId, Verdict = scored.Verdict with { JobId = context.Message.JobId } };
+        if (publish)
+        {
+            await context.Publish(answer);
+        }
+
+        await context.RespondAsync(answer);
+    }
+
+    /// <summary>The verdict the floor answers with, set once the silos have given one.</summary>
+    public sealed class Template
+    {
+        public ImagesScored? Scored { get; set; }
     }
 }

@@ -62,6 +62,33 @@ internal static class CommandLine
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
+    /// <summary>
+    /// Every <c>--silo-setting NAME=VALUE</c>: environment variables for each silo a bench starts, over its defaults
+    /// (an ArtGrid setting, ArtGrid__Section__Key, or the runtime's, DOTNET_gcServer=0), to compare settings on one build.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> SiloSettings(string[] args)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] != "--silo-setting")
+            {
+                continue;
+            }
+
+            string text = i + 1 < args.Length ? args[i + 1] : "";
+            int equals = text.IndexOf('=', StringComparison.Ordinal);
+            if (equals < 1)
+            {
+                throw new FormatException($"--silo-setting takes NAME=VALUE, not '{text}'");
+            }
+
+            settings[text[..equals]] = text[(equals + 1)..];
+        }
+
+        return settings;
+    }
+
     /// <summary>A whole number of at least 1, or <paramref name="fallback"/> when the option is absent.</summary>
     public static int PositiveInt(string[] args, string name, int fallback)
     {

@@ -88,7 +88,7 @@ static int Usage()
           p99_ms_uncached=… failures=…
 
         usage: artgrid-bench queue [--quick] [--silos 2] [--images N] [--image-dir DIR] [--parts LIST] [--redis HOST:PORT --amqp URI]
-                                   [--no-build] [--out DIR]
+                                   [--no-build] [--silo-setting NAME=VALUE ...] [--out DIR]
           ArtGrid at queue scale, each figure a ratio of two things measured in the same run: starts its own Redis and
           RabbitMQ (deploy/servers.sh on free ports; --redis/--amqp use running ones instead) and --silos silos, builds
           the silo and the command line first when their outputs are older than the sources (--no-build: never), makes
@@ -97,6 +97,8 @@ static int Usage()
           jobs through the cluster against raw MassTransit request/response round trips), priority (high-priority jobs
           sent behind a backlog), jpeg (full-size JPEG decoding against djpeg). --parts picks some. Stops all it started.
           --out DIR   queue-bench.json and each part's raw numbers (default: bench-results/)
+          --silo-setting NAME=VALUE  an environment variable for every silo, over the bench's own (repeatable), e.g.
+                      DOTNET_gcServer=0 or ArtGrid__Bus__PrefetchCount=64: one build under other settings
           Last line: bus_vs_embedded=… cached_jobs_ratio=… priority_overtake=… jpeg_vs_djpeg=… and each part's details;
           failed_parts=… (exit code 1) when a part failed.
 
@@ -109,15 +111,18 @@ static int Usage()
           verdicts=… queue_all=… loads=…
 
         usage: artgrid-bench cached-jobs [--quick] [--claim-check-all] [--silo-dll PATH] [--silos 2] [--redis HOST:PORT] [--amqp URI]
-                                         [--out DIR]
+                                         [--silo-setting NAME=VALUE ...] [--out DIR]
           The cached part of the queue bench on its own: starts its own silos (on the servers as for gateway), scores
-          samples/ once, then paired alternating rounds of (a) raw MassTransit request/response round trips to a trivial
-          consumer in this process and (b) cached ScoreImages requests through the silos, 16 callers each; prints the
-          Redis commands and CPU milliseconds per cached job, and round trips/s with an image-sized payload inline against
-          claim-checked. --claim-check-all: every image claim-checked, as before small images went inline; --silo-dll:
-          the silos of another build (a copy of an earlier build's src/Silo output), to compare two builds.
-          Last line: cached_jobs_ratio=… cached_jobs_per_s=…
-          raw_round_trips_per_s=… redis_commands_per_cached_job=… silo_cpu_ms_per_cached_job=… silo_job_cpu_ms_per_cached_job=…
+          samples/ once, then paired alternating rounds, 16 callers each, of (a) raw MassTransit request/response round
+          trips to a trivial consumer in this process, (b) cached ScoreImages requests through the silos, (c) raw round
+          trips carrying the job's image, (d) the cached jobs with each image sent by its SHA-256, and the contract's
+          floor: the jobs of (d) answered by a trivial consumer in this process with a silo's verdict, (e) publishing
+          the ImagesScored event as a silo does and (f) replying alone. Prints the Redis commands and CPU milliseconds
+          per cached job, and round trips/s with an image-sized payload inline against claim-checked.
+          --claim-check-all: every image claim-checked, as before small images went inline; --silo-dll: the silos of
+          another build (a copy of an earlier build's src/Silo output), to compare two builds; --silo-setting as for queue.
+          Last line: cached_jobs_ratio=… cached_jobs_per_s=… raw_round_trips_per_s=… cached_hash_jobs_ratio=…
+          contract_floor_ratio=… contract_floor_reply_only_ratio=… cached_hash_jobs_vs_floor=… cpu_ms_per_*=… and more
 
         usage: artgrid-bench jpeg [--photos DIR] [--rounds N] [--quick] [--out DIR]
           Full-size JPEG decoding, one thread, on the JPEGs of the photo mix (0.3, 2, 12 MP): ArtGrid's default decoder

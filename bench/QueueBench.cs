@@ -24,7 +24,8 @@ internal sealed record QueueBenchContext(
     IReadOnlyList<string> Images,
     string OutDir,
     bool Quick,
-    int Silos);
+    int Silos,
+    IReadOnlyDictionary<string, string> SiloSettings);
 
 /// <summary>One part of the queue bench: its name for --parts, and what it runs; it returns its figures for the last line.</summary>
 internal sealed record QueuePart(string Name, Func<QueueBenchContext, CancellationToken, Task<IReadOnlyDictionary<string, double>>> RunAsync);
@@ -105,7 +106,13 @@ internal static class QueueBench
     {
         if (context.Cluster.Silos.Count < context.Silos)
         {
-            await context.Cluster.StartSilosAsync(context.SiloDll, context.Silos - context.Cluster.Silos.Count, cancellationToken, SiloSettings(context.Silos));
+            var settings = new Dictionary<string, string>(SiloSettings(context.Silos));
+            foreach ((string name, string value) in context.SiloSettings)
+            {
+                settings[name] = value;
+            }
+
+            await context.Cluster.StartSilosAsync(context.SiloDll, context.Silos - context.Cluster.Silos.Count, cancellationToken, settings);
         }
     }
 
@@ -135,7 +142,7 @@ internal static class QueueBench
         try
         {
             await using var cluster = new BenchCluster(runId, redis, amqp);
-            var context = new QueueBenchContext(cluster, siloDll, cliDll, redis, amqp, images, settings.Out, settings.Quick, settings.Silos);
+            var context = new QueueBenchContext(cluster, siloDll, cliDll, redis, amqp, images, settings.Out, settings.Quick, settings.Silos, settings.SiloSettings);
             foreach (QueuePart part in Parts.Where(p => settings.Parts.Contains(p.Name)))
             {
                 Console.WriteLine();
@@ -229,7 +236,8 @@ internal static class QueueBench
 
 /// <summary>The options of <c>artgrid-bench queue</c>.</summary>
 internal sealed record QueueBenchSettings(
-    bool Quick, int Silos, int Images, string? ImageDir, IReadOnlySet<string> Parts, string Out, (string Redis, Uri Amqp)? Servers, bool Build)
+    bool Quick, int Silos, int Images, string? ImageDir, IReadOnlySet<string> Parts, string Out, (string Redis, Uri Amqp)? Servers, bool Build,
+    IReadOnlyDictionary<string, string> SiloSettings)
 {
     public static QueueBenchSettings Parse(string[] args)
     {
@@ -258,6 +266,7 @@ internal sealed record QueueBenchSettings(
             parts,
             CommandLine.Option(args, "--out") ?? Path.Combine(PhotoMix.RepositoryRoot(), "bench-results"),
             servers,
-            !args.Contains("--no-build"));
+            !args.Contains("--no-build"),
+            CommandLine.SiloSettings(args));
     }
 }

@@ -28,7 +28,7 @@ public sealed class QueueBenchTests : IDisposable
         string last = stdout.TrimEnd().Split('\n')[^1];
         Dictionary<string, double> figures = last.Split(' ').Select(p => p.Split('=', 2))
             .ToDictionary(p => p[0], p => double.Parse(p[1], CultureInfo.InvariantCulture));
-        foreach (string ratio in new[] { "bus_vs_embedded", "cached_jobs_ratio", "cached_jobs_vs_raw_image", "jpeg_vs_djpeg" })
+        foreach (string ratio in new[] { "bus_vs_embedded", "cached_jobs_ratio", "cached_jobs_vs_raw_image", "cached_hash_jobs_ratio", "contract_floor_ratio", "contract_floor_reply_only_ratio", "jpeg_vs_djpeg" })
         {
             Assert.True(figures.TryGetValue(ratio, out double value) && value > 0 && double.IsFinite(value), $"{ratio} is missing or not positive: {last}");
         }
