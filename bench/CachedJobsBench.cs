@@ -43,6 +43,9 @@ internal static class CachedJobsBench
         int rounds = context.Quick ? 4 : 8;
         int rawPerRound = context.Quick ? 1000 : 2000;
         int jobsPerRound = context.Quick ? 150 : 400;
+        // Each measured phase also runs for at least this long: a phase of a few hundred jobs lasts a fraction of a
+        // second here, where the scheduler's noise and the 10 ms ticks of the CPU clocks in /proc weigh the most.
+        TimeSpan phaseAtLeast = TimeSpan.FromSeconds(context.Quick ? 1 : 2);
         string[] paths = [.. context.Images.Take(context.Quick ? 64 : 256)];
         if (paths.Length == 0)
         {
@@ -103,7 +106,7 @@ internal static class CachedJobsBench
 
             // Every image scored once (not measured; after the uncached part they are cache hits already), then a
             // warm-up of each phase (JIT, connections, grain activations on every silo).
-            Progress.Say($"cached: {paths.Length} images scored once, then {rounds} rounds of {rawPerRound} round trips and {jobsPerRound} cached jobs, {Concurrency} callers");
+            Progress.Say($"cached: {paths.Length} images scored once, then {rounds} rounds of at least {rawPerRound} round trips and {jobsPerRound} cached jobs, each for at least {phaseAtLeast.TotalSeconds:0} s, {Concurrency} callers");
             var warmUp = new List<Phase>();
             foreach ((string name, int count, Func<int, Task<string?>> call) in new[]
             {
@@ -133,12 +136,12 @@ internal static class CachedJobsBench
                 int r = round;
                 Func<Task<Phase>>[] kinds =
                 [
-                    () => Phase.RunAsync(Raw, r, rawPerRound, RawAsync, probe, cancellationToken),
-                    () => Phase.RunAsync(Cached, r, jobsPerRound, CachedAsync, probe, cancellationToken),
-                    () => Phase.RunAsync(RawImage, r, jobsPerRound, RawImageAsync, probe, cancellationToken),
-                    () => Phase.RunAsync(ByHash, r, jobsPerRound, ByHashAsync, probe, cancellationToken),
-                    () => Phase.RunAsync(Floor, r, jobsPerRound, FloorAsync, probe, cancellationToken),
-                    () => Phase.RunAsync(FloorReply, r, jobsPerRound, FloorReplyAsync, probe, cancellationToken),
+                    () => Phase.RunAsync(Raw, r, rawPerRound, RawAsync, probe, cancellationToken, phaseAtLeast),
+                    () => Phase.RunAsync(Cached, r, jobsPerRound, CachedAsync, probe, cancellationToken, phaseAtLeast),
+                    () => Phase.RunAsync(RawImage, r, jobsPerRound, RawImageAsync, probe, cancellationToken, phaseAtLeast),
+                    () => Phase.RunAsync(ByHash, r, jobsPerRound, ByHashAsync, probe, cancellationToken, phaseAtLeast),
+                    () => Phase.RunAsync(Floor, r, jobsPerRound, FloorAsync, probe, cancellationToken, phaseAtLeast),
+                    () => Phase.RunAsync(FloorReply, r, jobsPerRound, FloorReplyAsync, probe, cancellationToken, phaseAtLeast),
                 ];
                 foreach (int p in round % 2 == 0 ? [0, 1, 2, 3, 4, 5] : new[] { 5, 4, 3, 2, 1, 0 })
                 {
@@ -487,10 +490,15 @@ internal static class CachedJobsBench
         /// <summary>What the phase cost every party measured: the silos, Redis, RabbitMQ and the callers.</summary>
         public double AllCpuMs => SiloCpuMs + RedisCpuMs + RabbitCpuMs + SelfCpuMs;
 
-        public static async Task<Phase> RunAsync(string name, int round, int count, Func<int, Task<string?>> call, ServerProbe probe, CancellationToken cancellationToken)
+        /// <summary>
+        /// <paramref name="count"/> calls, <see cref="Concurrency"/> at a time, closed loop, and more until
+        /// <paramref name="atLeast"/> has passed since the first.
+        /// </summary>
+        public static async Task<Phase> RunAsync(string name, int round, int count, Func<int, Task<string?>> call, ServerProbe probe, CancellationToken cancellationToken, TimeSpan atLeast = default)
         {
             var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
             int next = -1;
+            int calls = 0;
             int ok = 0;
             ServerProbe.Sample before = await probe.SampleAsync();
             long start = Stopwatch.GetTimestamp();
@@ -498,8 +506,9 @@ internal static class CachedJobsBench
                 async () =>
                 {
                     int i;
-                    while ((i = Interlocked.Increment(ref next)) < count)
+                    while ((i = Interlocked.Increment(ref next)) < count || Stopwatch.GetElapsedTime(start) < atLeast)
                     {
+                        Interlocked.Increment(ref calls);
                         string? error;
                         try
                         {
@@ -528,7 +537,7 @@ internal static class CachedJobsBench
                 .Where(c => c.Calls > 0)
                 .ToDictionary(c => c.Key, c => c.Calls, StringComparer.Ordinal);
             return new Phase(
-                name, round, count, ok, seconds, [.. errors], commands,
+                name, round, calls, ok, seconds, [.. errors], commands,
                 after.SiloCpuMs - before.SiloCpuMs, after.RedisCpuMs - before.RedisCpuMs, after.RabbitCpuMs - before.RabbitCpuMs, after.SelfCpuMs - before.SelfCpuMs);
         }
 
