@@ -99,9 +99,10 @@ internal static class CachedJobsBench
             Task<string?> RawAsync(int i) => PingAsync(echo, i, null, cancellationToken);
             Task<string?> RawImageAsync(int i) => PingAsync(echo, i, images[i % images.Length], cancellationToken);
             Task<string?> CachedAsync(int i) => JobAsync(score, messageData, claimCheckAll, null, true, $"{context.Cluster.RunId}-cached-{Interlocked.Increment(ref job)}", paths[i % paths.Length], images[i % images.Length], cancellationToken);
-            Task<string?> ByHashAsync(int i) => JobAsync(score, messageData, claimCheckAll, hashes[i % hashes.Length], true, $"{context.Cluster.RunId}-hash-{Interlocked.Increment(ref job)}", paths[i % paths.Length], images[i % images.Length], cancellationToken);
-            Task<string?> FloorAsync(int i) => JobAsync(floor, messageData, claimCheckAll, hashes[i % hashes.Length], true, $"{context.Cluster.RunId}-floor-{Interlocked.Increment(ref job)}", paths[i % paths.Length], images[i % images.Length], cancellationToken);
-            Task<string?> FloorReplyAsync(int i) => JobAsync(floorReply, messageData, claimCheckAll, hashes[i % hashes.Length], true, $"{context.Cluster.RunId}-floor-reply-{Interlocked.Increment(ref job)}", paths[i % paths.Length], images[i % images.Length], cancellationToken);
+            // The by-hash jobs, to the silos or to the floor's consumers.
+            Func<int, Task<string?>> ByHashTo(IRequestClient<ScoreImages> client, string kind) =>
+                i => JobAsync(client, messageData, claimCheckAll, hashes[i % hashes.Length], true, $"{context.Cluster.RunId}-{kind}-{Interlocked.Increment(ref job)}", paths[i % paths.Length], images[i % images.Length], cancellationToken);
+            Func<int, Task<string?>> ByHashAsync = ByHashTo(score, "hash"), FloorAsync = ByHashTo(floor, "floor"), FloorReplyAsync = ByHashTo(floorReply, "floor-reply");
             Task<string?> PrimeAsync(int i) => JobAsync(score, messageData, claimCheckAll, null, false, $"{context.Cluster.RunId}-prime-{i}", paths[i], images[i], cancellationToken);
 
             // Every image scored once (not measured; after the uncached part they are cache hits already), then a
@@ -307,17 +308,10 @@ internal static class CachedJobsBench
     // one is given (`--by-hash`, the image scored before), a request, the answer checked.
     private static async Task<string?> JobAsync(IRequestClient<ScoreImages> client, IMessageDataRepository messageData, bool claimCheckAll, string? sha256, bool cached, string jobId, string path, byte[] bytes, CancellationToken cancellationToken)
     {
-        var command = new ScoreImages
-        {
-            JobId = jobId,
-            Images =
-            [
-                sha256 is not null ? new ImageReference { Name = Path.GetFileName(path), Sha256 = sha256 }
-                : new ImageReference { Name = Path.GetFileName(path), Data = claimCheckAll ? await ImageData.ClaimCheckAsync(messageData, bytes, cancellationToken) : await new ImageData(messageData).OfAsync(bytes, cancellationToken) },
-            ],
-            Metadata = JobMetadata.None,
-            SubmittedAt = DateTimeOffset.UtcNow,
-        };
+        ScoreImages command = Job(
+            jobId,
+            sha256 is not null ? new ImageReference { Name = Path.GetFileName(path), Sha256 = sha256 }
+            : new ImageReference { Name = Path.GetFileName(path), Data = claimCheckAll ? await ImageData.ClaimCheckAsync(messageData, bytes, cancellationToken) : await new ImageData(messageData).OfAsync(bytes, cancellationToken) });
         Response<ImagesScored, ScoreImagesRejected> response = await client.GetResponse<ImagesScored, ScoreImagesRejected>(command, cancellationToken);
         if (response.Message is ScoreImagesRejected rejected)
         {
@@ -336,16 +330,14 @@ internal static class CachedJobsBench
             : Phase.NotCached;
     }
 
+    // A job of one image, with no metadata, sent now.
+    private static ScoreImages Job(string jobId, ImageReference image) =>
+        new() { JobId = jobId, Images = [image], Metadata = JobMetadata.None, SubmittedAt = DateTimeOffset.UtcNow };
+
     // One by-hash job's verdict, as the silos give it: the floor consumer's answer.
     private static async Task<ImagesScored> VerdictAsync(IRequestClient<ScoreImages> client, string jobId, string path, string sha256, CancellationToken cancellationToken)
     {
-        var command = new ScoreImages
-        {
-            JobId = jobId,
-            Images = [new ImageReference { Name = Path.GetFileName(path), Sha256 = sha256 }],
-            Metadata = JobMetadata.None,
-            SubmittedAt = DateTimeOffset.UtcNow,
-        };
+        ScoreImages command = Job(jobId, new ImageReference { Name = Path.GetFileName(path), Sha256 = sha256 });
         Response<ImagesScored, ScoreImagesRejected> response = await client.GetResponse<ImagesScored, ScoreImagesRejected>(command, cancellationToken);
         return response.Message as ImagesScored
             ?? throw new SetupException($"the floor's verdict: the silos rejected a cached image ({((ScoreImagesRejected)response.Message).Reason})");

@@ -36,6 +36,8 @@ public sealed partial class Replies(
     private static readonly TimeSpan FirstInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxInterval = TimeSpan.FromSeconds(5);
 
+    private const string NoQueue = "returned by the broker: no queue is bound at its address";
+
     private int _pending;
 
     /// <summary>Returned replies being sent again now.</summary>
@@ -126,7 +128,7 @@ public sealed partial class Replies(
             long start = time.GetTimestamp();
             TimeSpan limit = TimeSpan.FromSeconds(options.Value.ReplyRetrySeconds);
             TimeSpan interval = FirstInterval;
-            string last = "returned by the broker: no queue is bound at its address";
+            string last = NoQueue;
             while (time.GetElapsedTime(start) + interval <= limit)
             {
                 await Task.Delay(interval, time, lifetime.ApplicationStopping);
@@ -138,7 +140,7 @@ public sealed partial class Replies(
                 }
                 catch (MessageReturnedException)
                 {
-                    last = "returned by the broker: no queue is bound at its address";
+                    last = NoQueue;
                 }
                 catch (Exception ex) when (!lifetime.ApplicationStopping.IsCancellationRequested)
                 {
