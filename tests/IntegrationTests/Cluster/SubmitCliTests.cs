@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using ArtGrid.Contracts;
 using Xunit.Abstractions;
@@ -90,8 +91,11 @@ public sealed class SubmitCliTests(ServersFixture cluster, ITestOutputHelper out
             Assert.Equal(runs[0].Select(l => l.GetProperty("aiProbability").GetDouble()), runs[1].Select(l => l.GetProperty("aiProbability").GetDouble()));
 
             // What reached the cluster: per image, a not_cached rejection, an uncached verdict whose bytes reviewers have,
-            // then a cached verdict of a job that carried no bytes.
-            ImagesScored[] verdicts = [.. cluster.Events.Scored.Values.SelectMany(q => q).Where(e => hashes.Contains(e.Verdict.Images[0].Sha256))];
+            // then a cached verdict of a job that carried no bytes. The events come on the test bus's own queue, which may
+            // lag behind the replies the CLI waited for: wait for all four before reading them.
+            ImagesScored[] Verdicts() => [.. cluster.Events.Scored.Values.SelectMany(q => q).Where(e => hashes.Contains(e.Verdict.Images[0].Sha256))];
+            await cluster.Events.WaitForAsync(() => Verdicts() is { Length: >= 4 } all ? all : null, TimeSpan.FromSeconds(30));
+            ImagesScored[] verdicts = Verdicts();
             Assert.Equal(4, verdicts.Length);
             foreach (ImagesScored verdict in verdicts)
             {
@@ -101,7 +105,13 @@ public sealed class SubmitCliTests(ServersFixture cluster, ITestOutputHelper out
 
             Assert.Equal(2, verdicts.Count(v => v.Verdict.Images[0].Cached));
             string[] uncachedJobs = [.. verdicts.Where(v => !v.Verdict.Images[0].Cached).Select(v => v.JobId)];
-            Assert.All(uncachedJobs, id => Assert.Equal(RejectionCodes.NotCached, Assert.Single(cluster.Events.Rejected[id]).Code));
+            foreach (string id in uncachedJobs)
+            {
+                ConcurrentQueue<ScoreImagesRejected>? rejections = await cluster.Events.WaitForAsync(() => cluster.Events.Rejected.GetValueOrDefault(id), TimeSpan.FromSeconds(30));
+                Assert.NotNull(rejections);
+                Assert.Equal(RejectionCodes.NotCached, Assert.Single(rejections).Code);
+            }
+
             output.WriteLine($"by hash: {string.Join(", ", verdicts.Select(v => $"{v.JobId} cached={v.Verdict.Images[0].Cached}"))}");
         }
         finally
