@@ -352,20 +352,19 @@ internal static class CachedJobsBench
         Phase[] byHash = [.. phases.Where(p => p.Name == ByHash)];
         Phase[] floor = [.. phases.Where(p => p.Name == Floor)];
         Phase[] floorReply = [.. phases.Where(p => p.Name == FloorReply)];
-        Spread floorRatio = Spread.OfRatios([.. floor.Select(p => p.PerSecond)], [.. raw.Select(p => p.PerSecond)]);
-        Spread floorReplyRatio = Spread.OfRatios([.. floorReply.Select(p => p.PerSecond)], [.. raw.Select(p => p.PerSecond)]);
-        Spread hashOfFloor = Spread.OfRatios([.. byHash.Select(p => p.PerSecond)], [.. floor.Select(p => p.PerSecond)]);
-        double rawRate = raw.Sum(p => p.Ok) / raw.Sum(p => p.Seconds);
-        double cachedRate = cached.Sum(p => p.Ok) / cached.Sum(p => p.Seconds);
-        double rawImageRate = rawImage.Sum(p => p.Ok) / rawImage.Sum(p => p.Seconds);
-        double byHashRate = byHash.Sum(p => p.Ok) / byHash.Sum(p => p.Seconds);
-        Spread hashRatio = Spread.OfRatios([.. byHash.Select(p => p.PerSecond)], [.. raw.Select(p => p.PerSecond)]);
-        Spread ratio = Spread.OfRatios([.. cached.Select(p => p.PerSecond)], [.. raw.Select(p => p.PerSecond)]);
-        Spread imageRatio = Spread.OfRatios([.. cached.Select(p => p.PerSecond)], [.. rawImage.Select(p => p.PerSecond)]);
+        Spread floorRatio = RoundRatios(floor, raw);
+        Spread floorReplyRatio = RoundRatios(floorReply, raw);
+        Spread hashOfFloor = RoundRatios(byHash, floor);
+        double rawRate = Rate(raw);
+        double cachedRate = Rate(cached);
+        double rawImageRate = Rate(rawImage);
+        double byHashRate = Rate(byHash);
+        Spread hashRatio = RoundRatios(byHash, raw);
+        Spread ratio = RoundRatios(cached, raw);
+        Spread imageRatio = RoundRatios(cached, rawImage);
         int cachedOk = cached.Sum(p => p.Ok);
         Dictionary<string, long> commands = Phase.Sum(cached.Select(p => p.RedisCommands));
         double commandsPerJob = commands.Values.Sum() / (double)cachedOk;
-        double PerJob(Func<Phase, double> cpu) => cached.Sum(cpu) / cachedOk;
 
         var rounds = new Table("round", "raw round trips", "raw /s", "raw+image /s", "cached jobs", "cached s", "cached jobs/s", "ratio", "ratio to raw+image", "by-hash jobs/s", "by-hash ratio", "floor /s", "floor ratio", "floor-reply ratio");
         for (int k = 0; k < raw.Length; k++)
@@ -392,22 +391,19 @@ internal static class CachedJobsBench
         // when they have no job at all: taken off, what is left is what the jobs cost.
         double idleSiloMsPerSecond = raw.Sum(p => p.SiloCpuMs) / raw.Sum(p => p.Seconds);
         double siloJobMs = (cached.Sum(p => p.SiloCpuMs) - (idleSiloMsPerSecond * cached.Sum(p => p.Seconds))) / cachedOk;
-        cost.Row("CPU ms, silos", PerJob(p => p.SiloCpuMs));
+        cost.Row("CPU ms, silos", PerJob(cached, p => p.SiloCpuMs));
         cost.Row("CPU ms, silos, less their idle rate", siloJobMs);
         cost.Row("silos' idle CPU ms per second (raw phases)", idleSiloMsPerSecond);
-        cost.Row("CPU ms, Redis", PerJob(p => p.RedisCpuMs));
-        cost.Row("CPU ms, RabbitMQ", PerJob(p => p.RabbitCpuMs));
-        cost.Row("CPU ms, this process (callers)", PerJob(p => p.SelfCpuMs));
-        cost.Row("Redis commands per raw round trip", Phase.Sum(raw.Select(p => p.RedisCommands)).Values.Sum() / (double)raw.Sum(p => p.Ok));
-        cost.Row("CPU ms per raw round trip, RabbitMQ + this process", raw.Sum(p => p.RabbitCpuMs + p.SelfCpuMs) / raw.Sum(p => p.Ok));
-        cost.Row("CPU ms per raw+image round trip, RabbitMQ + this process", rawImage.Sum(p => p.RabbitCpuMs + p.SelfCpuMs) / rawImage.Sum(p => p.Ok));
-        int byHashOk = byHash.Sum(p => p.Ok);
-        double PerHashJob(Func<Phase, double> cpu) => byHash.Sum(cpu) / byHashOk;
-        cost.Row("by hash: Redis commands", Phase.Sum(byHash.Select(p => p.RedisCommands)).Values.Sum() / (double)byHashOk);
-        cost.Row("by hash: CPU ms, silos / Redis / RabbitMQ / callers", $"{PerHashJob(p => p.SiloCpuMs):0.00} / {PerHashJob(p => p.RedisCpuMs):0.00} / {PerHashJob(p => p.RabbitCpuMs):0.00} / {PerHashJob(p => p.SelfCpuMs):0.00}");
-        double PerFloorJob(Phase[] kind) => kind.Sum(p => p.AllCpuMs) / kind.Sum(p => p.Ok);
-        cost.Row("floor: CPU ms, RabbitMQ / this process (callers and the trivial consumer)", $"{floor.Sum(p => p.RabbitCpuMs) / floor.Sum(p => p.Ok):0.00} / {floor.Sum(p => p.SelfCpuMs) / floor.Sum(p => p.Ok):0.00}");
-        cost.Row("floor-reply: CPU ms, RabbitMQ / this process", $"{floorReply.Sum(p => p.RabbitCpuMs) / floorReply.Sum(p => p.Ok):0.00} / {floorReply.Sum(p => p.SelfCpuMs) / floorReply.Sum(p => p.Ok):0.00}");
+        cost.Row("CPU ms, Redis", PerJob(cached, p => p.RedisCpuMs));
+        cost.Row("CPU ms, RabbitMQ", PerJob(cached, p => p.RabbitCpuMs));
+        cost.Row("CPU ms, this process (callers)", PerJob(cached, p => p.SelfCpuMs));
+        cost.Row("Redis commands per raw round trip", PerJob(raw, p => p.RedisCommands.Values.Sum()));
+        cost.Row("CPU ms per raw round trip, RabbitMQ + this process", PerJob(raw, p => p.RabbitCpuMs + p.SelfCpuMs));
+        cost.Row("CPU ms per raw+image round trip, RabbitMQ + this process", PerJob(rawImage, p => p.RabbitCpuMs + p.SelfCpuMs));
+        cost.Row("by hash: Redis commands", PerJob(byHash, p => p.RedisCommands.Values.Sum()));
+        cost.Row("by hash: CPU ms, silos / Redis / RabbitMQ / callers", $"{PerJob(byHash, p => p.SiloCpuMs):0.00} / {PerJob(byHash, p => p.RedisCpuMs):0.00} / {PerJob(byHash, p => p.RabbitCpuMs):0.00} / {PerJob(byHash, p => p.SelfCpuMs):0.00}");
+        cost.Row("floor: CPU ms, RabbitMQ / this process (callers and the trivial consumer)", $"{PerJob(floor, p => p.RabbitCpuMs):0.00} / {PerJob(floor, p => p.SelfCpuMs):0.00}");
+        cost.Row("floor-reply: CPU ms, RabbitMQ / this process", $"{PerJob(floorReply, p => p.RabbitCpuMs):0.00} / {PerJob(floorReply, p => p.SelfCpuMs):0.00}");
         cost.Print("Where a cached job's cost goes (Redis INFO commandstats and process CPU time over the cached phases)");
 
         var sizes = new Table("payload KiB", "inline round trips/s", "claim-checked round trips/s", "inline / claim-checked");
@@ -438,17 +434,17 @@ internal static class CachedJobsBench
             ["raw_image_round_trips_per_s"] = rawImageRate,
             ["cached_hash_jobs_ratio"] = hashRatio.Median,
             ["cached_hash_jobs_per_s"] = byHashRate,
-            ["cpu_ms_per_raw_round_trip"] = raw.Sum(p => p.AllCpuMs) / raw.Sum(p => p.Ok),
-            ["cpu_ms_per_cached_job"] = cached.Sum(p => p.AllCpuMs) / cachedOk,
-            ["cpu_ms_per_hash_job"] = byHash.Sum(p => p.AllCpuMs) / byHashOk,
+            ["cpu_ms_per_raw_round_trip"] = PerJob(raw, p => p.AllCpuMs),
+            ["cpu_ms_per_cached_job"] = PerJob(cached, p => p.AllCpuMs),
+            ["cpu_ms_per_hash_job"] = PerJob(byHash, p => p.AllCpuMs),
             ["contract_floor_ratio"] = floorRatio.Median,
             ["contract_floor_reply_only_ratio"] = floorReplyRatio.Median,
             ["cached_hash_jobs_vs_floor"] = hashOfFloor.Median,
-            ["cpu_ms_per_floor_job"] = PerFloorJob(floor),
-            ["cpu_ms_per_floor_reply_job"] = PerFloorJob(floorReply),
+            ["cpu_ms_per_floor_job"] = PerJob(floor, p => p.AllCpuMs),
+            ["cpu_ms_per_floor_reply_job"] = PerJob(floorReply, p => p.AllCpuMs),
             ["silo_idle_cpu_ms_per_s"] = settledIdle,
             ["redis_commands_per_cached_job"] = commandsPerJob,
-            ["silo_cpu_ms_per_cached_job"] = PerJob(p => p.SiloCpuMs),
+            ["silo_cpu_ms_per_cached_job"] = PerJob(cached, p => p.SiloCpuMs),
             ["silo_job_cpu_ms_per_cached_job"] = siloJobMs,
         };
         Directory.CreateDirectory(context.OutDir);
@@ -470,7 +466,14 @@ internal static class CachedJobsBench
         return figures;
     }
 
+    // A kind of phase over all its rounds: answers per second, and a cost per answer.
     private static double Rate(Phase[] kind) => kind.Sum(p => p.Ok) / kind.Sum(p => p.Seconds);
+
+    private static double PerJob(Phase[] kind, Func<Phase, double> cost) => kind.Sum(cost) / kind.Sum(p => p.Ok);
+
+    // Round by round (the kinds' phases of one round were run side by side), one kind's rate over another's.
+    private static Spread RoundRatios(Phase[] kind, Phase[] baseline) =>
+        Spread.OfRatios([.. kind.Select(p => p.PerSecond)], [.. baseline.Select(p => p.PerSecond)]);
 
     /// <summary>One closed-loop phase: its wall time, its answers, and what it cost the servers.</summary>
     private sealed record Phase(string Name, int Round, int Count, int Ok, double Seconds, IReadOnlyList<string> Errors, Dictionary<string, long> RedisCommands, double SiloCpuMs, double RedisCpuMs, double RabbitCpuMs, double SelfCpuMs)
